@@ -1,0 +1,40 @@
+/**
+ * Routes an ApiRequest to its operation and turns every failure into the
+ * contract's error body. Unknown failures are 500 / 50001 with no stack trace;
+ * storage faults a retry may cure are 503 / 50301.
+ */
+import { ErrorCode, StrandError } from '../errors';
+import { asStorageUnavailable } from '../storage/storageErrors';
+import type { Runtime } from '../runtime';
+import type { ApiRequest, ApiResponse } from './http';
+import { routeKey, routes, type FunctionName } from './routes';
+import { operations } from './operations';
+
+export function errorResponse(err: StrandError): ApiResponse {
+  return { status: err.status, headers: err.headers, json: err.toBody() };
+}
+
+export async function dispatch(fn: FunctionName, request: ApiRequest, runtime: Runtime): Promise<ApiResponse> {
+  const route = routes.find((r) => routeKey(r) === request.routeKey);
+  const operation = operations[request.routeKey];
+  if (!route || route.fn !== fn || !operation) {
+    return { status: 404, json: { error_code: 404, message: `No route ${request.routeKey} in the ${fn} function.` } };
+  }
+  try {
+    return await operation(request, runtime);
+  } catch (err) {
+    if (err instanceof StrandError) return errorResponse(err);
+    const transient = asStorageUnavailable(err);
+    if (transient) {
+      runtime.logger.warn('storage unavailable', { routeKey: request.routeKey, error: describe(err) });
+      return errorResponse(transient);
+    }
+    runtime.logger.error('internal error', { routeKey: request.routeKey, error: describe(err) });
+    return errorResponse(new StrandError(ErrorCode.Internal, 'Internal error.'));
+  }
+}
+
+function describe(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
+  return { value: String(err) };
+}

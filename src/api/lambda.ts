@@ -1,0 +1,55 @@
+/**
+ * API Gateway HTTP API (payload format 2.0) adapter: translates the event into an
+ * ApiRequest, dispatches it, and translates the ApiResponse back. Lambda entry
+ * points in functions/ are one line each on top of this, and the local gateway
+ * builds the same events, so both run the very same code.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ApiRequest, ApiResponse } from './http';
+import type { FunctionName } from './routes';
+import type { Runtime } from '../runtime';
+import { dispatch } from './dispatch';
+
+export type LambdaHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): ApiRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (value !== undefined) query[name] = value;
+  }
+  const body = event.body === undefined || event.body === null
+    ? Buffer.alloc(0)
+    : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  return {
+    routeKey: event.routeKey,
+    pathParameters: { ...(event.pathParameters as Record<string, string> | undefined) },
+    query,
+    headers,
+    body,
+  };
+}
+
+export function toApiGatewayResult(response: ApiResponse): APIGatewayProxyStructuredResultV2 {
+  const headers: Record<string, string> = { ...response.headers };
+  if (response.binary !== undefined) {
+    headers['content-type'] ??= 'application/octet-stream';
+    return { statusCode: response.status, headers, body: response.binary.toString('base64'), isBase64Encoded: true };
+  }
+  if (response.json !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    return { statusCode: response.status, headers, body: JSON.stringify(response.json), isBase64Encoded: false };
+  }
+  return { statusCode: response.status, headers, isBase64Encoded: false };
+}
+
+/**
+ * A Lambda handler for one function. The runtime (clients, config) is created on
+ * first use and kept for the life of the execution environment.
+ */
+export function createHandler(fn: FunctionName, runtime: () => Runtime): LambdaHandler {
+  return async (event) => toApiGatewayResult(await dispatch(fn, fromApiGatewayEvent(event), runtime()));
+}

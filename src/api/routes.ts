@@ -1,0 +1,92 @@
+/**
+ * Every HTTP route of the contract (../shared/api.md), in API Gateway HTTP API
+ * route-key syntax, and the Lambda function that serves it. The CDK stack creates
+ * exactly these routes, and the local gateway matches requests against them, so a
+ * route exists in one place only.
+ */
+export type FunctionName = 'admin' | 'produce' | 'fetch';
+
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+  /** Path with `{param}` segments, as API Gateway writes it. */
+  path: string;
+  fn: FunctionName;
+}
+
+const C = '/v3/clusters/{cluster_id}';
+const T = `${C}/topics/{topic_name}`;
+const P = `${T}/partitions/{partition_id}`;
+
+export const routes: readonly RouteSpec[] = [
+  { method: 'GET', path: '/health', fn: 'admin' },
+  { method: 'GET', path: '/v3/clusters', fn: 'admin' },
+  { method: 'GET', path: C, fn: 'admin' },
+  { method: 'GET', path: `${C}/topics`, fn: 'admin' },
+  { method: 'POST', path: `${C}/topics`, fn: 'admin' },
+  { method: 'GET', path: T, fn: 'admin' },
+  { method: 'PATCH', path: T, fn: 'admin' },
+  { method: 'DELETE', path: T, fn: 'admin' },
+  { method: 'GET', path: `${T}/configs`, fn: 'admin' },
+  { method: 'POST', path: `${T}/configs:alter`, fn: 'admin' },
+  { method: 'GET', path: `${T}/partitions`, fn: 'admin' },
+  { method: 'GET', path: P, fn: 'admin' },
+  { method: 'GET', path: `${P}/offsets`, fn: 'admin' },
+  { method: 'POST', path: `${T}/records`, fn: 'produce' },
+  { method: 'POST', path: `${T}/records:batch`, fn: 'produce' },
+  { method: 'POST', path: `${P}/batches`, fn: 'produce' },
+  { method: 'GET', path: `${P}/records`, fn: 'fetch' },
+];
+
+export function routeKey(route: Pick<RouteSpec, 'method' | 'path'>): string {
+  return `${route.method} ${route.path}`;
+}
+
+export interface RouteMatch {
+  route: RouteSpec;
+  pathParameters: Record<string, string>;
+}
+
+/**
+ * Matches a concrete request path against the route table the way API Gateway
+ * does: literal segments win over `{param}` segments, and a parameter matches one
+ * whole, non-empty segment. Returns the matched route, or the list of methods the
+ * path allows (for 405) when only the method is wrong.
+ */
+export function matchRoute(
+  method: string,
+  path: string,
+  table: readonly RouteSpec[] = routes,
+): RouteMatch | { allowedMethods: string[] } | undefined {
+  const segments = path.split('/').slice(1);
+  let best: { match: RouteMatch; literals: number } | undefined;
+  const allowed = new Set<string>();
+  for (const route of table) {
+    const pattern = route.path.split('/').slice(1);
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    let literals = 0;
+    let ok = true;
+    for (let i = 0; i < pattern.length && ok; i++) {
+      const p = pattern[i]!;
+      const s = segments[i]!;
+      const param = /^\{([a-z_]+)\}$/.exec(p);
+      if (param) {
+        if (s.length === 0) ok = false;
+        else params[param[1]!] = decodeURIComponent(s);
+      } else if (p === s) {
+        literals++;
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    if (route.method !== method) {
+      allowed.add(route.method);
+      continue;
+    }
+    if (!best || literals > best.literals) best = { match: { route, pathParameters: params }, literals };
+  }
+  if (best) return best.match;
+  if (allowed.size > 0) return { allowedMethods: [...allowed] };
+  return undefined;
+}

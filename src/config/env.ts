@@ -1,0 +1,63 @@
+/**
+ * The one source of truth for the environment variables the engine reads.
+ * The CDK stack sets exactly these on each function (test/infra checks it) and
+ * the local runtime sets them for its embedded emulators.
+ */
+export const EnvVar = {
+  clusterId: 'STRAND_CLUSTER_ID',
+  bucket: 'STRAND_BUCKET',
+  topicsTable: 'STRAND_TOPICS_TABLE',
+  logTable: 'STRAND_LOG_TABLE',
+  leasesTable: 'STRAND_LEASES_TABLE',
+} as const;
+export type EnvVarName = (typeof EnvVar)[keyof typeof EnvVar];
+
+/** Standard AWS SDK settings, read by the SDK or by `createClients`. */
+export const AwsEnvVar = {
+  region: 'AWS_REGION',
+  endpointUrl: 'AWS_ENDPOINT_URL',
+} as const;
+
+export interface TableNames {
+  /** Topic catalog: one item per topic. */
+  topics: string;
+  /** Partition heads and spilled index chunks. */
+  log: string;
+  /** Partition leader leases. */
+  leases: string;
+}
+
+export interface StrandConfig {
+  clusterId: string;
+  bucket: string;
+  tables: TableNames;
+}
+
+export const localDefaults: StrandConfig = {
+  clusterId: 'local',
+  bucket: 'strand-local',
+  tables: { topics: 'strand-topics', log: 'strand-log', leases: 'strand-leases' },
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): StrandConfig {
+  return {
+    clusterId: env[EnvVar.clusterId] || localDefaults.clusterId,
+    bucket: env[EnvVar.bucket] || localDefaults.bucket,
+    tables: {
+      topics: env[EnvVar.topicsTable] || localDefaults.tables.topics,
+      log: env[EnvVar.logTable] || localDefaults.tables.log,
+      leases: env[EnvVar.leasesTable] || localDefaults.tables.leases,
+    },
+  };
+}
+
+/** The environment a function needs to find its resources: the inverse of loadConfig. */
+export function configToEnv(config: StrandConfig): Record<EnvVarName, string> {
+  return {
+    [EnvVar.clusterId]: config.clusterId,
+    [EnvVar.bucket]: config.bucket,
+    [EnvVar.topicsTable]: config.tables.topics,
+    [EnvVar.logTable]: config.tables.log,
+    [EnvVar.leasesTable]: config.tables.leases,
+  };
+}

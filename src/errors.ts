@@ -1,0 +1,112 @@
+/**
+ * Every failure Strand reports to a client is a StrandError carrying one of the
+ * contract's error codes (../shared/api.md). The HTTP status is the first three
+ * digits of the code, so the table below is the single place that maps domain
+ * failures to the wire.
+ */
+export const ErrorCode = {
+  BadRequest: 40001,
+  InvalidValue: 40002,
+  Unauthenticated: 40101,
+  Forbidden: 40301,
+  UnknownCluster: 40401,
+  UnknownPartition: 40402,
+  UnknownTopic: 40403,
+  UnknownGroup: 40404,
+  UnknownConsumerInstance: 40405,
+  MethodNotAllowed: 40501,
+  TopicExists: 40902,
+  ConsumerInstanceExists: 40903,
+  FencedMember: 40922,
+  PartitionNotOwned: 40923,
+  UnknownMember: 40924,
+  GroupNotEmpty: 40925,
+  ProducerFenced: 40926,
+  BodyTooLarge: 41301,
+  RecordTooLarge: 41302,
+  UnsupportedMediaType: 41501,
+  OffsetOutOfRange: 41601,
+  CorruptBatch: 42201,
+  Throttled: 42901,
+  Internal: 50001,
+  StorageUnavailable: 50301,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export function httpStatusOf(code: number): number {
+  return Math.floor(code / 100);
+}
+
+export interface StrandErrorOptions {
+  /** Extra fields merged into the JSON error body (e.g. log_start_offset). */
+  details?: Record<string, unknown>;
+  /** Response headers to send with the error (e.g. Retry-After). */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class StrandError extends Error {
+  override name = 'StrandError';
+  readonly details: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: StrandErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.details = options.details ?? {};
+    this.headers = options.headers ?? {};
+  }
+
+  get status(): number {
+    return httpStatusOf(this.code);
+  }
+
+  /** A client may safely send the same request again. */
+  get retriable(): boolean {
+    return this.code === ErrorCode.Throttled || this.code === ErrorCode.StorageUnavailable;
+  }
+
+  toBody(): Record<string, unknown> {
+    return { error_code: this.code, message: this.message, ...this.details };
+  }
+}
+
+export const badRequest = (message: string) => new StrandError(ErrorCode.BadRequest, message);
+export const invalidValue = (message: string) => new StrandError(ErrorCode.InvalidValue, message);
+export const unknownTopic = (topic: string) =>
+  new StrandError(ErrorCode.UnknownTopic, `Topic '${topic}' not found.`);
+export const unknownPartition = (topic: string, partition: number) =>
+  new StrandError(ErrorCode.UnknownPartition, `Partition ${partition} of topic '${topic}' not found.`);
+
+/** Raised by the RecordBatch codec for bad magic, lengths, CRC-32C or varints. */
+export class CorruptBatchError extends StrandError {
+  override name = 'CorruptBatchError';
+  constructor(message: string) {
+    super(ErrorCode.CorruptBatch, message);
+  }
+}
+
+export class OffsetOutOfRangeError extends StrandError {
+  override name = 'OffsetOutOfRangeError';
+  constructor(offset: number, logStartOffset: number, highWatermark: number) {
+    super(
+      ErrorCode.OffsetOutOfRange,
+      `Offset ${offset} is out of range: the log starts at ${logStartOffset} and ends at ${highWatermark}.`,
+      { details: { log_start_offset: logStartOffset, high_watermark: highWatermark } },
+    );
+  }
+}
+
+/**
+ * A failure of S3 or DynamoDB that a retry may cure (throttling, 5xx, timeouts,
+ * resets). Clients see 503 / 50301, never a 500, for these.
+ */
+export class StorageUnavailableError extends StrandError {
+  override name = 'StorageUnavailableError';
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.StorageUnavailable, message, { cause, headers: { 'Retry-After': '1' } });
+  }
+}

@@ -1,0 +1,43 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+
+export interface StorageClients {
+  s3: S3Client;
+  ddb: DynamoDBDocumentClient;
+}
+
+export interface ClientOptions {
+  /** An S3/DynamoDB-compatible endpoint (embedded emulators, LocalStack). Unset on AWS. */
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Attempts per SDK call, first included (SDK default 3). */
+  maxAttempts?: number;
+}
+
+/**
+ * Builds the SDK clients. With an endpoint (emulators, LocalStack) S3 uses path-style
+ * addressing, and flexible checksums are only sent when an operation requires them,
+ * because emulators do not understand aws-chunked uploads.
+ */
+export function createClients(options: ClientOptions = {}): StorageClients {
+  const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL;
+  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const common = {
+    region,
+    ...(endpoint ? { endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+  };
+  const s3 = new S3Client({
+    ...common,
+    ...(endpoint
+      ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+      : {}),
+  });
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { s3, ddb };
+}

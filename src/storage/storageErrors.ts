@@ -1,0 +1,54 @@
+/**
+ * Classifies failures of the AWS SDK clients. A storage fault a retry may cure
+ * (throttling, 5xx, timeouts, connection resets) becomes StorageUnavailableError,
+ * which clients see as 503 / 50301 — never a 500.
+ */
+import { StorageUnavailableError } from '../errors';
+
+const throttlingNames = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'SlowDown',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TransactionInProgressException',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'InternalError',
+]);
+
+const networkCodes = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+interface SdkLikeError {
+  name?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+}
+
+export function isTransientStorageError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as SdkLikeError;
+  if (e.name && throttlingNames.has(e.name)) return true;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.name === 'RequestTimeout') return true;
+  if (e.code && networkCodes.has(e.code)) return true;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status !== undefined && (status >= 500 || status === 429);
+}
+
+export function asStorageUnavailable(err: unknown): StorageUnavailableError | undefined {
+  if (!isTransientStorageError(err)) return undefined;
+  const name = (err as SdkLikeError).name ?? 'error';
+  return new StorageUnavailableError(`Storage is temporarily unavailable (${name}); the request is safe to retry.`, err);
+}
+
+export function isConditionalCheckFailed(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as SdkLikeError).name === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,25 @@
+/**
+ * Key schemas of Strand's DynamoDB tables, shared by the CDK stack and the local
+ * runtime so both create the same tables.
+ */
+import type { TableNames } from '../config/env';
+
+export type KeyType = 'S' | 'N';
+export interface KeyAttribute {
+  name: string;
+  type: KeyType;
+}
+export interface TableSchema {
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+}
+
+export const tableSchemas: Record<keyof TableNames, TableSchema> = {
+  // pk = topic name
+  topics: { partitionKey: { name: 'pk', type: 'S' } },
+  // pk = "<topicId>#<partition>"; sk = -1 for the partition head, else the base
+  // offset of a spilled index chunk.
+  log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'N' } },
+  // pk = "<topicId>#<partition>"
+  leases: { partitionKey: { name: 'pk', type: 'S' } },
+};
