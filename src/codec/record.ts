@@ -1,0 +1,145 @@
+/**
+ * Record v2, the unit inside a RecordBatch v2.
+ *
+ *   Record =>
+ *     length          VARINT   bytes after this field
+ *     attributes      INT8     unused, written as 0
+ *     timestampDelta  VARLONG  timestamp - batch baseTimestamp
+ *     offsetDelta     VARINT   offset - batch baseOffset
+ *     keyLength       VARINT   -1 = null key
+ *     key             BYTES
+ *     valueLength     VARINT   -1 = null value
+ *     value           BYTES
+ *     headersCount    VARINT
+ *     Header =>
+ *       headerKeyLength    VARINT  (>= 0: a header key is never null)
+ *       headerKey          UTF-8
+ *       headerValueLength  VARINT  -1 = null value
+ *       headerValue        BYTES
+ *
+ * Follows `clients/src/main/java/org/apache/kafka/common/record/DefaultRecord.java`
+ * (writeTo / readFrom / readHeaders). As there, the declared length must be
+ * consumed exactly: bytes left over, or fields running past it, are corrupt.
+ */
+import { CorruptBatchError } from '../errors';
+import { assert } from './assert';
+import { ByteReader, ByteWriter } from './bytes';
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+export interface LogRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+  /** Epoch milliseconds. */
+  timestamp: number;
+}
+
+/** A record as it sits on the wire, before the batch gives it an offset and a timestamp. */
+export interface RawRecord {
+  attributes: number;
+  timestampDelta: number;
+  offsetDelta: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+/** Ceiling on the headers of one record (Kafka has none but int32; ours keeps loops short). */
+export const headersPerRecordMax = 4096;
+/** Smallest encoding: length, attributes, timestampDelta, offsetDelta, key, value, headersCount — 1 byte each. */
+export const recordBytesMin = 7;
+/** Smallest header: key length 0 and value length -1, 1 byte each. */
+const headerBytesMin = 2;
+
+/**
+ * Appends one record to `w`. The body is written first and its length patched in
+ * front, so sizes are never computed twice.
+ */
+export function encodeRecord(w: ByteWriter, record: RawRecord): void {
+  assert(record.headers.length <= headersPerRecordMax, `record has at most ${headersPerRecordMax} headers`);
+  const body = new ByteWriter(64, Number.MAX_SAFE_INTEGER);
+  body.int8(record.attributes);
+  body.varlong(record.timestampDelta);
+  body.varint(record.offsetDelta);
+  writeNullableBytes(body, record.key);
+  writeNullableBytes(body, record.value);
+  body.varint(record.headers.length);
+  for (const header of record.headers) {
+    assert(typeof header.key === 'string', 'a header key is a string');
+    const key = Buffer.from(header.key, 'utf8');
+    body.varint(key.length);
+    body.bytes(key);
+    writeNullableBytes(body, header.value);
+  }
+  const bytes = body.finish();
+  w.varint(bytes.length);
+  w.bytes(bytes);
+}
+
+function writeNullableBytes(w: ByteWriter, b: Buffer | null): void {
+  if (b === null) {
+    w.varint(-1);
+    return;
+  }
+  assert(b instanceof Uint8Array, 'record key, value and header values are Buffers or null');
+  w.varint(b.length);
+  w.bytes(b);
+}
+
+/**
+ * Reads one record at `r.offset`. `index` names it in error messages. Key, value
+ * and header values are views into the reader's buffer (no copy).
+ */
+export function decodeRecord(r: ByteReader, index: number): RawRecord {
+  const where = `record ${index} at offset ${r.offset}`;
+  const length = r.varint(`${where}: length`);
+  if (length < recordBytesMin - 1) {
+    throw new CorruptBatchError(`${r.what}: ${where} declares length ${length}, below the minimum ${recordBytesMin - 1}`);
+  }
+  if (length > r.remaining) {
+    throw new CorruptBatchError(
+      `${r.what}: ${where} declares length ${length} but only ${r.remaining} bytes remain`,
+    );
+  }
+  const body = new ByteReader(r.buf, r.offset, r.offset + length, `${r.what}: ${where}`);
+  r.offset += length;
+
+  const attributes = body.int8('attributes');
+  const timestampDelta = body.varlong('timestampDelta');
+  const offsetDelta = body.varint('offsetDelta');
+  const key = readNullableBytes(body, 'key');
+  const value = readNullableBytes(body, 'value');
+  const headersCount = body.varint('headersCount');
+  if (headersCount < 0 || headersCount > headersPerRecordMax) {
+    throw new CorruptBatchError(`${body.what}: headersCount ${headersCount} is outside [0, ${headersPerRecordMax}]`);
+  }
+  if (headersCount * headerBytesMin > body.remaining) {
+    throw new CorruptBatchError(
+      `${body.what}: headersCount ${headersCount} cannot fit in the ${body.remaining} bytes that remain`,
+    );
+  }
+  const headers: RecordHeader[] = [];
+  for (let h = 0; h < headersCount; h++) {
+    const keyLength = body.varint(`header ${h} key length`);
+    if (keyLength < 0) {
+      throw new CorruptBatchError(`${body.what}: header ${h} has negative key length ${keyLength}`);
+    }
+    const headerKey = body.bytes(keyLength, `header ${h} key`).toString('utf8');
+    headers.push({ key: headerKey, value: readNullableBytes(body, `header ${h} value`) });
+  }
+  if (body.remaining !== 0) {
+    throw new CorruptBatchError(`${body.what}: ${body.remaining} bytes left over after the headers`);
+  }
+  return { attributes, timestampDelta, offsetDelta, key, value, headers };
+}
+
+function readNullableBytes(r: ByteReader, field: string): Buffer | null {
+  const length = r.varint(`${field} length`);
+  if (length === -1) return null;
+  if (length < -1) throw new CorruptBatchError(`${r.what}: ${field} has invalid length ${length}`);
+  return r.bytes(length, field);
+}
