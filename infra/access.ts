@@ -1,0 +1,107 @@
+/**
+ * What each Lambda function may do, and how big it is. This file is the only
+ * place a new function needs an edit: `functionAccess` is keyed by every
+ * `FunctionName` of src/api/routes.ts, so adding a name there fails the type
+ * check here until its grants are written down. Everything else (the function,
+ * its routes, its alarms and dashboard row) follows from the route table.
+ *
+ * Grants are exact IAM actions, never wildcards, scoped to Strand's own bucket
+ * and tables, so least privilege can be asserted on the synthesized template
+ * (infra/strand.test.ts).
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { TableNames } from '../src/config/env';
+import type { FunctionName } from '../src/api/routes';
+
+/** `read`: GetItem/BatchGetItem/Query/Scan. `readWrite`: also PutItem/UpdateItem/DeleteItem/BatchWriteItem. */
+export type TableAccess = 'read' | 'readWrite';
+
+export interface FunctionAccess {
+  /** Object-level S3 actions on the data bucket. */
+  objects: ReadonlyArray<'get' | 'put' | 'delete'>;
+  /** s3:ListBucket on the data bucket (lists a prefix; also turns GetObject on a missing key into 404, not 403). */
+  list?: boolean;
+  /** DynamoDB access per table; a table not named here is not accessible at all. */
+  tables: Partial<Record<keyof TableNames, TableAccess>>;
+}
+
+/**
+ * The grants each function needs (design.md, issue 3):
+ * - admin: the topic catalog, and on topic deletion the topic's index, leases
+ *   and objects; the only API function that deletes data.
+ * - produce: writes one new object per request (never overwrites or deletes),
+ *   reads the topic, appends to the partition head and spills index entries
+ *   under the partition lease.
+ * - fetch: reads only. No S3 write or delete and no DynamoDB write, so a bug in
+ *   the read path cannot change the log.
+ */
+export const functionAccess: Record<FunctionName, FunctionAccess> = {
+  admin: {
+    objects: ['get', 'put', 'delete'],
+    list: true,
+    tables: { topics: 'readWrite', log: 'readWrite', leases: 'readWrite' },
+  },
+  produce: {
+    objects: ['put'],
+    tables: { topics: 'read', log: 'readWrite', leases: 'readWrite' },
+  },
+  fetch: {
+    objects: ['get'],
+    tables: { topics: 'read', log: 'read' },
+  },
+};
+
+export const s3ObjectActions = {
+  get: ['s3:GetObject'],
+  put: ['s3:PutObject'],
+  // DeleteObjects (the batch API) is authorized by s3:DeleteObject per key.
+  delete: ['s3:DeleteObject'],
+} as const;
+
+export const dynamoActions: Record<TableAccess, readonly string[]> = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+  // No TransactWriteItems: correctness relies on single-item atomic writes only (design.md).
+  readWrite: [
+    'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan',
+    'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem',
+  ],
+};
+
+/** Every DynamoDB action that changes data, for the read-only assertions in tests. */
+export const dynamoWriteActions = dynamoActions.readWrite.filter((a) => !dynamoActions.read.includes(a));
+
+export interface FunctionSizing {
+  memoryMiB: number;
+  timeout: Duration;
+}
+
+/**
+ * Memory and timeouts. Lambda gives CPU in proportion to memory (1,769 MiB is
+ * one vCPU), and the hot paths are CPU-bound on up to 4 MiB per request
+ * (CRC-32C, RecordBatch encode/decode, base64 and JSON), so produce and fetch
+ * get 1 GiB: roughly 0.6 vCPU, where a 4 MiB request still takes well under a
+ * second of compute. Admin is mostly small DynamoDB calls.
+ *
+ * Timeouts sit under API Gateway's 30 s integration timeout, so a slow request
+ * ends with the function's own error body, never a gateway 503 while the
+ * function keeps running:
+ * - fetch: long polls are bounded at 20 s by the API (`max_wait_ms` ≤ 20000),
+ *   plus reading up to 4 MiB from S3; 25 s leaves that margin.
+ * - produce: one S3 PUT of ≤ 4 MiB and one or two DynamoDB writes, with the SDK's
+ *   retries on throttling; 15 s is generous and still fails fast.
+ * - admin: topic deletion removes the topic's index entries and objects; 28 s is
+ *   the most the gateway allows with margin.
+ */
+export const functionSizing: Partial<Record<FunctionName, FunctionSizing>> = {
+  admin: { memoryMiB: 512, timeout: Duration.seconds(28) },
+  produce: { memoryMiB: 1024, timeout: Duration.seconds(15) },
+  fetch: { memoryMiB: 1024, timeout: Duration.seconds(25) },
+};
+
+/** Sizing for a function this table does not name yet. */
+export const defaultSizing = {
+  /** Behind API Gateway: must end before the 30 s integration timeout. */
+  routed: { memoryMiB: 1024, timeout: Duration.seconds(28) },
+  /** Not behind API Gateway (scheduled work such as maintenance). */
+  unrouted: { memoryMiB: 1024, timeout: Duration.minutes(5) },
+} as const satisfies Record<string, FunctionSizing>;

@@ -1,0 +1,502 @@
+/**
+ * The `Strand` construct: one Strand cluster on AWS.
+ *
+ *   client ──SigV4──▶ HTTP API ($default stage, access logs)
+ *                        │  one route per entry of src/api/routes.ts
+ *                        ▼
+ *        Lambda per FunctionName (functions/<name>.ts, arm64, Node.js 22)
+ *                        │  exact IAM grants from infra/access.ts
+ *            ┌───────────┴────────────┐
+ *            ▼                        ▼
+ *   S3 bucket (record batches)   DynamoDB tables from src/storage/tables.ts
+ *
+ * plus log groups with retention, alarms (Lambda errors/throttles, DynamoDB
+ * throttles, API 5xx), a dashboard, and `addSchedule` for scheduled work.
+ *
+ * Nothing here lists routes, tables or environment variables: they come from
+ * the engine's own modules, so the stack and the local runtime cannot drift.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Construct } from 'constructs';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as apigwv1 from 'aws-cdk-lib/aws-apigateway';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { routes, type FunctionName } from '../src/api/routes';
+import { configToEnv, type StrandConfig, type TableNames } from '../src/config/env';
+import { tableSchemas } from '../src/storage/tables';
+import { defaultSizing, dynamoActions, functionAccess, functionSizing, s3ObjectActions } from './access';
+
+/** The repository root: holds functions/, package-lock.json and node_modules/ (esbuild). */
+export const projectRoot = path.resolve(__dirname, '..');
+
+/**
+ * Environment variables set on every function besides `configToEnv(...)`'s,
+ * read by Powertools for AWS Lambda (the engine's logger):
+ * - POWERTOOLS_SERVICE_NAME: the `service` field of every log line.
+ * - POWERTOOLS_LOG_LEVEL: DEBUG | INFO | WARN | ERROR (prop `logLevel`).
+ */
+export const powertoolsEnvVars = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL'] as const;
+
+/** Who may call the API. */
+export type StrandAuth =
+  /** AWS SigV4: callers need `execute-api:Invoke` on the API's routes (see `grantInvoke`). */
+  | { type: 'iam' }
+  /** A JWT from an OIDC issuer (Cognito, Auth0, …) in `Authorization: Bearer …`. */
+  | { type: 'jwt'; issuer: string; audience: string[] };
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export interface StrandProps {
+  /**
+   * The cluster id of this deployment: every v3 path is `/v3/clusters/{clusterId}/…`.
+   * 1–64 characters of `[A-Za-z0-9._-]`.
+   * @default 'strand'
+   */
+  readonly clusterId?: string;
+  /**
+   * What happens to the bucket, the tables and the log groups when they leave
+   * the stack. DESTROY also empties the bucket on deletion (a custom resource).
+   * @default RemovalPolicy.RETAIN — the log is data; deleting the stack keeps it.
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * DynamoDB deletion protection on every table.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * DynamoDB point-in-time recovery (35 days of continuous backups) on every table.
+   * @default true
+   */
+  readonly pointInTimeRecovery?: boolean;
+  /**
+   * Authorization on every route.
+   * @default { type: 'iam' } — SigV4-signed requests only.
+   */
+  readonly auth?: StrandAuth;
+  /**
+   * Memory per function, in MiB (CPU scales with it).
+   * @default admin 512, produce 1024, fetch 1024, others 1024 (see infra/access.ts)
+   */
+  readonly memorySizes?: Partial<Record<FunctionName, number>>;
+  /**
+   * Retention of the functions' and the API's access log groups.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Powertools log level of the functions.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * Stage-wide API Gateway throttling (requests per second and burst).
+   * @default none — the account's API Gateway limits apply.
+   */
+  readonly throttle?: { rateLimit: number; burstLimit: number };
+  /**
+   * SNS topic notified when an alarm fires or recovers.
+   * @default no notification; alarms are visible in CloudWatch only.
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Create a CloudWatch dashboard.
+   * @default true
+   */
+  readonly dashboard?: boolean;
+  /**
+   * Functions to invoke on a schedule (EventBridge). The seam for the
+   * maintenance function (retention, compaction, garbage collection): once
+   * `maintenance` is a FunctionName, `schedules: { maintenance: Schedule.rate(Duration.minutes(5)) }`.
+   * Same as calling `addSchedule` for each entry.
+   * @default none
+   */
+  readonly schedules?: Partial<Record<FunctionName, events.Schedule>>;
+}
+
+export interface ScheduleOptions {
+  /** @default the function's name */
+  readonly description?: string;
+  /** The event the function receives. @default EventBridge's scheduled event */
+  readonly input?: Record<string, unknown>;
+}
+
+const clusterIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+const memoryMiBMin = 128;
+const memoryMiBMax = 10240;
+
+/** Alarm thresholds, per 5-minute period. Any Lambda error is a crash or a timeout (the API's own errors are responses), so one is worth a look. */
+const alarmPeriod = Duration.minutes(5);
+const lambdaErrorsMax = 0;
+const lambdaThrottlesMax = 0;
+const dynamoThrottleEventsMax = 0;
+/** 503/50301 (storage busy, retry) is a normal answer under load; a sustained stream of 5xx is not. */
+const api5xxMax = 10;
+
+export class Strand extends Construct {
+  readonly clusterId: string;
+  readonly bucket: s3.Bucket;
+  readonly tables: Record<keyof TableNames, dynamodb.Table>;
+  readonly functions: Record<FunctionName, NodejsFunction>;
+  readonly api: apigw.HttpApi;
+  readonly stage: apigw.HttpStage;
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard?: cloudwatch.Dashboard;
+  /** The configuration the functions receive, as `configToEnv` turns it into environment variables. */
+  readonly config: StrandConfig;
+  private readonly alarmTopic?: sns.ITopic;
+
+  constructor(scope: Construct, id: string, props: StrandProps = {}) {
+    super(scope, id);
+    const names = Object.keys(functionAccess) as FunctionName[];
+    validateProps(props, names);
+
+    this.clusterId = props.clusterId ?? 'strand';
+    this.alarmTopic = props.alarmTopic;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    // Record batches. Objects are written once under fresh keys and never
+    // overwritten, so versioning would only keep data past its retention.
+    this.bucket = new s3.Bucket(this, 'Data', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // SSE-S3: encrypted at rest with no KMS request charge on every produce and fetch.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      lifecycleRules: [{ id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+    });
+
+    // One table per entry of tableSchemas. DynamoDB encrypts every table at rest
+    // (AWS owned key by default).
+    const tables = {} as Record<keyof TableNames, dynamodb.Table>;
+    for (const [name, schema] of Object.entries(tableSchemas) as [keyof TableNames, (typeof tableSchemas)[keyof TableNames]][]) {
+      tables[name] = new dynamodb.Table(this, `${capitalize(name)}Table`, {
+        partitionKey: { name: schema.partitionKey.name, type: attributeType(schema.partitionKey.type) },
+        ...(schema.sortKey ? { sortKey: { name: schema.sortKey.name, type: attributeType(schema.sortKey.type) } } : {}),
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
+        deletionProtection: props.deletionProtection ?? true,
+        removalPolicy,
+      });
+    }
+    this.tables = tables;
+
+    this.config = {
+      clusterId: this.clusterId,
+      bucket: this.bucket.bucketName,
+      tables: { topics: tables.topics.tableName, log: tables.log.tableName, leases: tables.leases.tableName },
+    };
+    const environment: Record<string, string> = {
+      ...configToEnv(this.config),
+      POWERTOOLS_SERVICE_NAME: 'strand',
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+    } satisfies Record<(typeof powertoolsEnvVars)[number], string>;
+
+    const routedNames = new Set(routes.map((r) => r.fn));
+    const functions = {} as Record<FunctionName, NodejsFunction>;
+    for (const name of names) {
+      const sizing = functionSizing[name] ?? (routedNames.has(name) ? defaultSizing.routed : defaultSizing.unrouted);
+      const logGroup = new logs.LogGroup(this, `${capitalize(name)}Logs`, { retention: logRetention, removalPolicy });
+      const fn = new NodejsFunction(this, `${capitalize(name)}Function`, {
+        description: `Strand ${name} (cluster ${this.clusterId})`,
+        entry: path.join(projectRoot, 'functions', `${name}.ts`),
+        handler: 'handler',
+        projectRoot,
+        depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+        runtime: lambda.Runtime.NODEJS_22_X,
+        // Graviton: about 20% cheaper per GB-second than x86, and the code is plain JS.
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: props.memorySizes?.[name] ?? sizing.memoryMiB,
+        timeout: sizing.timeout,
+        environment,
+        logGroup,
+        bundling: {
+          // The esbuild in node_modules, never Docker: synth works offline.
+          forceDockerBundling: false,
+          target: 'node22',
+          format: OutputFormat.CJS,
+          minify: true,
+          // Bundle the AWS SDK too, so Lambda runs the version the tests ran,
+          // not whichever one the runtime ships.
+          externalModules: [],
+        },
+      });
+      this.grantData(fn, name);
+      functions[name] = fn;
+    }
+    this.functions = functions;
+
+    // The API: every route of the route table, SigV4 (or JWT) on each.
+    const authorizer =
+      props.auth?.type === 'jwt'
+        ? new HttpJwtAuthorizer('JwtAuthorizer', props.auth.issuer, { jwtAudience: props.auth.audience })
+        : new HttpIamAuthorizer();
+    this.api = new apigw.HttpApi(this, 'Api', {
+      description: `Strand HTTP API (cluster ${this.clusterId})`,
+      createDefaultStage: false,
+      defaultAuthorizer: authorizer,
+    });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy });
+    this.stage = new apigw.HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogs),
+        format: apigwv1.AccessLogFormat.custom(JSON.stringify({
+          requestId: '$context.requestId',
+          ip: '$context.identity.sourceIp',
+          caller: '$context.identity.caller',
+          userArn: '$context.identity.userArn',
+          requestTime: '$context.requestTime',
+          routeKey: '$context.routeKey',
+          status: '$context.status',
+          responseLength: '$context.responseLength',
+          integrationLatency: '$context.integrationLatency',
+          integrationError: '$context.integrationErrorMessage',
+          authorizerError: '$context.authorizer.error',
+        })),
+      },
+    });
+
+    const integrations = new Map<FunctionName, HttpLambdaIntegration>();
+    for (const route of routes) {
+      let integration = integrations.get(route.fn);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${capitalize(route.fn)}Integration`, functions[route.fn], {
+          payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+          // One invoke permission per function for the whole API, not one per
+          // route: keeps each function's resource policy small as routes grow.
+          scopePermissionToRoute: false,
+        });
+        integrations.set(route.fn, integration);
+      }
+      // Route keys may hold ':' (`…/records:batch`, `…/configs:alter`): HTTP API
+      // route paths accept it in a literal segment.
+      new apigw.HttpRoute(this, `Route ${route.method} ${route.path.replace(/\//g, '|')}`, {
+        httpApi: this.api,
+        routeKey: apigw.HttpRouteKey.with(route.path, apigw.HttpMethod[route.method]),
+        integration,
+      });
+    }
+
+    this.createAlarms(names);
+    if (props.dashboard ?? true) this.dashboard = this.createDashboard(names);
+    for (const [name, schedule] of Object.entries(props.schedules ?? {}) as [FunctionName, events.Schedule][]) {
+      this.addSchedule(name, schedule);
+    }
+  }
+
+  /** The API's base URL, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/`. */
+  get url(): string {
+    return this.stage.url;
+  }
+
+  /**
+   * Lets a principal call every route (IAM auth): `execute-api:Invoke` on this
+   * API's ARN. For finer control, grant on single route ARNs.
+   */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [this.api.arnForExecuteApi('*', '/*', this.stage.stageName)],
+    });
+  }
+
+  /**
+   * Invokes one of Strand's functions on an EventBridge schedule: the seam for
+   * the maintenance function (retention, compaction, orphan-object cleanup).
+   * The function receives EventBridge's scheduled event (or `options.input`);
+   * a failed invocation is retried twice within an hour. Give the function its
+   * grants in infra/access.ts like any other.
+   */
+  addSchedule(name: FunctionName, schedule: events.Schedule, options: ScheduleOptions = {}): events.Rule {
+    const fn = this.functions[name];
+    const rule = new events.Rule(this, `${capitalize(name)}Schedule`, {
+      description: options.description ?? `Strand ${name} schedule (cluster ${this.clusterId})`,
+      schedule,
+    });
+    rule.addTarget(new targets.LambdaFunction(fn, {
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      ...(options.input ? { event: events.RuleTargetInput.fromObject(options.input) } : {}),
+    }));
+    return rule;
+  }
+
+  /** Adds exactly the actions infra/access.ts lists for this function, on Strand's own resources only. */
+  private grantData(fn: NodejsFunction, name: FunctionName): void {
+    const access = functionAccess[name];
+    const objectActions = access.objects.flatMap((o) => s3ObjectActions[o]);
+    if (objectActions.length > 0) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: objectActions, resources: [this.bucket.arnForObjects('*')] }));
+    }
+    if (access.list) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
+    }
+    for (const [table, level] of Object.entries(access.tables) as [keyof TableNames, 'read' | 'readWrite'][]) {
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: [...dynamoActions[level]],
+        resources: [this.tables[table].tableArn],
+      }));
+    }
+  }
+
+  private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, description: string): void {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    if (this.alarmTopic) {
+      alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+      alarm.addOkAction(new cwActions.SnsAction(this.alarmTopic));
+    }
+    this.alarms.push(alarm);
+  }
+
+  private createAlarms(names: FunctionName[]): void {
+    for (const name of names) {
+      const fn = this.functions[name];
+      this.alarm(`${capitalize(name)}ErrorsAlarm`, fn.metricErrors({ period: alarmPeriod, statistic: 'Sum' }), lambdaErrorsMax,
+        `Strand ${name}: the function crashed or timed out (Lambda Errors > ${lambdaErrorsMax} in 5 min).`);
+      this.alarm(`${capitalize(name)}ThrottlesAlarm`, fn.metricThrottles({ period: alarmPeriod, statistic: 'Sum' }), lambdaThrottlesMax,
+        `Strand ${name}: invocations throttled by Lambda concurrency limits (Throttles > ${lambdaThrottlesMax} in 5 min).`);
+    }
+    for (const [name, table] of Object.entries(this.tables)) {
+      this.alarm(`${capitalize(name)}TableThrottlesAlarm`, dynamoThrottles(table), dynamoThrottleEventsMax,
+        `Strand ${name} table: DynamoDB throttled reads or writes (hot partition or account limit).`);
+    }
+    this.alarm('Api5xxAlarm', this.api.metricServerError({ period: alarmPeriod, statistic: 'Sum' }), api5xxMax,
+      `Strand API: more than ${api5xxMax} 5xx responses in 5 min.`);
+  }
+
+  private createDashboard(names: FunctionName[]): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+    const width = 8;
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'API requests',
+        width,
+        left: [this.api.metricCount({ statistic: 'Sum' }), this.api.metricClientError({ statistic: 'Sum' }), this.api.metricServerError({ statistic: 'Sum' })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'API latency',
+        width,
+        left: [this.api.metricLatency({ statistic: 'p50' }), this.api.metricLatency({ statistic: 'p99' }), this.api.metricIntegrationLatency({ statistic: 'p99' })],
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width, alarms: this.alarms }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Lambda invocations and errors',
+        width,
+        left: names.map((n) => this.functions[n].metricInvocations({ statistic: 'Sum', label: `${n} invocations` })),
+        right: names.map((n) => this.functions[n].metricErrors({ statistic: 'Sum', label: `${n} errors` })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Lambda duration p99 (ms)',
+        width,
+        left: names.map((n) => this.functions[n].metricDuration({ statistic: 'p99', label: n })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Lambda throttles and concurrency',
+        width,
+        left: names.map((n) => this.functions[n].metricThrottles({ statistic: 'Sum', label: `${n} throttles` })),
+        right: names.map((n) => this.functions[n].metric('ConcurrentExecutions', { statistic: 'Maximum', label: `${n} concurrency` })),
+      }),
+    );
+    const tables = Object.entries(this.tables);
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'DynamoDB consumed capacity',
+        width,
+        left: tables.map(([n, t]) => t.metricConsumedReadCapacityUnits({ statistic: 'Sum', label: `${n} read` })),
+        right: tables.map(([n, t]) => t.metricConsumedWriteCapacityUnits({ statistic: 'Sum', label: `${n} write` })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'DynamoDB throttle events',
+        width,
+        left: tables.map(([n, t]) => dynamoThrottles(t, n)),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'DynamoDB latency p99 (ms)',
+        width,
+        left: tables.map(([n, t]) => t.metric('SuccessfulRequestLatency', { statistic: 'p99', label: n, dimensionsMap: { TableName: t.tableName, Operation: 'UpdateItem' } })),
+      }),
+    );
+    return dashboard;
+  }
+}
+
+/** Read plus write throttle events of one table (also reported for on-demand tables: hot partitions, table limits). */
+function dynamoThrottles(table: dynamodb.Table, label?: string): cloudwatch.IMetric {
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(r, 0) + FILL(w, 0)',
+    usingMetrics: {
+      r: table.metric('ReadThrottleEvents', { statistic: 'Sum' }),
+      w: table.metric('WriteThrottleEvents', { statistic: 'Sum' }),
+    },
+    period: alarmPeriod,
+    ...(label ? { label: `${label} throttles` } : {}),
+  });
+}
+
+function validateProps(props: StrandProps, names: FunctionName[]): void {
+  if (props.clusterId !== undefined && !Token.isUnresolved(props.clusterId) && !clusterIdPattern.test(props.clusterId)) {
+    throw new Error(`Strand: clusterId must be 1–64 characters of [A-Za-z0-9._-], not '${props.clusterId}'.`);
+  }
+  for (const [name, memory] of Object.entries(props.memorySizes ?? {})) {
+    if (!names.includes(name as FunctionName)) throw new Error(`Strand: memorySizes names an unknown function '${name}'.`);
+    if (!Number.isInteger(memory) || memory < memoryMiBMin || memory > memoryMiBMax) {
+      throw new Error(`Strand: memorySizes.${name} must be an integer from ${memoryMiBMin} to ${memoryMiBMax} MiB, not ${memory}.`);
+    }
+  }
+  if (props.auth?.type === 'jwt') {
+    if (!props.auth.issuer.startsWith('https://')) throw new Error(`Strand: auth.issuer must be an https URL, not '${props.auth.issuer}'.`);
+    if (props.auth.audience.length === 0) throw new Error('Strand: auth.audience must name at least one audience.');
+  }
+  if (props.throttle && (props.throttle.rateLimit <= 0 || props.throttle.burstLimit <= 0)) {
+    throw new Error('Strand: throttle.rateLimit and throttle.burstLimit must be positive.');
+  }
+  for (const route of routes) {
+    if (!names.includes(route.fn)) throw new Error(`Strand: route ${route.method} ${route.path} names function '${route.fn}', which has no grants in infra/access.ts.`);
+  }
+  for (const name of names) {
+    const entry = path.join(projectRoot, 'functions', `${name}.ts`);
+    if (!fs.existsSync(entry)) throw new Error(`Strand: function '${name}' has no entry file ${path.relative(projectRoot, entry)}.`);
+  }
+}
+
+function attributeType(type: 'S' | 'N'): dynamodb.AttributeType {
+  return type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
