@@ -456,11 +456,14 @@ export class Strand extends Construct {
 
 /** Read plus write throttle events of one table (also reported for on-demand tables: hot partitions, table limits). */
 function dynamoThrottles(table: dynamodb.Table, label?: string): cloudwatch.IMetric {
+  // Metric ids must be unique within one graph, so they carry the table's label.
+  const r = `r${label ?? ''}`;
+  const w = `w${label ?? ''}`;
   return new cloudwatch.MathExpression({
-    expression: 'FILL(r, 0) + FILL(w, 0)',
+    expression: `FILL(${r}, 0) + FILL(${w}, 0)`,
     usingMetrics: {
-      r: table.metric('ReadThrottleEvents', { statistic: 'Sum' }),
-      w: table.metric('WriteThrottleEvents', { statistic: 'Sum' }),
+      [r]: table.metric('ReadThrottleEvents', { statistic: 'Sum' }),
+      [w]: table.metric('WriteThrottleEvents', { statistic: 'Sum' }),
     },
     period: alarmPeriod,
     ...(label ? { label: `${label} throttles` } : {}),
