@@ -4,6 +4,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 
 export interface StorageClients {
   s3: S3Client;
+  /** The low-level client, for table administration. */
+  dynamodb: DynamoDBClient;
+  /** The document client the engine uses (native JS values). */
   ddb: DynamoDBDocumentClient;
 }
 
@@ -36,8 +39,7 @@ export function createClients(options: ClientOptions = {}): StorageClients {
       ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),
   });
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(common), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  return { s3, ddb };
+  const dynamodb = new DynamoDBClient(common);
+  const ddb = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  return { s3, dynamodb, ddb };
 }

@@ -1,0 +1,83 @@
+/**
+ * A whole Strand on one machine: embedded emulators (or an external endpoint such
+ * as LocalStack), the bucket and tables, and the HTTP API. `npm start` runs this,
+ * and so do the integration tests.
+ */
+import { resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { loadConfig, type StrandConfig } from '../src/config/env';
+import { createClients } from '../src/storage/clients';
+import { createRuntime, type Runtime } from '../src/runtime';
+import type { Clock } from '../src/clock';
+import { startEmulators, type Emulators } from './emulators';
+import { startGateway, type Gateway } from './gateway';
+import { provisionStorage } from './provision';
+
+export interface LocalStrandOptions {
+  /** Where the embedded emulators persist. @default ./.strand */
+  dataDir?: string;
+  /** @default 127.0.0.1 */
+  host?: string;
+  /** 0 picks a free port. @default 8082 */
+  port?: number;
+  /** An S3/DynamoDB endpoint to use instead of the embedded emulators (LocalStack). */
+  endpoint?: string;
+  config?: StrandConfig;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface LocalStrand {
+  url: string;
+  runtime: Runtime;
+  /** Where the engine's storage lives. */
+  endpoints: { s3: string; dynamodb: string };
+  stop(): Promise<void>;
+}
+
+/** Emulators accept any credentials; these are placeholders, not secrets. */
+const emulatorCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export async function startLocalStrand(options: LocalStrandOptions = {}): Promise<LocalStrand> {
+  const config = options.config ?? loadConfig();
+  const logger = options.logger ?? new Logger({ serviceName: 'strand', logLevel: (process.env.POWERTOOLS_LOG_LEVEL as 'INFO') ?? 'WARN' });
+  let emulators: Emulators | undefined;
+  let s3Endpoint: string;
+  let dynamodbEndpoint: string;
+  let clients;
+  if (options.endpoint) {
+    s3Endpoint = dynamodbEndpoint = options.endpoint;
+    clients = createClients({ endpoint: options.endpoint });
+  } else {
+    emulators = await startEmulators({ dataDir: resolve(options.dataDir ?? '.strand'), host: '127.0.0.1' });
+    s3Endpoint = emulators.s3Endpoint;
+    dynamodbEndpoint = emulators.dynamodbEndpoint;
+    const s3 = createClients({ endpoint: s3Endpoint, credentials: emulatorCredentials }).s3;
+    const { dynamodb, ddb } = createClients({ endpoint: dynamodbEndpoint, credentials: emulatorCredentials });
+    clients = { s3, dynamodb, ddb };
+  }
+  let gateway: Gateway | undefined;
+  try {
+    await provisionStorage(config, clients.s3, clients.dynamodb);
+    const runtime = createRuntime({ config, clients, clock: options.clock, logger });
+    gateway = await startGateway(runtime, { host: options.host ?? '127.0.0.1', port: options.port ?? 8082 });
+    const g = gateway;
+    let stopped: Promise<void> | undefined;
+    return {
+      url: g.url,
+      runtime,
+      endpoints: { s3: s3Endpoint, dynamodb: dynamodbEndpoint },
+      stop: () =>
+        (stopped ??= (async () => {
+          await g.close();
+          clients.s3.destroy();
+          clients.dynamodb.destroy();
+          await emulators?.stop();
+        })()),
+    };
+  } catch (err) {
+    await gateway?.close();
+    await emulators?.stop();
+    throw err;
+  }
+}

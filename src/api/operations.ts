@@ -1,0 +1,14 @@
+/** Every operation of the API, by route key. Each function serves the subset its routes name. */
+import type { Runtime } from '../runtime';
+import type { ApiRequest, ApiResponse } from './http';
+import { topicOperations } from './topics';
+import { produceOperations } from './produce';
+import { fetchOperations } from './fetch';
+
+export type Operation = (req: ApiRequest, runtime: Runtime) => Promise<ApiResponse>;
+
+export const operations: Record<string, Operation> = {
+  ...topicOperations,
+  ...produceOperations,
+  ...fetchOperations,
+};

@@ -1,0 +1,284 @@
+/**
+ * Produce: REST Proxy v3 single records and `records:batch`, and the binary
+ * RecordBatch v2 extension. Every input is validated before anything is written;
+ * a request (or, in a batch, an entry) that is rejected changes nothing.
+ */
+import { z } from 'zod';
+import { ErrorCode, StrandError, badRequest, invalidValue } from '../errors';
+import {
+  TimestampType,
+  decodeRecordBatch,
+  encodeRecordBatch,
+  splitBatches,
+  withLogAppendTime,
+  type LogRecord,
+} from '../codec/recordBatch';
+import { partitionForKey } from '../partitioner/murmur2';
+import type { Topic } from '../log/TopicCatalog';
+import type { PartitionAppend } from '../log/appendBatches';
+import { asStorageUnavailable } from '../storage/storageErrors';
+import type { Operation } from './operations';
+import { assertBodySize, assertContentType, loadTopic, parseJsonBody, partitionParam, validate } from './request';
+
+/** Entries one records:batch request may carry. */
+export const entriesPerBatchRequestMax = 10_000;
+/** Headers one record may carry (the codec's own bound is higher). */
+export const headersPerRecordMax = 1_000;
+/** Header names are short identifiers in practice. */
+const headerNameLengthMax = 1_024;
+export const recordBatchMediaType = 'application/vnd.kafka.record-batch.v2';
+
+const dataType = z.enum(['BINARY', 'JSON', 'STRING']);
+type DataType = z.infer<typeof dataType>;
+const embeddedData = z.object({ type: dataType.optional(), data: z.unknown().optional() }).nullable().optional();
+
+const recordSchema = z.object({
+  partition_id: z.number().int().min(0).nullable().optional(),
+  headers: z
+    .array(z.object({ name: z.string().max(headerNameLengthMax), value: z.string().nullable().optional() }))
+    .max(headersPerRecordMax)
+    .nullable()
+    .optional(),
+  key: embeddedData,
+  value: embeddedData,
+  timestamp: z.union([z.string(), z.number()]).nullable().optional(),
+});
+type RecordInput = z.infer<typeof recordSchema>;
+
+const batchEntrySchema = recordSchema.extend({ id: z.union([z.string().max(256), z.number()]) });
+const batchBodySchema = z.object({ entries: z.array(z.unknown()).min(1).max(entriesPerBatchRequestMax) });
+
+const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function decodeBase64(s: string, field: string): Buffer {
+  if (!base64Pattern.test(s)) throw invalidValue(`Field '${field}' is not valid base64.`);
+  return Buffer.from(s, 'base64');
+}
+
+interface EncodedData {
+  bytes: Buffer | null;
+  type: DataType;
+}
+
+function encodeData(input: RecordInput['key'], field: string): EncodedData {
+  if (input === null || input === undefined) return { bytes: null, type: 'BINARY' };
+  const type = input.type ?? 'JSON';
+  if (input.data === null || input.data === undefined) return { bytes: null, type };
+  switch (type) {
+    case 'BINARY':
+      if (typeof input.data !== 'string') throw invalidValue(`Field '${field}.data' must be a base64 string for type BINARY.`);
+      return { bytes: decodeBase64(input.data, `${field}.data`), type };
+    case 'STRING':
+      if (typeof input.data !== 'string') throw invalidValue(`Field '${field}.data' must be a string for type STRING.`);
+      return { bytes: Buffer.from(input.data, 'utf8'), type };
+    case 'JSON':
+      return { bytes: Buffer.from(JSON.stringify(input.data), 'utf8'), type };
+  }
+}
+
+const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function parseTimestamp(input: RecordInput['timestamp'], now: number): number {
+  if (input === null || input === undefined) return now;
+  let ms: number;
+  if (typeof input === 'number') ms = input;
+  else if (/^\d+$/.test(input)) ms = Number(input);
+  else if (rfc3339.test(input)) ms = Date.parse(input);
+  else throw invalidValue(`Field 'timestamp' must be RFC 3339 or epoch milliseconds, not '${input}'.`);
+  if (!Number.isSafeInteger(ms) || ms < 0) throw invalidValue(`Field 'timestamp' is out of range: ${String(input)}.`);
+  return ms;
+}
+
+interface PreparedRecord {
+  record: LogRecord;
+  partition: number;
+  key: EncodedData;
+  value: EncodedData;
+}
+
+function prepareRecord(input: RecordInput, topic: Topic, stickyPartition: number, now: number): PreparedRecord {
+  const key = encodeData(input.key, 'key');
+  const value = encodeData(input.value, 'value');
+  const headers = (input.headers ?? []).map((h, i) => ({
+    key: h.name,
+    value: h.value === null || h.value === undefined ? null : decodeBase64(h.value, `headers[${i}].value`),
+  }));
+  let partition: number;
+  if (input.partition_id !== null && input.partition_id !== undefined) {
+    partition = input.partition_id;
+    if (partition >= topic.partitionsCount) {
+      throw new StrandError(ErrorCode.UnknownPartition, `Partition ${partition} of topic '${topic.name}' not found; it has ${topic.partitionsCount}.`);
+    }
+  } else if (key.bytes !== null) {
+    partition = partitionForKey(key.bytes, topic.partitionsCount);
+  } else {
+    partition = stickyPartition;
+  }
+  return { record: { key: key.bytes, value: value.bytes, headers, timestamp: parseTimestamp(input.timestamp, now) }, partition, key, value };
+}
+
+/**
+ * Encodes one partition's records as RecordBatches no larger than the topic's
+ * max.message.bytes, splitting in halves where needed. A single record over the
+ * limit is 41302.
+ */
+export function encodeWithinLimit(records: LogRecord[], topic: Topic, appendTime: number): Buffer[] {
+  const logAppend = topic.config['message.timestamp.type'] === 'LogAppendTime';
+  const limit = topic.config['max.message.bytes'];
+  const encode = (rs: LogRecord[]) =>
+    encodeRecordBatch(rs, logAppend ? { timestampType: TimestampType.LogAppendTime, logAppendTime: appendTime } : {});
+  const split = (rs: LogRecord[]): Buffer[] => {
+    const batch = encode(rs);
+    if (batch.length <= limit) return [batch];
+    if (rs.length === 1) {
+      throw new StrandError(ErrorCode.RecordTooLarge, `Record is ${batch.length} bytes as a batch; topic '${topic.name}' allows ${limit} (max.message.bytes).`);
+    }
+    const mid = Math.ceil(rs.length / 2);
+    return [...split(rs.slice(0, mid)), ...split(rs.slice(mid))];
+  };
+  return split(records);
+}
+
+function recordTimestamp(prepared: PreparedRecord, topic: Topic, appendTime: number): number {
+  return topic.config['message.timestamp.type'] === 'LogAppendTime' ? appendTime : prepared.record.timestamp;
+}
+
+function sizeOf(d: EncodedData) {
+  return d.bytes === null ? null : { type: d.type, size: d.bytes.length };
+}
+
+function appendFailure(error: unknown): StrandError {
+  if (error instanceof StrandError) return error;
+  return asStorageUnavailable(error) ?? new StrandError(ErrorCode.Internal, 'Internal error.');
+}
+
+export const produceOperations: Record<string, Operation> = {
+  'POST /v3/clusters/{cluster_id}/topics/{topic_name}/records': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const input = parseJsonBody(req, recordSchema);
+    const now = runtime.clock.now();
+    const prepared = prepareRecord(input, topic, randomPartition(topic), now);
+    const batches = encodeWithinLimit([prepared.record], topic, now);
+    const [result] = await runtime.engine.append(topic, [{ partition: prepared.partition, batches }]);
+    if (!result!.ok) throw appendFailure(result!.error);
+    return {
+      status: 200,
+      json: {
+        error_code: 200,
+        cluster_id: runtime.config.clusterId,
+        topic_name: topic.name,
+        partition_id: prepared.partition,
+        offset: result!.baseOffset,
+        timestamp: new Date(recordTimestamp(prepared, topic, now)).toISOString(),
+        key: sizeOf(prepared.key),
+        value: sizeOf(prepared.value),
+      },
+    };
+  },
+
+  'POST /v3/clusters/{cluster_id}/topics/{topic_name}/records:batch': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const body = parseJsonBody(req, batchBodySchema);
+    const now = runtime.clock.now();
+    const sticky = randomPartition(topic);
+    const failures: { id: string; error_code: number; message: string }[] = [];
+    const accepted: { id: string; prepared: PreparedRecord }[] = [];
+    body.entries.forEach((raw, i) => {
+      const rawId = (raw as { id?: unknown } | null)?.id;
+      if (typeof rawId !== 'string' && typeof rawId !== 'number') throw badRequest(`Field 'entries[${i}].id' is required.`);
+      const id = String(rawId);
+      try {
+        const entry = validate(batchEntrySchema, raw, `.entries[${i}]`);
+        accepted.push({ id, prepared: prepareRecord(entry, topic, sticky, now) });
+      } catch (err) {
+        if (!(err instanceof StrandError)) throw err;
+        failures.push({ id, error_code: err.code, message: err.message });
+      }
+    });
+
+    // Group by partition, keeping entry order: entries of one partition get contiguous offsets.
+    const byPartition = new Map<number, { id: string; prepared: PreparedRecord }[]>();
+    for (const a of accepted) {
+      const list = byPartition.get(a.prepared.partition) ?? [];
+      list.push(a);
+      byPartition.set(a.prepared.partition, list);
+    }
+    const appends: PartitionAppend[] = [];
+    const groups: { id: string; prepared: PreparedRecord }[][] = [];
+    for (const [partition, group] of byPartition) {
+      try {
+        appends.push({ partition, batches: encodeWithinLimit(group.map((g) => g.prepared.record), topic, now) });
+        groups.push(group);
+      } catch (err) {
+        if (!(err instanceof StrandError)) throw err;
+        for (const g of group) failures.push({ id: g.id, error_code: err.code, message: err.message });
+      }
+    }
+    const successes: Record<string, unknown>[] = [];
+    const results = appends.length > 0 ? await runtime.engine.append(topic, appends) : [];
+    results.forEach((result, i) => {
+      const group = groups[i]!;
+      if (!result.ok) {
+        const err = appendFailure(result.error);
+        for (const g of group) failures.push({ id: g.id, error_code: err.code, message: err.message });
+        return;
+      }
+      group.forEach((g, j) => {
+        successes.push({
+          id: g.id,
+          cluster_id: runtime.config.clusterId,
+          topic_name: topic.name,
+          partition_id: result.partition,
+          offset: result.baseOffset + j,
+          timestamp: new Date(recordTimestamp(g.prepared, topic, now)).toISOString(),
+          key: sizeOf(g.prepared.key),
+          value: sizeOf(g.prepared.value),
+        });
+      });
+    });
+    return { status: 207, json: { successes, failures } };
+  },
+
+  'POST /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/batches': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const partition = partitionParam(req);
+    runtime.engine.assertPartition(topic, partition);
+    assertBodySize(req);
+    assertContentType(req, recordBatchMediaType);
+    const body = Buffer.from(req.body);
+    const slices = splitBatches(body, { verifyCrc: true });
+    const limit = topic.config['max.message.bytes'];
+    const now = runtime.clock.now();
+    const logAppend = topic.config['message.timestamp.type'] === 'LogAppendTime';
+    for (const slice of slices) {
+      const h = slice.header;
+      if (h.recordCount === 0) throw new StrandError(ErrorCode.CorruptBatch, `Batch at byte ${slice.start} holds no records.`);
+      if (h.isControl || h.isTransactional) throw invalidValue(`Batch at byte ${slice.start} is transactional or a control batch; Strand does not support transactions.`);
+      if (h.sizeInBytes > limit) {
+        throw new StrandError(ErrorCode.RecordTooLarge, `Batch at byte ${slice.start} is ${h.sizeInBytes} bytes; topic '${topic.name}' allows ${limit} (max.message.bytes).`);
+      }
+      // Full decode: a batch that cannot be read back (codec, record framing) is refused now, not at fetch time.
+      decodeRecordBatch(body, slice.start);
+      if (logAppend) withLogAppendTime(body, slice.start, now);
+    }
+    const [result] = await runtime.engine.append(topic, [{ partition, batches: [body] }]);
+    if (!result!.ok) throw appendFailure(result!.error);
+    return {
+      status: 200,
+      json: {
+        cluster_id: runtime.config.clusterId,
+        topic_name: topic.name,
+        partition_id: partition,
+        base_offset: result!.baseOffset,
+        last_offset: result!.lastOffset,
+        log_append_time: logAppend ? now : -1,
+      },
+    };
+  },
+};
+
+/** Records without a key go to one partition per request (sticky), chosen at random. */
+function randomPartition(topic: Topic): number {
+  return Math.floor(Math.random() * topic.partitionsCount);
+}
+

@@ -1,0 +1,126 @@
+/**
+ * Request parsing shared by every operation: body limits, JSON, zod validation
+ * mapped to the contract's codes (a missing field is 40001, a bad value 40002),
+ * path and query parameters, cluster and topic lookup.
+ */
+import type { z } from 'zod';
+import { ErrorCode, StrandError, badRequest, invalidValue } from '../errors';
+import type { Runtime } from '../runtime';
+import type { Topic } from '../log/TopicCatalog';
+import { requestBodyBytesMax, type ApiRequest } from './http';
+
+export function assertBodySize(req: ApiRequest): void {
+  if (req.body.length > requestBodyBytesMax) {
+    throw new StrandError(
+      ErrorCode.BodyTooLarge,
+      `Request body is ${req.body.length} bytes; the API accepts at most ${requestBodyBytesMax}.`,
+    );
+  }
+}
+
+function mediaType(req: ApiRequest): string | undefined {
+  return req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() || undefined;
+}
+
+/** JSON content types the API accepts (REST Proxy clients send its vendor types). */
+const jsonMediaType = /^application\/(json|vnd\.kafka(\.[a-z0-9]+)?\.v[23]\+json)$/;
+
+export function assertContentType(req: ApiRequest, expected: string | RegExp): void {
+  const type = mediaType(req);
+  const ok = typeof expected === 'string' ? type === expected : type !== undefined && expected.test(type);
+  if (!ok) {
+    throw new StrandError(
+      ErrorCode.UnsupportedMediaType,
+      `Content-Type '${type ?? '(none)'}' is not supported here; send ${typeof expected === 'string' ? expected : 'application/json'}.`,
+    );
+  }
+}
+
+/** Parses and validates a JSON body. A request with no Content-Type is taken as JSON (curl -d sends form type; that is refused). */
+export function parseJsonBody<S extends z.ZodType>(req: ApiRequest, schema: S): z.infer<S> {
+  assertBodySize(req);
+  if (mediaType(req) !== undefined) assertContentType(req, jsonMediaType);
+  if (req.body.length === 0) throw badRequest('Request body is empty; a JSON object is required.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(req.body.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`Request body is not valid JSON: ${(err as Error).message}`);
+  }
+  return validate(schema, parsed);
+}
+
+export function validate<S extends z.ZodType>(schema: S, input: unknown, where = ''): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = where + issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+  const field = path.replace(/^\./, '') || 'body';
+  const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined;
+  if (missing) throw badRequest(`Field '${field}' is required.`);
+  throw invalidValue(`Field '${field}' is invalid: ${issue.message}.`);
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+export function pathParam(req: ApiRequest, name: string): string {
+  const v = req.pathParameters[name];
+  if (v === undefined) throw badRequest(`Path parameter '${name}' is missing.`);
+  return v;
+}
+
+/** An integer query or path value within [min, max]. */
+export function parseInteger(raw: string, name: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(raw.trim())) throw invalidValue(`'${name}' must be an integer, not '${raw}'.`);
+  const n = Number(raw.trim());
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalidValue(`'${name}' must be from ${min} to ${max}, not ${raw}.`);
+  return n;
+}
+
+export function queryInteger(req: ApiRequest, name: string, options: { min: number; max: number; default?: number }): number {
+  const raw = req.query[name];
+  if (raw === undefined || raw === '') {
+    if (options.default === undefined) throw badRequest(`Query parameter '${name}' is required.`);
+    return options.default;
+  }
+  return parseInteger(raw, name, options.min, options.max);
+}
+
+export function partitionParam(req: ApiRequest): number {
+  return parseInteger(pathParam(req, 'partition_id'), 'partition_id', 0, Number.MAX_SAFE_INTEGER);
+}
+
+export function assertCluster(req: ApiRequest, runtime: Runtime): string {
+  const clusterId = pathParam(req, 'cluster_id');
+  if (clusterId !== runtime.config.clusterId) {
+    throw new StrandError(ErrorCode.UnknownCluster, `Cluster '${clusterId}' not found; this is cluster '${runtime.config.clusterId}'.`);
+  }
+  return clusterId;
+}
+
+export async function loadTopic(req: ApiRequest, runtime: Runtime): Promise<Topic> {
+  assertCluster(req, runtime);
+  return runtime.engine.topics.get(pathParam(req, 'topic_name'));
+}
+
+/** Runs `fn` over items with at most `limit` in flight, keeping order. */
+export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}

@@ -1,0 +1,160 @@
+/** Admin operations: cluster, topics, configs, partitions and offsets by timestamp (REST Proxy v3). */
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { invalidValue } from '../errors';
+import { parseConfig, describeConfigs, type ConfigOverrides } from '../log/topicConfig';
+import { topicNameProblem } from '../log/topicName';
+import { asStorageUnavailable } from '../storage/storageErrors';
+import type { Operation } from './operations';
+import { assertCluster, loadTopic, mapBounded, parseJsonBody, partitionParam, queryInteger } from './request';
+import { clusterResource, partitionResource, topicResource } from './resources';
+
+/** Configs one create or alter request may carry. */
+const configsPerRequestMax = 100;
+/** Partitions whose bounds one list request reads at once. */
+const boundsReadsInFlightMax = 16;
+
+const configEntry = z.object({
+  name: z.string().max(255),
+  value: z.union([z.string().max(1024), z.number()]).nullable().optional(),
+  operation: z.enum(['SET', 'DELETE', 'set', 'delete']).optional(),
+});
+
+const createTopicBody = z.object({
+  topic_name: z.string(),
+  partitions_count: z.number().int().optional(),
+  replication_factor: z.number().int().min(-1).max(32767).optional(),
+  configs: z.array(configEntry).max(configsPerRequestMax).optional(),
+});
+
+const patchTopicBody = z.object({ partitions_count: z.number().int() });
+const alterConfigsBody = z.object({ data: z.array(configEntry).max(configsPerRequestMax) });
+
+/** Validates config entries; all of them are checked before anything changes. */
+function applyConfigEntries(current: ConfigOverrides, entries: z.infer<typeof configEntry>[]): ConfigOverrides {
+  const next: ConfigOverrides = { ...current };
+  for (const entry of entries) {
+    const remove = entry.operation?.toUpperCase() === 'DELETE' || entry.value === null || entry.value === undefined;
+    const parsed = parseConfig(entry.name, remove ? '0' : entry.value);
+    if ('error' in parsed) {
+      // A reset of a known config needs no valid value.
+      if (!(remove && !parsed.error.startsWith('Unknown'))) throw invalidValue(parsed.error);
+    }
+    if (remove) delete next[entry.name as keyof ConfigOverrides];
+    else if ('value' in parsed) next[parsed.name] = parsed.value;
+  }
+  return next;
+}
+
+export const topicOperations: Record<string, Operation> = {
+  'GET /health': async (_req, runtime) => {
+    try {
+      await Promise.all([
+        runtime.clients.ddb.send(new GetCommand({ TableName: runtime.config.tables.topics, Key: { pk: '~health' } })),
+        runtime.clients.s3.send(new HeadBucketCommand({ Bucket: runtime.config.bucket })),
+      ]);
+    } catch (err) {
+      throw asStorageUnavailable(err) ?? err;
+    }
+    return { status: 200, json: { status: 'ok' } };
+  },
+
+  'GET /v3/clusters': async (_req, runtime) => ({
+    status: 200,
+    json: { kind: 'KafkaClusterList', metadata: { self: '/v3/clusters' }, data: [clusterResource(runtime.config.clusterId)] },
+  }),
+
+  'GET /v3/clusters/{cluster_id}': async (req, runtime) => ({ status: 200, json: clusterResource(assertCluster(req, runtime)) }),
+
+  'GET /v3/clusters/{cluster_id}/topics': async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const topics = await runtime.engine.topics.list();
+    return {
+      status: 200,
+      json: { kind: 'KafkaTopicList', metadata: { self: `/v3/clusters/${clusterId}/topics` }, data: topics.map((t) => topicResource(clusterId, t)) },
+    };
+  },
+
+  'POST /v3/clusters/{cluster_id}/topics': async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const body = parseJsonBody(req, createTopicBody);
+    const problem = topicNameProblem(body.topic_name);
+    if (problem) throw invalidValue(problem);
+    const overrides = applyConfigEntries({}, body.configs ?? []);
+    const replicationFactor = body.replication_factor === undefined || body.replication_factor === -1 ? 3 : body.replication_factor;
+    if (replicationFactor < 1) throw invalidValue(`'replication_factor' must be at least 1, not ${replicationFactor}.`);
+    const topic = await runtime.engine.createTopic(body.topic_name, body.partitions_count ?? 1, replicationFactor, overrides);
+    return { status: 201, json: topicResource(clusterId, topic) };
+  },
+
+  'GET /v3/clusters/{cluster_id}/topics/{topic_name}': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    return { status: 200, json: topicResource(runtime.config.clusterId, topic) };
+  },
+
+  'PATCH /v3/clusters/{cluster_id}/topics/{topic_name}': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const body = parseJsonBody(req, patchTopicBody);
+    const grown = await runtime.engine.topics.growPartitions(topic.name, body.partitions_count);
+    return { status: 200, json: topicResource(runtime.config.clusterId, grown) };
+  },
+
+  'DELETE /v3/clusters/{cluster_id}/topics/{topic_name}': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    await runtime.engine.deleteTopic(topic.name);
+    return { status: 204 };
+  },
+
+  'GET /v3/clusters/{cluster_id}/topics/{topic_name}/configs': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const clusterId = runtime.config.clusterId;
+    return {
+      status: 200,
+      json: {
+        kind: 'KafkaTopicConfigList',
+        metadata: { self: `/v3/clusters/${clusterId}/topics/${topic.name}/configs` },
+        data: describeConfigs(topic.overrides).map((c) => ({
+          kind: 'KafkaTopicConfig',
+          cluster_id: clusterId,
+          topic_name: topic.name,
+          ...c,
+          is_read_only: false,
+          is_sensitive: false,
+          source: c.is_default ? 'DEFAULT_CONFIG' : 'DYNAMIC_TOPIC_CONFIG',
+        })),
+      },
+    };
+  },
+
+  'POST /v3/clusters/{cluster_id}/topics/{topic_name}/configs:alter': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const body = parseJsonBody(req, alterConfigsBody);
+    const overrides = applyConfigEntries(topic.overrides, body.data);
+    await runtime.engine.topics.setOverrides(topic, overrides);
+    return { status: 204 };
+  },
+
+  'GET /v3/clusters/{cluster_id}/topics/{topic_name}/partitions': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const ids = Array.from({ length: topic.partitionsCount }, (_, p) => p);
+    const partitions = await mapBounded(ids, boundsReadsInFlightMax, async (p) =>
+      partitionResource(runtime.config.clusterId, topic, p, await runtime.engine.bounds(topic, p)),
+    );
+    return { status: 200, json: { kind: 'KafkaPartitionList', data: partitions } };
+  },
+
+  'GET /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const p = partitionParam(req);
+    return { status: 200, json: partitionResource(runtime.config.clusterId, topic, p, await runtime.engine.bounds(topic, p)) };
+  },
+
+  'GET /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/offsets': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const p = partitionParam(req);
+    const timestamp = queryInteger(req, 'timestamp', { min: -2, max: Number.MAX_SAFE_INTEGER });
+    const found = await runtime.engine.offsetForTimestamp(topic, p, timestamp);
+    return { status: 200, json: { partition_id: p, offset: found.offset, timestamp: found.timestamp } };
+  },
+};

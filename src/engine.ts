@@ -1,0 +1,111 @@
+/**
+ * The engine: the log itself, written against the AWS SDK v3 clients only. The
+ * same code runs in Lambda and in the local runtime. Handlers call these methods;
+ * nothing here knows about HTTP.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Clock } from './clock';
+import type { StrandConfig } from './config/env';
+import type { StorageClients } from './storage/clients';
+import { unknownPartition } from './errors';
+import { LeaseStore } from './log/LeaseStore';
+import { ObjectStore, topicPrefix } from './log/ObjectStore';
+import { PartitionIndex } from './log/PartitionIndex';
+import { TopicCatalog, partitionKey, type Topic } from './log/TopicCatalog';
+import { appendBatches, type PartitionAppend, type PartitionAppendResult } from './log/appendBatches';
+import {
+  offsetForTimestamp,
+  partitionBounds,
+  readPartition,
+  waitForData,
+  type PartitionBounds,
+  type ReadResult,
+} from './log/readPartition';
+import type { LogContext } from './log/LogContext';
+import type { ConfigOverrides } from './log/topicConfig';
+
+export interface EngineDeps {
+  config: StrandConfig;
+  clients: StorageClients;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Partitions whose data a topic deletion removes at once. */
+const partitionDeletesInFlightMax = 16;
+
+export class Engine {
+  readonly topics: TopicCatalog;
+  readonly context: LogContext;
+
+  constructor(private readonly deps: EngineDeps) {
+    const { config, clients, clock, logger } = deps;
+    this.topics = new TopicCatalog(clients.ddb, config.tables.topics);
+    this.context = {
+      index: new PartitionIndex(clients.ddb, config.tables.log),
+      leases: new LeaseStore(clients.ddb, config.tables.leases, clock),
+      objects: new ObjectStore(clients.s3, config.bucket),
+      clock,
+      logger,
+      holderId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    };
+  }
+
+  get clusterId(): string {
+    return this.deps.config.clusterId;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  async createTopic(name: string, partitionsCount: number, replicationFactor: number, overrides: ConfigOverrides): Promise<Topic> {
+    return this.topics.create(name, partitionsCount, replicationFactor, overrides, this.deps.clock.now());
+  }
+
+  /** Deletes a topic and its data: catalog entry first (so it is gone for clients at once), then index, leases and objects. */
+  async deleteTopic(name: string): Promise<void> {
+    const topic = await this.topics.remove(name);
+    const partitions = Array.from({ length: topic.partitionsCount }, (_, p) => p);
+    for (let i = 0; i < partitions.length; i += partitionDeletesInFlightMax) {
+      await Promise.all(
+        partitions.slice(i, i + partitionDeletesInFlightMax).map((p) => this.context.index.deletePartition(partitionKey(topic, p))),
+      );
+    }
+    await this.context.objects.deletePrefix(topicPrefix(topic.topicId));
+  }
+
+  /** Throws 40402 when the partition does not exist. */
+  assertPartition(topic: Topic, partition: number): void {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitionsCount) {
+      throw unknownPartition(topic.name, partition);
+    }
+  }
+
+  append(topic: Topic, appends: PartitionAppend[]): Promise<PartitionAppendResult[]> {
+    for (const a of appends) this.assertPartition(topic, a.partition);
+    return appendBatches(this.context, topic, appends);
+  }
+
+  read(topic: Topic, partition: number, offset: number, bytesWanted: number): Promise<ReadResult> {
+    this.assertPartition(topic, partition);
+    return readPartition(this.context, topic, partition, offset, bytesWanted);
+  }
+
+  bounds(topic: Topic, partition: number): Promise<PartitionBounds> {
+    this.assertPartition(topic, partition);
+    return partitionBounds(this.context, topic, partition);
+  }
+
+  offsetForTimestamp(topic: Topic, partition: number, timestamp: number): Promise<{ offset: number; timestamp: number }> {
+    this.assertPartition(topic, partition);
+    return offsetForTimestamp(this.context, topic, partition, timestamp);
+  }
+
+  waitForData(topic: Topic, partition: number, offset: number, maxWaitMs: number): Promise<void> {
+    this.assertPartition(topic, partition);
+    return waitForData(this.context, topic, partition, offset, maxWaitMs);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Partition leader leases: (holder, epoch, expiry) per partition, in DynamoDB.
+ *
+ * The holder is the partition's leader for the work that must have one writer
+ * (spilling index entries; later retention and compaction). Epochs only grow: an
+ * acquire adds one. A lease only says who *may* lead; what keeps a stale leader
+ * from doing harm is the store — every leader write is conditioned on its epoch
+ * (see PartitionIndex.fence), so a holder whose lease expired and was taken over
+ * is rejected by DynamoDB, never by a clock check alone.
+ */
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../clock';
+import { isConditionalCheckFailed } from '../storage/storageErrors';
+
+export interface Lease {
+  key: string;
+  holder: string;
+  epoch: number;
+  expiresAt: number;
+}
+
+/** Longest a lease may be asked for: a holder that dies blocks leadership at most this long. */
+export const leaseTtlMsMax = 5 * 60_000;
+
+export class LeaseStore {
+  constructor(
+    private readonly ddb: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Takes the lease if it is free or expired, bumping the epoch. Returns
+   * undefined when another holder's lease is still live.
+   */
+  async acquire(key: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    assertTtl(ttlMs);
+    const now = this.clock.now();
+    try {
+      const out = await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: key },
+          UpdateExpression: 'SET holder = :h, expiresAt = :exp ADD epoch :one',
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':h': holder, ':exp': now + ttlMs, ':one': 1, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toLease(key, out.Attributes);
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Extends a lease this holder still has at this epoch; undefined if it was lost. */
+  async renew(lease: Lease, ttlMs: number): Promise<Lease | undefined> {
+    assertTtl(ttlMs);
+    const now = this.clock.now();
+    try {
+      const out = await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: lease.key },
+          UpdateExpression: 'SET expiresAt = :exp',
+          ConditionExpression: 'holder = :h AND epoch = :e',
+          ExpressionAttributeValues: { ':h': lease.holder, ':e': lease.epoch, ':exp': now + ttlMs },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toLease(lease.key, out.Attributes);
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Gives the lease up early so the next leader need not wait for expiry. The epoch stays. */
+  async release(lease: Lease): Promise<void> {
+    try {
+      await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: lease.key },
+          UpdateExpression: 'SET expiresAt = :zero',
+          ConditionExpression: 'holder = :h AND epoch = :e',
+          ExpressionAttributeValues: { ':h': lease.holder, ':e': lease.epoch, ':zero': 0 },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+    }
+  }
+}
+
+function assertTtl(ttlMs: number): void {
+  if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > leaseTtlMsMax) {
+    throw new Error(`Lease TTL ${ttlMs} ms is outside 1..${leaseTtlMsMax}.`);
+  }
+}
+
+function toLease(key: string, item: Record<string, unknown> | undefined): Lease {
+  if (!item) throw new Error(`Lease ${key} update returned no item.`);
+  return { key, holder: String(item.holder), epoch: Number(item.epoch), expiresAt: Number(item.expiresAt) };
+}

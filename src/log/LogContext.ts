@@ -1,0 +1,16 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Clock } from '../clock';
+import type { LeaseStore } from './LeaseStore';
+import type { ObjectStore } from './ObjectStore';
+import type { PartitionIndex } from './PartitionIndex';
+
+/** The stores and services the log's operations work with. */
+export interface LogContext {
+  index: PartitionIndex;
+  leases: LeaseStore;
+  objects: ObjectStore;
+  clock: Clock;
+  logger: Logger;
+  /** Identifies this process as a lease holder. */
+  holderId: string;
+}

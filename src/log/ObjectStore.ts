@@ -1,0 +1,75 @@
+/**
+ * Record batch objects in S3. A produce request becomes one object under a fresh
+ * unique key; offsets are assigned afterwards, at commit. Keys:
+ *   topics/<topicId>/<objectId>
+ * Object ids start with the write time in base 36, so a listing is in write order
+ * and the orphan sweep (objects never committed) can tell their age from the key.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+
+/** S3 DeleteObjects takes at most 1000 keys. */
+const deleteKeysPerRequestMax = 1000;
+
+export function newObjectId(now: number): string {
+  const time = now.toString(36).padStart(9, '0');
+  const random = BigInt('0x' + randomBytes(8).toString('hex')).toString(36).padStart(13, '0');
+  return time + random;
+}
+
+export function topicPrefix(topicId: string): string {
+  return `topics/${topicId}/`;
+}
+
+export function objectKey(topicId: string, objectId: string): string {
+  return topicPrefix(topicId) + objectId;
+}
+
+export class ObjectStore {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  async put(key: string, body: Buffer): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/vnd.kafka.record-batch.v2' }),
+    );
+  }
+
+  /** Bytes [start, start + length) of an object: one ranged GET. */
+  async getRange(key: string, start: number, length: number): Promise<Buffer> {
+    const out = await this.s3.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${start + length - 1}` }),
+    );
+    const bytes = Buffer.from(await out.Body!.transformToByteArray());
+    if (bytes.length !== length) {
+      throw new Error(`Short read of s3://${this.bucket}/${key}: wanted ${length} bytes at ${start}, got ${bytes.length}.`);
+    }
+    return bytes;
+  }
+
+  /** Deletes every object under a prefix (topic deletion). */
+  async deletePrefix(prefix: string): Promise<number> {
+    let deleted = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: deleteKeysPerRequestMax }),
+      );
+      const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (keys.length > 0) {
+        await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
+        deleted += keys.length;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return deleted;
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * The partition index in DynamoDB: for each partition, a head item and spilled
+ * index chunks, all under pk = "<topicId>#<partition>".
+ *
+ *   head  (sk = -1): hw   next offset to assign = the high watermark
+ *                    base base offset of the first entry in `e`
+ *                    e    the most recent index entries, oldest first
+ *                    lso  log start offset (absent = 0)
+ *                    le   leader epoch of the last leader write (fence)
+ *   chunk (sk = its base offset): e, end (= sk + span of e), maxTs
+ *
+ * Append is ONE UpdateItem on the head: `list_append` the entry and `ADD` its span
+ * to hw. DynamoDB serializes updates to one item, so the entry's position in `e`
+ * and the offsets it gets always agree, no offset is ever taken without its entry,
+ * and there is no read before the write and nothing to retry under contention
+ * (design.md measures why). The returned hw tells the appender its offsets.
+ *
+ * Spilling moves the oldest head entries into a chunk so the head stays under
+ * 1 KB (one write unit per append). It is leader work: the chunk is written
+ * first, then the head drops those entries on the condition that it still starts
+ * at the same base and that no newer leader epoch has written it. Readers read
+ * the head first and the chunks second, so an entry is always found in one of
+ * the two (it is in both for a moment, never in neither).
+ */
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../storage/storageErrors';
+import { decodeIndexEntry, encodeIndexEntry, placeEntries, spanOf, type IndexEntry, type PlacedEntry } from './indexEntry';
+
+export const headSortKey = -1;
+/** A head with this many entries is spilled (by the append that reaches it, then every spillEveryEntries more). */
+export const headEntriesSpillAt = 16;
+export const spillEveryEntries = 8;
+/** Entries a spill leaves in the head, so reads at the tail need only the head. */
+export const headEntriesKept = 4;
+/** Chunks read per Query page when walking forward. */
+const chunksPerQuery = 8;
+/** Bound on chunks one locate() call walks. */
+const chunksPerLocateMax = 256;
+
+export interface PartitionHead {
+  highWatermark: number;
+  logStartOffset: number;
+  base: number;
+  entries: IndexEntry[];
+  leaderEpoch: number;
+}
+
+export interface CommitResult {
+  baseOffset: number;
+  /** The head as this append left it (for the spill decision, no read needed). */
+  head: Pick<PartitionHead, 'highWatermark' | 'base' | 'entries'>;
+}
+
+export interface IndexChunk {
+  base: number;
+  end: number;
+  maxTimestamp: number;
+  entries: IndexEntry[];
+}
+
+const emptyHead: PartitionHead = { highWatermark: 0, logStartOffset: 0, base: 0, entries: [], leaderEpoch: 0 };
+
+export class PartitionIndex {
+  constructor(
+    private readonly ddb: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /** Commits one append: assigns its offsets and records its entry, atomically. */
+  async commit(pk: string, entry: IndexEntry): Promise<CommitResult> {
+    const out = await this.ddb.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk, sk: headSortKey },
+        UpdateExpression: 'SET e = list_append(if_not_exists(e, :empty), :entry), #base = if_not_exists(#base, :zero) ADD hw :span',
+        ExpressionAttributeNames: { '#base': 'base' },
+        ExpressionAttributeValues: { ':empty': [], ':entry': [encodeIndexEntry(entry)], ':zero': 0, ':span': entry.span },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const attrs = out.Attributes ?? {};
+    const highWatermark = Number(attrs.hw);
+    const entries = (attrs.e as string[]).map(decodeIndexEntry);
+    const base = Number(attrs.base);
+    // The entry just appended is the last one: its offsets end at the new high watermark.
+    if (spanOf(entries) !== highWatermark - base) {
+      throw new Error(`Partition ${pk} head is inconsistent: entries span ${spanOf(entries)} but hw - base = ${highWatermark - base}.`);
+    }
+    return { baseOffset: highWatermark - entry.span, head: { highWatermark, base, entries } };
+  }
+
+  async readHead(pk: string): Promise<PartitionHead> {
+    const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk, sk: headSortKey }, ConsistentRead: true }));
+    return toHead(out.Item);
+  }
+
+  /**
+   * Makes `epoch` the partition's leader epoch, fencing every holder of an older
+   * one. False when a newer epoch has already written the head.
+   */
+  async fence(pk: string, epoch: number): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk: headSortKey },
+          UpdateExpression: 'SET le = :e',
+          ConditionExpression: 'attribute_not_exists(le) OR le <= :e',
+          ExpressionAttributeValues: { ':e': epoch },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Moves the oldest head entries into a chunk. `seen` is the head as the caller
+   * last saw it; if it moved on (another spill) or a newer leader wrote it, the
+   * head is left alone and false is returned. The chunk write is idempotent: a
+   * retry or a racing leader rewrites a prefix of the same entries.
+   */
+  async spill(pk: string, epoch: number, seen: Pick<PartitionHead, 'base' | 'entries'>, keep = headEntriesKept): Promise<boolean> {
+    const moving = seen.entries.slice(0, Math.max(0, seen.entries.length - keep));
+    if (moving.length === 0) return true;
+    const placed = placeEntries(seen.base, moving);
+    const movedSpan = spanOf(moving);
+    await this.ddb.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk,
+          sk: seen.base,
+          e: moving.map(encodeIndexEntry),
+          end: seen.base + movedSpan,
+          maxTs: Math.max(...placed.map((p) => p.maxTimestamp)),
+        },
+        // Never shorten a chunk: a slow spill landing after a longer one for the
+        // same base would otherwise drop entries the head no longer holds.
+        ConditionExpression: 'attribute_not_exists(pk) OR size(e) < :n',
+        ExpressionAttributeValues: { ':n': moving.length },
+      }),
+    ).catch((err: unknown) => {
+      if (!isConditionalCheckFailed(err)) throw err;
+    });
+    try {
+      await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk: headSortKey },
+          UpdateExpression: `REMOVE ${moving.map((_, i) => `e[${i}]`).join(', ')} SET le = :e ADD #base :moved`,
+          ConditionExpression: '#base = :b AND (attribute_not_exists(le) OR le <= :e)',
+          ExpressionAttributeNames: { '#base': 'base' },
+          ExpressionAttributeValues: { ':e': epoch, ':b': seen.base, ':moved': movedSpan },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * The entries holding `offset` and after, in order, until their bytes reach
+   * `bytesWanted` (always at least the entry holding `offset`, when there is one).
+   * `head` must have been read before this call (see the class comment).
+   */
+  async locate(pk: string, head: PartitionHead, offset: number, bytesWanted: number): Promise<PlacedEntry[]> {
+    const run = new ContiguousRun(offset);
+    if (offset < head.base) {
+      const first = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :zero AND :o',
+          ExpressionAttributeValues: { ':pk': pk, ':zero': 0, ':o': offset },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      );
+      const queue = (first.Items ?? []).map(toChunk);
+      for (let walked = 0; queue.length > 0 && walked < chunksPerLocateMax; walked++) {
+        const chunk = queue.shift()!;
+        if (chunk.base >= head.base) break;
+        run.add(placeEntries(chunk.base, chunk.entries), bytesWanted);
+        if (run.bytes >= bytesWanted || chunk.end >= head.base) break;
+        if (queue.length === 0) queue.push(...(await this.chunksAfter(pk, chunk.base, chunksPerQuery)));
+      }
+    }
+    if (run.bytes < bytesWanted || run.entries.length === 0) run.add(placeEntries(head.base, head.entries), bytesWanted);
+    return run.entries;
+  }
+
+  /** Chunks with base > `after`, ascending. */
+  async chunksAfter(pk: string, after: number, limit: number): Promise<IndexChunk[]> {
+    const out = await this.ddb.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk > :after',
+        ExpressionAttributeValues: { ':pk': pk, ':after': after },
+        ScanIndexForward: true,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(toChunk);
+  }
+
+  /** Every entry of the partition from `from` on, oldest chunk first, head last (for scans like offsets-by-timestamp). */
+  async *entriesFrom(pk: string, head: PartitionHead, from: number): AsyncGenerator<PlacedEntry> {
+    const run = new ContiguousRun(from);
+    let after = headSortKey;
+    for (let pages = 0; pages < chunksPerLocateMax; pages++) {
+      const chunks = await this.chunksAfter(pk, after, chunksPerQuery);
+      for (const c of chunks) {
+        if (c.base >= head.base) break;
+        yield* run.add(placeEntries(c.base, c.entries));
+      }
+      if (chunks.length < chunksPerQuery || chunks[chunks.length - 1]!.base >= head.base) break;
+      after = chunks[chunks.length - 1]!.base;
+    }
+    yield* run.add(placeEntries(head.base, head.entries));
+  }
+
+  /** Removes the head and every chunk of a partition (topic deletion). */
+  async deletePartition(pk: string): Promise<void> {
+    let lastKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: lastKey,
+          Limit: 100,
+        }),
+      );
+      const keys = out.Items ?? [];
+      for (let i = 0; i < keys.length; i += 25) {
+        await batchDelete(this.ddb, this.table, keys.slice(i, i + 25));
+      }
+      lastKey = out.LastEvaluatedKey;
+    } while (lastKey);
+  }
+}
+
+/** BatchWriteItem with its unprocessed items sent again (bounded). */
+async function batchDelete(ddb: DynamoDBDocumentClient, table: string, keys: Record<string, unknown>[]): Promise<void> {
+  let requests = keys.map((k) => ({ DeleteRequest: { Key: { pk: k.pk, sk: k.sk } } }));
+  for (let attempt = 0; requests.length > 0; attempt++) {
+    if (attempt >= 8) throw new Error(`BatchWriteItem left ${requests.length} deletes unprocessed in ${table}.`);
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+    requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+  }
+}
+
+/**
+ * Collects entries into one gap-free run of offsets starting at the entry that
+ * holds `from`. Chunks may overlap each other and the head (a spill whose head
+ * update lost a race leaves a longer chunk behind), so entries that start below
+ * the run's end are duplicates and are skipped.
+ */
+class ContiguousRun {
+  readonly entries: PlacedEntry[] = [];
+  bytes = 0;
+  private cursor: number | undefined;
+
+  constructor(private readonly from: number) {}
+
+  /** Adds what continues the run; returns what it added. Stops once `bytesWanted` is reached. */
+  add(candidates: PlacedEntry[], bytesWanted = Infinity): PlacedEntry[] {
+    const added: PlacedEntry[] = [];
+    for (const e of candidates) {
+      if (this.bytes >= bytesWanted && this.entries.length > 0) break;
+      const end = e.baseOffset + e.span;
+      if (this.cursor === undefined) {
+        if (end <= this.from) continue;
+      } else if (e.baseOffset < this.cursor) {
+        continue;
+      } else if (e.baseOffset > this.cursor) {
+        throw new Error(`Partition index has a gap: expected an entry at offset ${this.cursor}, found ${e.baseOffset}.`);
+      }
+      this.entries.push(e);
+      added.push(e);
+      this.bytes += e.size;
+      this.cursor = end;
+    }
+    return added;
+  }
+}
+
+function toHead(item: Record<string, unknown> | undefined): PartitionHead {
+  if (!item) return { ...emptyHead, entries: [] };
+  return {
+    highWatermark: Number(item.hw ?? 0),
+    logStartOffset: Number(item.lso ?? 0),
+    base: Number(item.base ?? 0),
+    entries: ((item.e as string[] | undefined) ?? []).map(decodeIndexEntry),
+    leaderEpoch: Number(item.le ?? 0),
+  };
+}
+
+function toChunk(item: Record<string, unknown>): IndexChunk {
+  return {
+    base: Number(item.sk),
+    end: Number(item.end),
+    maxTimestamp: Number(item.maxTs),
+    entries: (item.e as string[]).map(decodeIndexEntry),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The produce path. One produce request becomes ONE S3 object, even when it
+ * carries batches for several partitions; then each partition's batches are
+ * committed with one atomic DynamoDB write, which assigns their offsets.
+ *
+ *   1. concatenate every partition's batches into one object body
+ *   2. PUT it under a fresh key                       (1 S3 request)
+ *   3. per partition, in parallel: PartitionIndex.commit (1 DynamoDB request)
+ *   4. a partition whose head grew past the spill mark is spilled by its leader
+ *
+ * A crash between 2 and 3 leaves an object nothing references: invisible to
+ * readers, removed later by the orphan sweep. A crash after 3 loses nothing.
+ */
+import { splitBatches } from '../codec/recordBatch';
+import { headEntriesSpillAt, spillEveryEntries, type CommitResult } from './PartitionIndex';
+import { newObjectId, objectKey } from './ObjectStore';
+import { partitionKey, type Topic } from './TopicCatalog';
+import { asPartitionLeader } from './partitionLeader';
+import type { LogContext } from './LogContext';
+import type { IndexEntry } from './indexEntry';
+
+export interface PartitionAppend {
+  partition: number;
+  /** One or more whole, validated RecordBatch v2 buffers, in offset order. */
+  batches: Buffer[];
+}
+
+export type PartitionAppendResult =
+  | { partition: number; ok: true; baseOffset: number; lastOffset: number }
+  | { partition: number; ok: false; error: unknown };
+
+export async function appendBatches(ctx: LogContext, topic: Topic, appends: PartitionAppend[]): Promise<PartitionAppendResult[]> {
+  if (appends.length === 0) return [];
+  const partitions = new Set(appends.map((a) => a.partition));
+  if (partitions.size !== appends.length) throw new Error('appendBatches: each partition may appear once per request.');
+
+  const objectId = newObjectId(ctx.clock.now());
+  const placed: { append: PartitionAppend; entry: IndexEntry }[] = [];
+  let position = 0;
+  for (const append of appends) {
+    const body = Buffer.concat(append.batches);
+    const slices = splitBatches(body, { verifyCrc: false });
+    const span = slices.reduce((sum, s) => sum + s.header.lastOffsetDelta + 1, 0);
+    const maxTimestamp = Math.max(-1, ...slices.map((s) => s.header.maxTimestamp));
+    placed.push({ append, entry: { objectId, position, size: body.length, span, maxTimestamp } });
+    position += body.length;
+  }
+  await ctx.objects.put(objectKey(topic.topicId, objectId), Buffer.concat(appends.flatMap((a) => a.batches)));
+
+  return Promise.all(
+    placed.map(async ({ append, entry }): Promise<PartitionAppendResult> => {
+      const pk = partitionKey(topic, append.partition);
+      let committed: CommitResult;
+      try {
+        committed = await ctx.index.commit(pk, entry);
+      } catch (error) {
+        return { partition: append.partition, ok: false, error };
+      }
+      await spillIfDue(ctx, pk, committed);
+      return { partition: append.partition, ok: true, baseOffset: committed.baseOffset, lastOffset: committed.baseOffset + entry.span - 1 };
+    }),
+  );
+}
+
+/**
+ * Each append sees a distinct head length, so exactly one appender triggers each
+ * spill: the one that reaches the mark, then one every spillEveryEntries after
+ * (in case a spill failed). The record is already committed, so a failed spill
+ * is logged, not reported.
+ */
+export function spillDue(headEntries: number): boolean {
+  return headEntries >= headEntriesSpillAt && (headEntries - headEntriesSpillAt) % spillEveryEntries === 0;
+}
+
+async function spillIfDue(ctx: LogContext, pk: string, committed: CommitResult): Promise<void> {
+  if (!spillDue(committed.head.entries.length)) return;
+  try {
+    await asPartitionLeader(ctx, pk, (epoch) => ctx.index.spill(pk, epoch, committed.head));
+  } catch (err) {
+    ctx.logger.warn('index spill failed; a later append will retry', { pk, error: String(err) });
+  }
+}
