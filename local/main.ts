@@ -5,6 +5,9 @@
  *   AWS_ENDPOINT_URL        use this S3/DynamoDB endpoint (LocalStack) instead of the emulators
  *   STRAND_CLUSTER_ID, STRAND_BUCKET, STRAND_*_TABLE  see src/config/env.ts
  */
+// Current AWS SDK releases still run on Node.js 20; their notice about future ones is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 import { startLocalStrand } from './startLocalStrand';
 
 async function main(): Promise<void> {
