@@ -118,6 +118,8 @@ describe('varint decoding hardening', () => {
     expect(() => readVarlongAt(hex('80808080808080804000'), 0, 10)).toThrow(/safe integer/);
     expect(() => readVarlongAt(hex('feffffffffffffff7f'), 0, 9)).toThrow(/safe integer/);
     expect(() => readVarlongAt(hex('ffffffffffffffffff01'), 0, 10)).toThrow(/safe integer/);
+    // zigzag 2^54 - 1 is -2^53: one below the safe range.
+    expect(() => readVarlongAt(hex('ffffffffffffff1f'), 0, 8)).toThrow(/safe integer/);
     expect(() => readVarlongAt(hex('8080808080808080808001'), 0, 11)).toThrow(CorruptBatchError);
   });
 
