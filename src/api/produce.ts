@@ -17,6 +17,7 @@ import { partitionForKey } from '../partitioner/murmur2';
 import type { Topic } from '../log/TopicCatalog';
 import type { PartitionAppend } from '../log/appendBatches';
 import { asStorageUnavailable } from '../storage/storageErrors';
+import type { Runtime } from '../runtime';
 import type { Operation } from './operations';
 import { assertBodySize, assertContentType, loadTopic, parseJsonBody, partitionParam, validate } from './request';
 
@@ -147,9 +148,12 @@ function sizeOf(d: EncodedData) {
   return d.bytes === null ? null : { type: d.type, size: d.bytes.length };
 }
 
-function appendFailure(error: unknown): StrandError {
+function appendFailure(runtime: Runtime, error: unknown): StrandError {
   if (error instanceof StrandError) return error;
-  return asStorageUnavailable(error) ?? new StrandError(ErrorCode.Internal, 'Internal error.');
+  const transient = asStorageUnavailable(error);
+  if (transient) return transient;
+  runtime.logger.error('append failed', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+  return new StrandError(ErrorCode.Internal, 'Internal error.');
 }
 
 export const produceOperations: Record<string, Operation> = {
@@ -160,7 +164,7 @@ export const produceOperations: Record<string, Operation> = {
     const prepared = prepareRecord(input, topic, randomPartition(topic), now);
     const batches = encodeWithinLimit([prepared.record], topic, now);
     const [result] = await runtime.engine.append(topic, [{ partition: prepared.partition, batches }]);
-    if (!result!.ok) throw appendFailure(result!.error);
+    if (!result!.ok) throw appendFailure(runtime, result!.error);
     return {
       status: 200,
       json: {
@@ -219,7 +223,7 @@ export const produceOperations: Record<string, Operation> = {
     results.forEach((result, i) => {
       const group = groups[i]!;
       if (!result.ok) {
-        const err = appendFailure(result.error);
+        const err = appendFailure(runtime, result.error);
         for (const g of group) failures.push({ id: g.id, error_code: err.code, message: err.message });
         return;
       }
@@ -262,7 +266,7 @@ export const produceOperations: Record<string, Operation> = {
       if (logAppend) withLogAppendTime(body, slice.start, now);
     }
     const [result] = await runtime.engine.append(topic, [{ partition, batches: [body] }]);
-    if (!result!.ok) throw appendFailure(result!.error);
+    if (!result!.ok) throw appendFailure(runtime, result!.error);
     return {
       status: 200,
       json: {

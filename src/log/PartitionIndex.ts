@@ -157,7 +157,10 @@ export class PartitionIndex {
         new UpdateCommand({
           TableName: this.table,
           Key: { pk, sk: headSortKey },
-          UpdateExpression: `REMOVE ${moving.map((_, i) => `e[${i}]`).join(', ')} SET le = :e ADD #base :moved`,
+          // Indexes in descending order: DynamoDB resolves every index against the
+          // list as it was, but dynalite removes them one by one, shifting the rest;
+          // highest first gives the same result in both.
+          UpdateExpression: `REMOVE ${moving.map((_, i) => `e[${moving.length - 1 - i}]`).join(', ')} SET le = :e ADD #base :moved`,
           ConditionExpression: '#base = :b AND (attribute_not_exists(le) OR le <= :e)',
           ExpressionAttributeNames: { '#base': 'base' },
           ExpressionAttributeValues: { ':e': epoch, ':b': seen.base, ':moved': movedSpan },
