@@ -18,18 +18,24 @@ export class ByteReader {
   offset: number;
 
   /**
-   * @param what names the structure being read, for error messages ("record batch at 0").
+   * @param describe names the structure being read, for error messages ("record batch at 0").
+   *   A function is called only when an error is raised, keeping string building off the hot path.
    */
   constructor(
     readonly buf: Buffer,
     start: number,
     readonly end: number,
-    readonly what: string,
+    private readonly describe: string | (() => string),
   ) {
-    assert(Number.isInteger(start) && start >= 0, `reader start ${start} is a non-negative integer`);
-    assert(Number.isInteger(end) && end <= buf.length, `reader end ${end} is within the buffer (${buf.length})`);
-    assert(start <= end, `reader start ${start} is not after end ${end}`);
+    // Hot path (one reader per record): test first, build the message only on failure.
+    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= buf.length)) {
+      assert(false, `reader range [${start}, ${end}) is within the buffer (${buf.length})`);
+    }
     this.offset = start;
+  }
+
+  get what(): string {
+    return typeof this.describe === 'string' ? this.describe : this.describe();
   }
 
   get remaining(): number {
@@ -82,20 +88,33 @@ export class ByteReader {
   }
 
   varint(field: string): number {
-    const { value, bytes } = readVarintAt(this.buf, this.offset, this.end, `${this.what}: ${field}`);
-    this.offset += bytes;
-    return value;
+    try {
+      const { value, bytes } = readVarintAt(this.buf, this.offset, this.end, field);
+      this.offset += bytes;
+      return value;
+    } catch (err) {
+      throw this.withContext(err);
+    }
   }
 
   varlong(field: string): number {
-    const { value, bytes } = readVarlongAt(this.buf, this.offset, this.end, `${this.what}: ${field}`);
-    this.offset += bytes;
-    return value;
+    try {
+      const { value, bytes } = readVarlongAt(this.buf, this.offset, this.end, field);
+      this.offset += bytes;
+      return value;
+    } catch (err) {
+      throw this.withContext(err);
+    }
+  }
+
+  /** Prefixes a varint error with what is being read; message strings are built only on failure. */
+  private withContext(err: unknown): unknown {
+    return err instanceof CorruptBatchError ? new CorruptBatchError(`${this.what}: ${err.message}`) : err;
   }
 
   /** A view (no copy) of the next `n` bytes. */
   bytes(n: number, field: string): Buffer {
-    assert(Number.isInteger(n) && n >= 0, `byte count ${n} is a non-negative integer`);
+    if (!(Number.isInteger(n) && n >= 0)) assert(false, `byte count ${n} is a non-negative integer`);
     this.need(n, field);
     const v = this.buf.subarray(this.offset, this.offset + n);
     this.offset += n;
@@ -124,7 +143,7 @@ export function readInt64At(buf: Buffer, offset: number, field: string): number 
 }
 
 export function writeInt64At(buf: Buffer, offset: number, value: number, field: string): void {
-  assert(Number.isSafeInteger(value), `${field} ${value} is a safe integer`);
+  if (!Number.isSafeInteger(value)) assert(false, `${field} ${value} is a safe integer`);
   buf.writeBigInt64BE(BigInt(value), offset);
 }
 
@@ -148,7 +167,7 @@ export class ByteWriter {
 
   private ensure(n: number): void {
     const needed = this.length + n;
-    assert(needed <= this.bytesMax, `encoded size ${needed} is within the bound ${this.bytesMax} bytes`);
+    if (needed > this.bytesMax) assert(false, `encoded size ${needed} is within the bound ${this.bytesMax} bytes`);
     if (needed <= this.buf.length) return;
     const grown = Buffer.allocUnsafe(Math.min(this.bytesMax, Math.max(needed, this.buf.length * 2)));
     this.buf.copy(grown, 0, 0, this.length);
@@ -206,6 +225,14 @@ export class ByteWriter {
     this.ensure(b.length);
     this.buf.set(b, this.length);
     this.length += b.length;
+    return this;
+  }
+
+  /** Writes a string as UTF-8 (its length must be written separately). */
+  utf8(s: string): this {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.ensure(n);
+    this.length += this.buf.write(s, this.length, n, 'utf8');
     return this;
   }
 

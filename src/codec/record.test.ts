@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { CorruptBatchError } from '../errors';
 import { ByteReader, ByteWriter } from './bytes';
-import { RawRecord, decodeRecord, encodeRecord, headersPerRecordMax } from './record';
+import { RawRecord, decodeRecord, encodeRecord, headersPerRecordMax, sizeOfRecord } from './record';
 
 // How: byte comparison with kafkajs's Record v0 encoder (which writes Record v2),
 // then hand-built malformed records for each rule of DefaultRecord.readFrom.
@@ -72,7 +72,9 @@ describe('record encoding', () => {
     });
     fc.assert(
       fc.property(record, (r) => {
-        expect(decode(encode(r))).toEqual(r);
+        const bytes = encode(r);
+        expect(bytes.length).toBe(sizeOfRecord(r));
+        expect(decode(bytes)).toEqual(r);
       }),
       { numRuns: 500 },
     );

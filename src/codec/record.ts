@@ -24,6 +24,7 @@
 import { CorruptBatchError } from '../errors';
 import { assert } from './assert';
 import { ByteReader, ByteWriter } from './bytes';
+import { sizeOfVarint, sizeOfVarlong } from './varint';
 
 export interface RecordHeader {
   key: string;
@@ -55,29 +56,57 @@ export const recordBytesMin = 7;
 /** Smallest header: key length 0 and value length -1, 1 byte each. */
 const headerBytesMin = 2;
 
+/** Bytes of a record's encoding, including its leading length varint. */
+export function sizeOfRecord(record: RawRecord): number {
+  const body = sizeOfRecordBody(record);
+  return sizeOfVarint(body) + body;
+}
+
+function sizeOfNullableBytes(b: Buffer | null): number {
+  return b === null ? 1 : sizeOfVarint(b.length) + b.length;
+}
+
+function sizeOfRecordBody(record: RawRecord): number {
+  let size =
+    1 +
+    sizeOfVarlong(record.timestampDelta) +
+    sizeOfVarint(record.offsetDelta) +
+    sizeOfNullableBytes(record.key) +
+    sizeOfNullableBytes(record.value) +
+    sizeOfVarint(record.headers.length);
+  for (const header of record.headers) {
+    const keyBytes = Buffer.byteLength(header.key, 'utf8');
+    size += sizeOfVarint(keyBytes) + keyBytes + sizeOfNullableBytes(header.value);
+  }
+  return size;
+}
+
 /**
- * Appends one record to `w`. The body is written first and its length patched in
- * front, so sizes are never computed twice.
+ * Appends one record to `w`. Sizes are computed first (as DefaultRecord.sizeInBytes
+ * does) so the length prefix is written directly, with no intermediate buffer.
  */
 export function encodeRecord(w: ByteWriter, record: RawRecord): void {
-  assert(record.headers.length <= headersPerRecordMax, `record has at most ${headersPerRecordMax} headers`);
-  const body = new ByteWriter(64, Number.MAX_SAFE_INTEGER);
-  body.int8(record.attributes);
-  body.varlong(record.timestampDelta);
-  body.varint(record.offsetDelta);
-  writeNullableBytes(body, record.key);
-  writeNullableBytes(body, record.value);
-  body.varint(record.headers.length);
+  if (record.headers.length > headersPerRecordMax) assert(false, `record has at most ${headersPerRecordMax} headers`);
+  for (const header of record.headers) assert(typeof header.key === 'string', 'a header key is a string');
+  assert(record.key === null || record.key instanceof Uint8Array, 'a record key is a Buffer or null');
+  assert(record.value === null || record.value instanceof Uint8Array, 'a record value is a Buffer or null');
+  const bodyBytes = sizeOfRecordBody(record);
+  const before = w.size;
+  w.varint(bodyBytes);
+  const bodyStart = w.size;
+  w.int8(record.attributes);
+  w.varlong(record.timestampDelta);
+  w.varint(record.offsetDelta);
+  writeNullableBytes(w, record.key);
+  writeNullableBytes(w, record.value);
+  w.varint(record.headers.length);
   for (const header of record.headers) {
-    assert(typeof header.key === 'string', 'a header key is a string');
-    const key = Buffer.from(header.key, 'utf8');
-    body.varint(key.length);
-    body.bytes(key);
-    writeNullableBytes(body, header.value);
+    w.varint(Buffer.byteLength(header.key, 'utf8'));
+    w.utf8(header.key);
+    writeNullableBytes(w, header.value);
   }
-  const bytes = body.finish();
-  w.varint(bytes.length);
-  w.bytes(bytes);
+  if (w.size - bodyStart !== bodyBytes) assert(false, `record body is ${bodyBytes} bytes as computed`);
+  assert(w.size - before === sizeOfVarint(bodyBytes) + bodyBytes, 'record length prefix and body add up');
 }
 
 function writeNullableBytes(w: ByteWriter, b: Buffer | null): void {
@@ -85,7 +114,7 @@ function writeNullableBytes(w: ByteWriter, b: Buffer | null): void {
     w.varint(-1);
     return;
   }
-  assert(b instanceof Uint8Array, 'record key, value and header values are Buffers or null');
+  assert(b instanceof Uint8Array, 'header values are Buffers or null');
   w.varint(b.length);
   w.bytes(b);
 }
@@ -95,17 +124,16 @@ function writeNullableBytes(w: ByteWriter, b: Buffer | null): void {
  * and header values are views into the reader's buffer (no copy).
  */
 export function decodeRecord(r: ByteReader, index: number): RawRecord {
-  const where = `record ${index} at offset ${r.offset}`;
-  const length = r.varint(`${where}: length`);
+  const recordStart = r.offset;
+  const where = () => `${r.what}: record ${index} at offset ${recordStart}`;
+  const length = r.varint(`record ${index} length`);
   if (length < recordBytesMin - 1) {
-    throw new CorruptBatchError(`${r.what}: ${where} declares length ${length}, below the minimum ${recordBytesMin - 1}`);
+    throw new CorruptBatchError(`${where()} declares length ${length}, below the minimum ${recordBytesMin - 1}`);
   }
   if (length > r.remaining) {
-    throw new CorruptBatchError(
-      `${r.what}: ${where} declares length ${length} but only ${r.remaining} bytes remain`,
-    );
+    throw new CorruptBatchError(`${where()} declares length ${length} but only ${r.remaining} bytes remain`);
   }
-  const body = new ByteReader(r.buf, r.offset, r.offset + length, `${r.what}: ${where}`);
+  const body = new ByteReader(r.buf, r.offset, r.offset + length, where);
   r.offset += length;
 
   const attributes = body.int8('attributes');
@@ -124,12 +152,12 @@ export function decodeRecord(r: ByteReader, index: number): RawRecord {
   }
   const headers: RecordHeader[] = [];
   for (let h = 0; h < headersCount; h++) {
-    const keyLength = body.varint(`header ${h} key length`);
+    const keyLength = body.varint('header key length');
     if (keyLength < 0) {
       throw new CorruptBatchError(`${body.what}: header ${h} has negative key length ${keyLength}`);
     }
-    const headerKey = body.bytes(keyLength, `header ${h} key`).toString('utf8');
-    headers.push({ key: headerKey, value: readNullableBytes(body, `header ${h} value`) });
+    const headerKey = body.bytes(keyLength, 'header key').toString('utf8');
+    headers.push({ key: headerKey, value: readNullableBytes(body, 'header value') });
   }
   if (body.remaining !== 0) {
     throw new CorruptBatchError(`${body.what}: ${body.remaining} bytes left over after the headers`);
@@ -138,7 +166,7 @@ export function decodeRecord(r: ByteReader, index: number): RawRecord {
 }
 
 function readNullableBytes(r: ByteReader, field: string): Buffer | null {
-  const length = r.varint(`${field} length`);
+  const length = r.varint(field + ' length');
   if (length === -1) return null;
   if (length < -1) throw new CorruptBatchError(`${r.what}: ${field} has invalid length ${length}`);
   return r.bytes(length, field);

@@ -31,7 +31,7 @@ export function isInt32(v: number): boolean {
 }
 
 export function sizeOfVarint(value: number): number {
-  assert(isInt32(value), `varint value ${value} is an int32`);
+  if (!isInt32(value)) assert(false, `varint value ${value} is an int32`);
   let u = ((value << 1) ^ (value >> 31)) >>> 0;
   let bytes = 1;
   while (u >= 0x80) {
@@ -42,7 +42,7 @@ export function sizeOfVarint(value: number): number {
 }
 
 export function sizeOfVarlong(value: number): number {
-  assert(Number.isSafeInteger(value), `varlong value ${value} is a safe integer`);
+  if (!Number.isSafeInteger(value)) assert(false, `varlong value ${value} is a safe integer`);
   // zigzag(v) = 2m + s with m = v >= 0 ? v : -v - 1; the first byte holds 6 bits of m.
   let m = value >= 0 ? value : -value - 1;
   m = Math.floor(m / 64);
@@ -56,7 +56,7 @@ export function sizeOfVarlong(value: number): number {
 
 /** Writes `value` at `offset`; returns the offset after it. The caller ensures room for 5 bytes. */
 export function writeVarint(buf: Uint8Array, offset: number, value: number): number {
-  assert(isInt32(value), `varint value ${value} is an int32`);
+  if (!isInt32(value)) assert(false, `varint value ${value} is an int32`);
   let u = ((value << 1) ^ (value >> 31)) >>> 0;
   let at = offset;
   while (u >= 0x80) {
@@ -73,7 +73,7 @@ export function writeVarint(buf: Uint8Array, offset: number, value: number): num
  * zigzag(v) = 2m + s, whose low 7 bits are (m mod 64) * 2 + s and whose remaining bits are m / 64.
  */
 export function writeVarlong(buf: Uint8Array, offset: number, value: number): number {
-  assert(Number.isSafeInteger(value), `varlong value ${value} is a safe integer`);
+  if (!Number.isSafeInteger(value)) assert(false, `varlong value ${value} is a safe integer`);
   const s = value < 0 ? 1 : 0;
   let m = value >= 0 ? value : -value - 1;
   let group = (m % 64) * 2 + s;
@@ -94,11 +94,16 @@ export interface VarintRead {
   bytes: number;
 }
 
-function truncated(field: string, offset: number, end: number): CorruptBatchError {
-  return new CorruptBatchError(`${field} is truncated: varint at offset ${offset} runs past the end (${end})`);
+/** A field name, or a function producing one only when an error needs it. */
+export type FieldName = string | (() => string);
+
+const nameOf = (field: FieldName): string => (typeof field === 'string' ? field : field());
+
+function truncated(field: FieldName, offset: number, end: number): CorruptBatchError {
+  return new CorruptBatchError(`${nameOf(field)} is truncated: varint at offset ${offset} runs past the end (${end})`);
 }
 
-export function readVarintAt(buf: Uint8Array, offset: number, end: number, field = 'varint'): VarintRead {
+export function readVarintAt(buf: Uint8Array, offset: number, end: number, field: FieldName = 'varint'): VarintRead {
   let u = 0;
   for (let i = 0; i < varintBytesMax; i++) {
     const at = offset + i;
@@ -106,7 +111,7 @@ export function readVarintAt(buf: Uint8Array, offset: number, end: number, field
     const b = buf[at]!;
     if (i === varintBytesMax - 1 && b > 0x0f) {
       // The fifth byte holds bits 28..31; anything above is overflow (or a continuation).
-      throw new CorruptBatchError(`${field} at offset ${offset} overflows 32 bits`);
+      throw new CorruptBatchError(`${nameOf(field)} at offset ${offset} overflows 32 bits`);
     }
     u += (b & 0x7f) * 2 ** (7 * i);
     if (b < 0x80) {
@@ -115,7 +120,7 @@ export function readVarintAt(buf: Uint8Array, offset: number, end: number, field
       return { value: (u >>> 1) ^ -(u & 1), bytes: i + 1 };
     }
   }
-  throw new CorruptBatchError(`${field} at offset ${offset} is longer than ${varintBytesMax} bytes`);
+  throw new CorruptBatchError(`${nameOf(field)} at offset ${offset} is longer than ${varintBytesMax} bytes`);
 }
 
 /**
@@ -123,7 +128,7 @@ export function readVarintAt(buf: Uint8Array, offset: number, end: number, field
  * bit s is bit 0 of the first byte), so every partial sum is exact until it would
  * pass 2^53 - 1, which is rejected.
  */
-export function readVarlongAt(buf: Uint8Array, offset: number, end: number, field = 'varlong'): VarintRead {
+export function readVarlongAt(buf: Uint8Array, offset: number, end: number, field: FieldName = 'varlong'): VarintRead {
   let s = 0;
   let m = 0;
   for (let i = 0; i < varlongBytesMax; i++) {
@@ -137,16 +142,16 @@ export function readVarlongAt(buf: Uint8Array, offset: number, end: number, fiel
     } else {
       m += group * 2 ** (7 * i - 1);
       if (m > Number.MAX_SAFE_INTEGER) {
-        throw new CorruptBatchError(`${field} at offset ${offset} is outside the safe integer range`);
+        throw new CorruptBatchError(`${nameOf(field)} at offset ${offset} is outside the safe integer range`);
       }
     }
     if (b < 0x80) {
       const value = s === 0 ? m : -m - 1;
       if (!Number.isSafeInteger(value)) {
-        throw new CorruptBatchError(`${field} at offset ${offset} is outside the safe integer range`);
+        throw new CorruptBatchError(`${nameOf(field)} at offset ${offset} is outside the safe integer range`);
       }
       return { value, bytes: i + 1 };
     }
   }
-  throw new CorruptBatchError(`${field} at offset ${offset} is longer than ${varlongBytesMax} bytes`);
+  throw new CorruptBatchError(`${nameOf(field)} at offset ${offset} is longer than ${varlongBytesMax} bytes`);
 }
