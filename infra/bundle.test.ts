@@ -4,8 +4,10 @@
  * How: esbuild's build API bundles each entry the way the stack does (platform
  * node, target node22, everything bundled, CommonJS); the bundle is written to
  * a temporary directory and `require`d by a fresh Node.js process, which fails
- * on a module esbuild could not resolve or one that throws at load time. A last
- * test runs a real synth, so the CDK's own esbuild invocation is covered too.
+ * on a module esbuild could not resolve or one that throws at load time, and
+ * hangs (then times out) if module scope starts a timer or opens a handle that
+ * would outlive an invocation. A last test runs a real synth, so the CDK's own
+ * esbuild invocation is covered too.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
