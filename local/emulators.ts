@@ -12,7 +12,10 @@ const dynalite = require('dynalite') as (options: Record<string, unknown>) => im
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  context: { logger: unknown };
 };
+
+const quietLogger = { info() {}, warn() {}, error() {}, debug() {}, log() {} };
 
 export interface Emulators {
   dynamodbEndpoint: string;
@@ -41,6 +44,9 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     ddb.listen(options.dynamodbPort ?? 0, host, () => resolve());
   });
   const s3 = new S3rver({ address: host, port: options.s3Port ?? 0, directory: s3Dir, silent: true });
+  // s3rver's request handlers log through a winston logger whose only transport is
+  // silenced, and winston then warns on every write; a no-op logger keeps it quiet.
+  s3.context.logger = quietLogger;
   let s3Address: AddressInfo;
   try {
     s3Address = await s3.run();
