@@ -13,6 +13,12 @@ import { recordBatchMediaType } from './produce';
 export const fetchBytesDefault = 1024 * 1024;
 export const fetchBytesMax = 4 * 1024 * 1024;
 export const longPollMsMax = 20_000;
+/**
+ * Lambda caps a response at 6 MB. Binary bodies are base64-encoded by API Gateway
+ * (4 MiB of batches → 5.6 MB); a JSON body stops adding records once it passes
+ * this budget, after at least one, and next_offset tells the client where to go on.
+ */
+export const jsonResponseBytesMax = 5 * 1024 * 1024;
 
 type EmbeddedFormat = 'binary' | 'string' | 'json';
 const embeddedFormats: EmbeddedFormat[] = ['binary', 'string', 'json'];
@@ -78,7 +84,18 @@ export const fetchOperations: Record<string, Operation> = {
         binary: result.batches,
       };
     }
-    const records = recordsFrom(result.batches, offset);
+    const records: ReturnType<typeof recordJson>[] = [];
+    let nextOffset = result.nextOffset;
+    let budget = jsonResponseBytesMax;
+    for (const r of recordsFrom(result.batches, offset)) {
+      const json = recordJson(r, format);
+      budget -= JSON.stringify(json).length;
+      if (budget < 0 && records.length > 0) {
+        nextOffset = r.offset;
+        break;
+      }
+      records.push(json);
+    }
     return {
       status: 200,
       json: {
@@ -87,8 +104,8 @@ export const fetchOperations: Record<string, Operation> = {
         partition_id: partition,
         high_watermark: result.highWatermark,
         log_start_offset: result.logStartOffset,
-        next_offset: result.nextOffset,
-        records: records.map((r) => recordJson(r, format)),
+        next_offset: nextOffset,
+        records,
       },
     };
   },
