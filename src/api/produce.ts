@@ -193,7 +193,10 @@ export const produceOperations: Record<string, Operation> = {
       const id = String(rawId);
       try {
         const entry = validate(batchEntrySchema, raw, `.entries[${i}]`);
-        accepted.push({ id, prepared: prepareRecord(entry, topic, sticky, now) });
+        const prepared = prepareRecord(entry, topic, sticky, now);
+        // A record over max.message.bytes fails alone (41302), not with every entry of its partition.
+        encodeWithinLimit([prepared.record], topic, now);
+        accepted.push({ id, prepared });
       } catch (err) {
         if (!(err instanceof StrandError)) throw err;
         failures.push({ id, error_code: err.code, message: err.message });
