@@ -87,7 +87,9 @@ export const fetchOperations: Record<string, Operation> = {
     const records: ReturnType<typeof recordJson>[] = [];
     let nextOffset = result.nextOffset;
     let budget = jsonResponseBytesMax;
-    for (const r of recordsFrom(result.batches, offset)) {
+    // At the high watermark (or after a long poll that timed out) there are no batches to decode.
+    const fetched = result.batches.length === 0 ? [] : recordsFrom(result.batches, offset);
+    for (const r of fetched) {
       const json = recordJson(r, format);
       budget -= JSON.stringify(json).length;
       if (budget < 0 && records.length > 0) {
