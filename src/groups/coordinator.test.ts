@@ -1,0 +1,360 @@
+import fc from 'fast-check';
+import { ManualClock } from '../clock';
+import { StrandError } from '../errors';
+import {
+  cloneGroup,
+  commitProblem,
+  expireMembers,
+  emptyGroup,
+  groupStateName,
+  heartbeat,
+  isLive,
+  sessionTimeoutMsDefault,
+  subscribedTopicsOf,
+  type GroupState,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+} from './coordinator';
+import { flattenTopicPartitions, partitionsOf, type TopicPartitionKey } from './topicPartition';
+
+/**
+ * A group and its clients, driven the way real clients drive the coordinator:
+ * each client remembers its member id, epoch and last assignment; on 40922 it
+ * drops its partitions and rejoins with epoch 0 and the same member id.
+ */
+class Sim {
+  group: GroupState;
+  readonly clock = new ManualClock();
+  readonly counts: Record<string, number>;
+  readonly clients = new Map<string, { epoch: number; assignment: TopicPartitionKey[]; topics: string[] }>();
+  private seq = 0;
+
+  constructor(counts: Record<string, number>) {
+    this.counts = { ...counts };
+    this.group = emptyGroup('g', this.clock.now());
+  }
+
+  call(req: HeartbeatRequest): HeartbeatResponse {
+    const { group, response } = heartbeat(this.group, req, {
+      now: this.clock.now(),
+      partitionCounts: this.counts,
+      newMemberId: () => `m${++this.seq}`,
+    });
+    this.group = group;
+    this.checkInvariant4();
+    return response;
+  }
+
+  join(topics: string[], memberId?: string): string {
+    const r = this.call({ memberId, memberEpoch: 0, subscribedTopicNames: topics });
+    this.clients.set(r.member_id, { epoch: r.member_epoch, assignment: flattenTopicPartitions(r.assignment), topics });
+    return r.member_id;
+  }
+
+  /** One heartbeat of a client; `lose` drops the response on the way back. */
+  beat(id: string, options: { topics?: string[]; lose?: boolean } = {}): void {
+    const c = this.clients.get(id)!;
+    if (options.topics) c.topics = options.topics;
+    try {
+      const r = this.call({ memberId: id, memberEpoch: c.epoch, subscribedTopicNames: options.topics });
+      if (options.lose) return;
+      c.epoch = r.member_epoch;
+      c.assignment = flattenTopicPartitions(r.assignment);
+    } catch (err) {
+      if (!(err instanceof StrandError) || err.code !== 40922) throw err;
+      // Fenced: give everything up and rejoin under the same id.
+      c.assignment = [];
+      const r = this.call({ memberId: id, memberEpoch: 0, subscribedTopicNames: c.topics });
+      c.epoch = r.member_epoch;
+      c.assignment = flattenTopicPartitions(r.assignment);
+    }
+  }
+
+  leave(id: string): void {
+    this.call({ memberId: id, memberEpoch: -1 });
+    this.clients.delete(id);
+  }
+
+  /** The client process dies: it sends nothing more; its session runs out. */
+  crash(id: string): void {
+    this.clients.delete(id);
+  }
+
+  owned(id: string): TopicPartitionKey[] {
+    return this.group.members[id]?.owned ?? [];
+  }
+
+  /**
+   * Invariant 4, server side: no partition is in two members' `owned`. Client
+   * side: what a live, unfenced client believes it has is a subset of what the
+   * server says it owns, so no two such clients consume one partition.
+   */
+  checkInvariant4(): void {
+    const seen = new Map<TopicPartitionKey, string>();
+    for (const m of Object.values(this.group.members)) {
+      for (const tp of m.owned) {
+        const other = seen.get(tp);
+        if (other) throw new Error(`${tp} is owned by both ${other} and ${m.memberId}`);
+        seen.set(tp, m.memberId);
+      }
+    }
+    const now = this.clock.now();
+    for (const [id, c] of this.clients) {
+      const m = this.group.members[id];
+      if (!m || !isLive(m, now) || m.memberEpoch !== c.epoch) continue;
+      for (const tp of c.assignment) if (!m.owned.includes(tp)) throw new Error(`client ${id} consumes ${tp} it does not own`);
+    }
+  }
+
+  /** What the maintenance schedule does: removes expired members without a request. */
+  maintain(): void {
+    const g = cloneGroup(this.group);
+    expireMembers(g, this.clock.now());
+    this.group = g;
+    this.checkInvariant4();
+  }
+
+  /** Every client heartbeats `rounds` times. */
+  settle(rounds = 6): void {
+    for (let i = 0; i < rounds; i++) for (const id of [...this.clients.keys()]) this.beat(id);
+  }
+}
+
+describe('joining and leaving', () => {
+  test('three members split six partitions two each, with no overlap at any step', () => {
+    const sim = new Sim({ orders: 6 });
+    const a = sim.join(['orders']);
+    expect(sim.owned(a)).toHaveLength(6);
+    const b = sim.join(['orders']);
+    const c = sim.join(['orders']);
+    sim.settle();
+    expect([a, b, c].map((id) => sim.owned(id).length)).toEqual([2, 2, 2]);
+    expect(groupStateName(sim.group, sim.clock.now())).toBe('STABLE');
+  });
+
+  test('a partition moves only after its previous owner acknowledges the revocation', () => {
+    const sim = new Sim({ t: 2 });
+    const a = sim.join(['t']);
+    expect(sim.owned(a)).toEqual(['t:0', 't:1']);
+    const b = sim.join(['t']);
+    // b's target holds one partition, but a still owns both: b gets nothing yet.
+    expect(sim.owned(b)).toEqual([]);
+    sim.beat(b);
+    expect(sim.owned(b)).toEqual([]);
+    // a hears of the revocation (a new epoch, one partition) ...
+    sim.beat(a);
+    expect(sim.clients.get(a)!.assignment).toHaveLength(1);
+    expect(sim.owned(a)).toHaveLength(2);
+    expect(groupStateName(sim.group, sim.clock.now())).toBe('RECONCILING');
+    sim.beat(b);
+    expect(sim.owned(b)).toEqual([]);
+    // ... and acknowledges it with its next heartbeat; then b can take it.
+    sim.beat(a);
+    expect(sim.owned(a)).toHaveLength(1);
+    sim.beat(b);
+    expect(sim.owned(b)).toHaveLength(1);
+    expect(new Set([...sim.owned(a), ...sim.owned(b)])).toEqual(new Set(['t:0', 't:1']));
+  });
+
+  test('owned_partitions that still list a revoked partition do not acknowledge it', () => {
+    const sim = new Sim({ t: 2 });
+    const a = sim.join(['t']);
+    sim.join(['t']);
+    const r = sim.call({ memberId: a, memberEpoch: sim.clients.get(a)!.epoch });
+    const revoked = sim.group.members[a]!.revoking;
+    expect(revoked).toHaveLength(1);
+    sim.call({ memberId: a, memberEpoch: r.member_epoch, ownedPartitions: [{ topic_name: 't', partition_ids: [0, 1] }] });
+    expect(sim.group.members[a]!.revoking).toEqual(revoked);
+    sim.call({ memberId: a, memberEpoch: r.member_epoch, ownedPartitions: [] });
+    expect(sim.group.members[a]!.revoking).toEqual([]);
+  });
+
+  test('a member that leaves (epoch -1) frees its partitions at once', () => {
+    const sim = new Sim({ t: 4 });
+    const a = sim.join(['t']);
+    const b = sim.join(['t']);
+    sim.settle();
+    sim.leave(a);
+    sim.beat(b);
+    expect(sim.owned(b)).toHaveLength(4);
+  });
+
+  test('a member whose session expires is removed on the next call and its partitions move', () => {
+    const sim = new Sim({ t: 4 });
+    const a = sim.join(['t']);
+    const b = sim.join(['t']);
+    sim.settle();
+    sim.crash(a);
+    sim.clock.advance(sessionTimeoutMsDefault - 1);
+    sim.beat(b);
+    expect(sim.group.members[a]).toBeDefined();
+    expect(sim.owned(b)).toHaveLength(2);
+    sim.clock.advance(sessionTimeoutMsDefault);
+    sim.beat(b);
+    expect(sim.group.members[a]).toBeUndefined();
+    sim.beat(b);
+    expect(sim.owned(b)).toHaveLength(4);
+  });
+
+  test('a member that rejoins with its member id inside its session keeps its partitions', () => {
+    const sim = new Sim({ t: 4 });
+    const a = sim.join(['t']);
+    const b = sim.join(['t']);
+    sim.settle();
+    const before = [...sim.owned(a)];
+    const oldEpoch = sim.clients.get(a)!.epoch;
+    sim.join(['t'], a);
+    expect(sim.owned(a)).toEqual(before);
+    expect(sim.clients.get(a)!.epoch).toBeGreaterThan(oldEpoch);
+    // The previous incarnation is fenced.
+    expect(() => sim.call({ memberId: a, memberEpoch: oldEpoch })).toThrow(expect.objectContaining({ code: 40922 }));
+    expect(sim.owned(b)).toHaveLength(2);
+  });
+});
+
+describe('fencing', () => {
+  test('a stale epoch is 40922, an unknown member 40924, an expired member 40922', () => {
+    const sim = new Sim({ t: 1 });
+    const a = sim.join(['t']);
+    const epoch = sim.clients.get(a)!.epoch;
+    expect(() => sim.call({ memberId: a, memberEpoch: epoch + 100 })).toThrow(expect.objectContaining({ code: 40922 }));
+    expect(() => sim.call({ memberId: 'nobody', memberEpoch: 3 })).toThrow(expect.objectContaining({ code: 40924 }));
+    sim.clock.advance(sessionTimeoutMsDefault + 1);
+    expect(() => sim.call({ memberId: a, memberEpoch: epoch })).toThrow(expect.objectContaining({ code: 40922 }));
+  });
+
+  test('a lost revocation response fences the retry instead of acknowledging it', () => {
+    const sim = new Sim({ t: 2 });
+    const a = sim.join(['t']);
+    const b = sim.join(['t']);
+    sim.beat(a, { lose: true });
+    // The client still believes it has both partitions; its retry carries the old epoch.
+    expect(sim.clients.get(a)!.assignment).toHaveLength(2);
+    expect(() => sim.call({ memberId: a, memberEpoch: sim.clients.get(a)!.epoch })).toThrow(expect.objectContaining({ code: 40922 }));
+    expect(sim.owned(a)).toHaveLength(2);
+    sim.beat(a); // rejoins: gives up everything it had been asked to revoke
+    sim.settle();
+    expect(sim.owned(a)).toHaveLength(1);
+    expect(sim.owned(b)).toHaveLength(1);
+  });
+
+  test('commits: fenced 40922, not owned 40923, unknown 40924, memberless 40925', () => {
+    const sim = new Sim({ t: 2 });
+    const a = sim.join(['t']);
+    const epoch = sim.clients.get(a)!.epoch;
+    const now = sim.clock.now();
+    expect(commitProblem(sim.group, { memberId: a, memberEpoch: epoch }, ['t:0', 't:1'], now)).toBeUndefined();
+    expect(commitProblem(sim.group, { memberId: a, memberEpoch: epoch - 1 }, ['t:0'], now)?.code).toBe(40922);
+    expect(commitProblem(sim.group, { memberId: a, memberEpoch: epoch }, ['t:2'], now)?.code).toBe(40923);
+    expect(commitProblem(sim.group, { memberId: 'x', memberEpoch: 1 }, ['t:0'], now)?.code).toBe(40924);
+    expect(commitProblem(sim.group, {}, ['t:0'], now)?.code).toBe(40925);
+    expect(commitProblem(sim.group, { memberId: a, memberEpoch: epoch }, ['t:0'], now + sessionTimeoutMsDefault)?.code).toBe(40922);
+    expect(commitProblem(sim.group, {}, ['t:0'], now + sessionTimeoutMsDefault)).toBeUndefined();
+  });
+});
+
+describe('subscriptions and metadata', () => {
+  test('a subscription change and added partitions are picked up on the next heartbeat', () => {
+    const sim = new Sim({ a: 2, b: 2 });
+    const m = sim.join(['a']);
+    expect(sim.owned(m)).toEqual(['a:0', 'a:1']);
+    sim.beat(m, { topics: ['a', 'b'] });
+    sim.settle();
+    expect(sim.owned(m)).toEqual(['a:0', 'a:1', 'b:0', 'b:1']);
+    sim.counts.b = 3;
+    sim.beat(m);
+    expect(sim.owned(m)).toContain('b:2');
+    sim.beat(m, { topics: ['b'] });
+    sim.settle();
+    expect(sim.owned(m)).toEqual(['b:0', 'b:1', 'b:2']);
+  });
+
+  test('a topic that does not exist yet is assigned once it is created', () => {
+    const sim = new Sim({});
+    const m = sim.join(['later']);
+    expect(sim.owned(m)).toEqual([]);
+    sim.counts.later = 2;
+    sim.beat(m);
+    expect(sim.owned(m)).toEqual(['later:0', 'later:1']);
+  });
+
+  test('the range assignor is used when members ask for it', () => {
+    const sim = new Sim({ t: 3 });
+    const r = sim.call({ memberEpoch: 0, subscribedTopicNames: ['t'], assignor: 'range' });
+    expect(sim.group.assignor).toBe('range');
+    expect(r.assignment).toEqual([{ topic_name: 't', partition_ids: [0, 1, 2] }]);
+  });
+});
+
+type Event =
+  | { kind: 'join'; topics: string[] }
+  | { kind: 'beat'; who: number; topics?: string[]; lose: boolean }
+  | { kind: 'leave'; who: number }
+  | { kind: 'crash'; who: number }
+  | { kind: 'rejoin'; who: number }
+  | { kind: 'time'; ms: number }
+  | { kind: 'grow'; topic: string };
+
+const topicNames = ['x', 'y', 'z'];
+const topicsArb = fc.subarray(topicNames, { minLength: 1 });
+const eventArb: fc.Arbitrary<Event> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('join' as const), topics: topicsArb }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant('beat' as const),
+      who: fc.nat(),
+      topics: fc.option(topicsArb, { nil: undefined, freq: 5 }),
+      lose: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('leave' as const), who: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const), who: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('rejoin' as const), who: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('time' as const), ms: fc.integer({ min: 1, max: sessionTimeoutMsDefault }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('grow' as const), topic: fc.constantFrom(...topicNames) }) },
+);
+
+describe('random event sequences (property)', () => {
+  test('ownership never overlaps, and once clients keep heartbeating every subscribed partition has exactly its target owner', () => {
+    fc.assert(
+      fc.property(fc.array(eventArb, { maxLength: 60 }), (events) => {
+        const sim = new Sim({ x: 3, y: 1, z: 0 });
+        const pick = (n: number) => {
+          const ids = [...sim.clients.keys()];
+          return ids.length === 0 ? undefined : ids[n % ids.length];
+        };
+        for (const e of events) {
+          if (e.kind === 'join') sim.join(e.topics);
+          else if (e.kind === 'time') sim.clock.advance(e.ms);
+          else if (e.kind === 'grow') sim.counts[e.topic] = (sim.counts[e.topic] ?? 0) + 1;
+          else {
+            const id = pick(e.who);
+            if (!id) continue;
+            if (e.kind === 'beat') sim.beat(id, { topics: e.topics, lose: e.lose });
+            else if (e.kind === 'leave') sim.leave(id);
+            else if (e.kind === 'crash') sim.crash(id);
+            else sim.join(sim.clients.get(id)!.topics, id);
+          }
+          sim.checkInvariant4();
+        }
+        // Converge: crashed members time out, live clients keep heartbeating.
+        sim.clock.advance(sessionTimeoutMsDefault + 1);
+        sim.settle(8);
+        sim.maintain();
+        const now = sim.clock.now();
+        expect(Object.keys(sim.group.members).sort()).toEqual([...sim.clients.keys()].sort());
+        const expected = partitionsOf(subscribedTopicsOf(sim.group), sim.counts).sort();
+        const owned = Object.values(sim.group.members).flatMap((m) => m.owned).sort();
+        expect(owned).toEqual(expected);
+        for (const m of Object.values(sim.group.members)) {
+          expect(m.revoking).toEqual([]);
+          expect([...m.owned].sort()).toEqual([...(sim.group.target[m.memberId] ?? [])].sort());
+          expect(sim.clients.get(m.memberId)!.assignment.sort()).toEqual([...m.owned].sort());
+        }
+        expect(groupStateName(sim.group, now)).toBe(sim.clients.size === 0 ? 'EMPTY' : 'STABLE');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
