@@ -26,7 +26,7 @@ function postBatches(topic: string, partition: number, body: Buffer, contentType
 }
 
 function records(prefix: string, count: number, firstTimestamp = t0): TestRecord[] {
-  return Array.from({ length: count }, (_, i) => ({
+  return Array.from({ length: count }, (_, i): TestRecord => ({
     key: i % 3 === 2 ? null : `${prefix}-k${i}`,
     value: i % 4 === 3 ? null : `${prefix}-v${i}`,
     headers: i % 2 === 0 ? { trace: `${prefix}-h${i}` } : {},
