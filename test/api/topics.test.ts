@@ -4,6 +4,10 @@
  * Strand per file; every rejected request is followed by a read showing that
  * nothing changed (invariant 3).
  */
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { topicPrefix } from '../../src/log/ObjectStore';
+import { partitionKey } from '../../src/log/TopicCatalog';
 import { cluster, createTopic, partitionPath, produceString, startTestStrand, topicPath, type TestStrand } from '../support/localStrand';
 import { configsOf, expectError, expectStatus, highWatermark, highWatermarks, topicNames } from '../support/api';
 
@@ -348,6 +352,36 @@ describe('delete topic', () => {
     expectError(await strand.http.get(topicPath('dt-gone')), 40403);
     expect(await topicNames(strand.http)).not.toContain('dt-gone');
     expectError(await strand.http.delete(topicPath('dt-gone')), 40403);
+  });
+
+  test('its data is deleted from the store: no S3 object under the topic, no index item for any partition', async () => {
+    await createTopic(strand.http, 'dt-storage', 2);
+    // Enough separate appends for the index to spill into chunk items too.
+    for (let i = 0; i < 20; i++) await produceString(strand.http, 'dt-storage', `v${i}`, { partition_id: i % 2 === 0 ? 0 : 1 });
+    for (let i = 0; i < 20; i++) await produceString(strand.http, 'dt-storage', `w${i}`, { partition_id: 0 });
+    const topic = await strand.runtime.engine.topics.get('dt-storage');
+    const { s3, ddb } = strand.runtime.clients;
+    const objects = async () =>
+      (await s3.send(new ListObjectsV2Command({ Bucket: strand.runtime.config.bucket, Prefix: topicPrefix(topic.topicId) }))).KeyCount ?? 0;
+    const indexItems = async (p: number) =>
+      (
+        await ddb.send(
+          new QueryCommand({
+            TableName: strand.runtime.config.tables.log,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': partitionKey(topic, p) },
+            ConsistentRead: true,
+          }),
+        )
+      ).Items?.length ?? 0;
+    expect(await objects()).toBeGreaterThan(0);
+    expect(await indexItems(0)).toBeGreaterThan(1);
+    expect(await indexItems(1)).toBeGreaterThan(0);
+
+    expect((await strand.http.delete(topicPath('dt-storage'))).status).toBe(204);
+    expect(await objects()).toBe(0);
+    expect(await indexItems(0)).toBe(0);
+    expect(await indexItems(1)).toBe(0);
   });
 
   test('its data is deleted: the same name created again has empty partitions at high watermark 0 and default configs', async () => {
