@@ -23,6 +23,13 @@ export function newObjectId(now: number): string {
   return time + random;
 }
 
+/** When an object was written, from its id (see newObjectId). */
+export function objectTime(objectId: string): number {
+  return parseInt(objectId.slice(0, 9), 36);
+}
+
+export const topicsPrefix = 'topics/';
+
 export function topicPrefix(topicId: string): string {
   return `topics/${topicId}/`;
 }
@@ -53,6 +60,41 @@ export class ObjectStore {
       throw new Error(`Short read of s3://${this.bucket}/${key}: wanted ${length} bytes at ${start}, got ${bytes.length}.`);
     }
     return bytes;
+  }
+
+  /** Keys under a prefix, in key order, up to `keysMax`. */
+  async list(prefix: string, keysMax = 100_000): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: deleteKeysPerRequestMax }),
+      );
+      keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token && keys.length < keysMax);
+    return keys;
+  }
+
+  /** The "folders" directly under a prefix (e.g. topic ids under topics/). */
+  async listPrefixes(prefix: string): Promise<string[]> {
+    const prefixes: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+      );
+      prefixes.push(...(page.CommonPrefixes ?? []).map((p) => p.Prefix!));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return prefixes;
+  }
+
+  async deleteKeys(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += deleteKeysPerRequestMax) {
+      const slice = keys.slice(i, i + deleteKeysPerRequestMax).map((Key) => ({ Key }));
+      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: slice, Quiet: true } }));
+    }
   }
 
   /** Deletes every object under a prefix (topic deletion). */

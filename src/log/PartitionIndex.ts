@@ -24,12 +24,14 @@
  */
 import {
   BatchWriteCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { OffsetOutOfRangeError } from '../errors';
 import { isConditionalCheckFailed } from '../storage/storageErrors';
 import { decodeIndexEntry, encodeIndexEntry, placeEntries, spanOf, type IndexEntry, type PlacedEntry } from './indexEntry';
 
@@ -133,7 +135,6 @@ export class PartitionIndex {
     const moving = seen.entries.slice(0, Math.max(0, seen.entries.length - keep));
     if (moving.length === 0) return true;
     const placed = placeEntries(seen.base, moving);
-    const movedSpan = spanOf(moving);
     await this.ddb.send(
       new PutCommand({
         TableName: this.table,
@@ -141,17 +142,31 @@ export class PartitionIndex {
           pk,
           sk: seen.base,
           e: moving.map(encodeIndexEntry),
-          end: seen.base + movedSpan,
+          end: seen.base + spanOf(moving),
           maxTs: Math.max(...placed.map((p) => p.maxTimestamp)),
+          le: epoch,
         },
         // Never shorten a chunk: a slow spill landing after a longer one for the
-        // same base would otherwise drop entries the head no longer holds.
-        ConditionExpression: 'attribute_not_exists(pk) OR size(e) < :n',
-        ExpressionAttributeValues: { ':n': moving.length },
+        // same base would otherwise drop entries the head no longer holds. Never
+        // overwrite a chunk a newer leader rewrote (merge, compaction): its old
+        // objects may already be gone.
+        ConditionExpression: 'attribute_not_exists(pk) OR (size(e) < :n AND (attribute_not_exists(le) OR le <= :e))',
+        ExpressionAttributeValues: { ':n': moving.length, ':e': epoch },
       }),
     ).catch((err: unknown) => {
       if (!isConditionalCheckFailed(err)) throw err;
     });
+    return this.dropHeadEntries(pk, epoch, seen, moving.length);
+  }
+
+  /**
+   * Removes the oldest `count` head entries and moves `base` past them, if the
+   * head still starts at `seen.base` and no newer leader wrote it. Used by spill
+   * (after the chunk is written) and by retention (for entries below the log start).
+   */
+  async dropHeadEntries(pk: string, epoch: number, seen: Pick<PartitionHead, 'base' | 'entries'>, count: number): Promise<boolean> {
+    const dropping = seen.entries.slice(0, count);
+    if (dropping.length === 0) return true;
     try {
       await this.ddb.send(
         new UpdateCommand({
@@ -160,10 +175,10 @@ export class PartitionIndex {
           // Indexes in descending order: DynamoDB resolves every index against the
           // list as it was, but dynalite removes them one by one, shifting the rest;
           // highest first gives the same result in both.
-          UpdateExpression: `REMOVE ${moving.map((_, i) => `e[${moving.length - 1 - i}]`).join(', ')} SET le = :e ADD #base :moved`,
+          UpdateExpression: `REMOVE ${dropping.map((_, i) => `e[${dropping.length - 1 - i}]`).join(', ')} SET le = :e ADD #base :moved`,
           ConditionExpression: '#base = :b AND (attribute_not_exists(le) OR le <= :e)',
           ExpressionAttributeNames: { '#base': 'base' },
-          ExpressionAttributeValues: { ':e': epoch, ':b': seen.base, ':moved': movedSpan },
+          ExpressionAttributeValues: { ':e': epoch, ':b': seen.base, ':moved': spanOf(dropping) },
         }),
       );
       return true;
@@ -171,6 +186,83 @@ export class PartitionIndex {
       if (isConditionalCheckFailed(err)) return false;
       throw err;
     }
+  }
+
+  /**
+   * Moves the log start offset up to `offset` (never down, never past the high
+   * watermark). Monotone, so it needs no lease: DeleteRecords and retention may
+   * race and the larger wins. Returns the partition's log start offset after.
+   */
+  async advanceLogStart(pk: string, offset: number): Promise<{ logStartOffset: number; highWatermark: number; moved: boolean }> {
+    try {
+      const out = await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk: headSortKey },
+          UpdateExpression: 'SET lso = :o',
+          ConditionExpression: 'hw >= :o AND (attribute_not_exists(lso) OR lso < :o)',
+          ExpressionAttributeValues: { ':o': offset },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { logStartOffset: offset, highWatermark: Number(out.Attributes?.hw ?? 0), moved: true };
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      const head = toHead((err as { Item?: Record<string, unknown> }).Item);
+      if (offset > head.highWatermark) throw new OffsetOutOfRangeError(offset, head.logStartOffset, head.highWatermark);
+      return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark, moved: false };
+    }
+  }
+
+  /** Every chunk of the partition, ascending (bounded). */
+  async chunks(pk: string): Promise<IndexChunk[]> {
+    const all: IndexChunk[] = [];
+    let after = headSortKey;
+    for (let pages = 0; pages < chunksPerLocateMax; pages++) {
+      const page = await this.chunksAfter(pk, after, chunksPerQuery * 4);
+      all.push(...page);
+      if (page.length < chunksPerQuery * 4) break;
+      after = page[page.length - 1]!.base;
+    }
+    return all;
+  }
+
+  /**
+   * Rewrites a chunk's entries in place (merge, compaction): same base and
+   * offsets, new object locations. Only if the chunk is still exactly as read and
+   * no newer leader rewrote it. False when it changed.
+   */
+  async replaceChunk(pk: string, epoch: number, chunk: IndexChunk, entries: IndexEntry[]): Promise<boolean> {
+    if (spanOf(entries) !== chunk.end - chunk.base) throw new Error(`replaceChunk ${pk}@${chunk.base}: the new entries change the span.`);
+    try {
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk,
+            sk: chunk.base,
+            e: entries.map(encodeIndexEntry),
+            end: chunk.end,
+            maxTs: Math.max(...entries.map((e) => e.maxTimestamp)),
+            le: epoch,
+          },
+          ConditionExpression: '#e = :old AND (attribute_not_exists(le) OR le <= :ep)',
+          ExpressionAttributeNames: { '#e': 'e' },
+          ExpressionAttributeValues: { ':old': chunk.entries.map(encodeIndexEntry), ':ep': epoch },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Deletes a chunk that lies wholly below the log start offset. */
+  async deleteChunk(pk: string, chunk: IndexChunk, logStartOffset: number): Promise<void> {
+    if (chunk.end > logStartOffset) throw new Error(`deleteChunk ${pk}@${chunk.base}: it ends at ${chunk.end}, above the log start ${logStartOffset}.`);
+    await this.ddb.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk: chunk.base } }));
   }
 
   /**

@@ -6,7 +6,7 @@
  * cover the base offset.
  */
 import { decodeRecordBatch, patchBaseOffset, splitBatches, type DecodedRecord, type TimestampType } from '../codec/recordBatch';
-import { OffsetOutOfRangeError } from '../errors';
+import { OffsetOutOfRangeError, StorageUnavailableError } from '../errors';
 import { objectKey } from './ObjectStore';
 import { partitionKey, type Topic } from './TopicCatalog';
 import type { LogContext } from './LogContext';
@@ -35,6 +35,13 @@ export async function partitionBounds(ctx: LogContext, topic: Topic, partition: 
   return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark };
 }
 
+/**
+ * Attempts of one read. A read can lose a race with maintenance: it located an
+ * entry, then retention, a merge or compaction re-pointed the index and the
+ * sweep deleted the object. It then reads the index again.
+ */
+const readAttemptsMax = 3;
+
 export async function readPartition(
   ctx: LogContext,
   topic: Topic,
@@ -43,26 +50,37 @@ export async function readPartition(
   bytesWanted: number,
 ): Promise<ReadResult> {
   const pk = partitionKey(topic, partition);
-  const head = await ctx.index.readHead(pk);
-  assertInRange(offset, head);
-  if (offset === head.highWatermark) {
-    return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark, batches: Buffer.alloc(0), nextOffset: offset };
+  for (let attempt = 1; ; attempt++) {
+    const head = await ctx.index.readHead(pk);
+    assertInRange(offset, head);
+    if (offset === head.highWatermark) {
+      return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark, batches: Buffer.alloc(0), nextOffset: offset };
+    }
+    try {
+      const entries = await ctx.index.locate(pk, head, offset, bytesWanted);
+      if (entries.length === 0) throw new IndexMovedError(`No index entry holds offset ${offset} of ${pk}.`);
+      const parts = await readEntries(ctx, topic.topicId, entries);
+      const last = entries[entries.length - 1]!;
+      return {
+        logStartOffset: head.logStartOffset,
+        highWatermark: head.highWatermark,
+        batches: Buffer.concat(parts),
+        nextOffset: last.baseOffset + last.span,
+      };
+    } catch (err) {
+      if (!(err instanceof IndexMovedError || isNoSuchKey(err))) throw err;
+      if (attempt >= readAttemptsMax) {
+        throw new StorageUnavailableError(`Partition ${partition} of '${topic.name}' moved under the read ${attempt} times; retry.`, err);
+      }
+    }
   }
-  const entries = await ctx.index.locate(pk, head, offset, bytesWanted);
-  if (entries.length === 0) {
-    // The entries were removed between the head read and the lookup (retention).
-    const fresh = await ctx.index.readHead(pk);
-    assertInRange(offset, fresh);
-    throw new Error(`No index entry holds offset ${offset} of ${pk} below its high watermark ${fresh.highWatermark}.`);
-  }
-  const parts = await readEntries(ctx, topic.topicId, entries);
-  const last = entries[entries.length - 1]!;
-  return {
-    logStartOffset: head.logStartOffset,
-    highWatermark: head.highWatermark,
-    batches: Buffer.concat(parts),
-    nextOffset: last.baseOffset + last.span,
-  };
+}
+
+class IndexMovedError extends Error {}
+
+function isNoSuchKey(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name;
+  return name === 'NoSuchKey' || name === 'NotFound';
 }
 
 function assertInRange(offset: number, head: PartitionHead): void {
@@ -72,7 +90,7 @@ function assertInRange(offset: number, head: PartitionHead): void {
 }
 
 /** Reads the entries' bytes, one GET per run of adjacent ranges, and patches base offsets. */
-async function readEntries(ctx: LogContext, topicId: string, entries: PlacedEntry[]): Promise<Buffer[]> {
+export async function readEntries(ctx: LogContext, topicId: string, entries: PlacedEntry[]): Promise<Buffer[]> {
   const runs = coalesce(entries);
   const bodies: Buffer[] = new Array(runs.length);
   let next = 0;

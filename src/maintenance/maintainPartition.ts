@@ -1,0 +1,174 @@
+/**
+ * One partition's maintenance turn, run as its leader (lease + epoch fence):
+ *   1. retention moves the log start offset (cleanup.policy has `delete`);
+ *   2. index entries wholly below the log start are removed (head, then chunks);
+ *   3. compaction (cleanup.policy has `compact`) or merging of small objects
+ *      rewrites chunks into one new object each run of chunks.
+ * Each step is safe to stop after: a crash leaves a readable log and the next
+ * turn finishes the job.
+ */
+import { splitBatches, patchBaseOffset } from '../codec/recordBatch';
+import { filterBatchRecords } from '../codec/compactBatch';
+import { partitionKey, type Topic } from '../log/TopicCatalog';
+import { placeEntries, type PlacedEntry } from '../log/indexEntry';
+import type { IndexChunk } from '../log/PartitionIndex';
+import type { LogContext } from '../log/LogContext';
+import { asPartitionLeader } from '../log/partitionLeader';
+import { readEntries, recordsFrom } from '../log/readPartition';
+import { retentionStart } from './retentionPlan';
+import { CompactionPlan } from './compactionPlan';
+import { distinctEntries, rewriteChunks } from './rewriteChunks';
+
+export interface MaintenanceLimits {
+  /** Merge runs of chunks up to about this many bytes into one object. */
+  mergeTargetBytes: number;
+  /** A run of chunks is merged only once it spans at least this many objects. */
+  mergeObjectsMin: number;
+  /** Bytes one partition turn may read and rewrite (merge + compaction). */
+  rewriteBytesMax: number;
+}
+
+export const defaultMaintenanceLimits: MaintenanceLimits = {
+  mergeTargetBytes: 8 * 1024 * 1024,
+  mergeObjectsMin: 8,
+  rewriteBytesMax: 64 * 1024 * 1024,
+};
+
+export interface PartitionReport {
+  partition: number;
+  logStartOffset: number;
+  headEntriesDropped: number;
+  chunksDeleted: number;
+  chunksCompacted: number;
+  chunksMerged: number;
+  bytesRewritten: number;
+}
+
+export async function maintainPartition(
+  ctx: LogContext,
+  topic: Topic,
+  partition: number,
+  limits: MaintenanceLimits = defaultMaintenanceLimits,
+): Promise<PartitionReport | undefined> {
+  const pk = partitionKey(topic, partition);
+  return asPartitionLeader(ctx, pk, async (epoch) => {
+    const now = ctx.clock.now();
+    const report: PartitionReport = { partition, logStartOffset: 0, headEntriesDropped: 0, chunksDeleted: 0, chunksCompacted: 0, chunksMerged: 0, bytesRewritten: 0 };
+    const policy = topic.config['cleanup.policy'];
+
+    // 1. Retention.
+    let head = await ctx.index.readHead(pk);
+    if (policy.includes('delete')) {
+      const entries: PlacedEntry[] = [];
+      for await (const e of ctx.index.entriesFrom(pk, head, head.logStartOffset)) entries.push(e);
+      const start = retentionStart(entries, head.logStartOffset, now, topic.config);
+      if (start > head.logStartOffset) {
+        await ctx.index.advanceLogStart(pk, start);
+        head = await ctx.index.readHead(pk);
+      }
+    }
+    report.logStartOffset = head.logStartOffset;
+
+    // 2. Index below the log start.
+    const below = placeEntries(head.base, head.entries).filter((e) => e.baseOffset + e.span <= head.logStartOffset).length;
+    if (below > 0 && (await ctx.index.dropHeadEntries(pk, epoch, head, below))) report.headEntriesDropped = below;
+    let chunks = await ctx.index.chunks(pk);
+    for (const chunk of chunks.filter((c) => c.end <= head.logStartOffset)) {
+      await ctx.index.deleteChunk(pk, chunk, head.logStartOffset);
+      report.chunksDeleted++;
+    }
+    chunks = chunks.filter((c) => c.end > head.logStartOffset);
+
+    // 3. Compaction, or merging.
+    if (policy.includes('compact')) {
+      // Everything is compacted, the newest entries too: move them into a chunk first.
+      head = await ctx.index.readHead(pk);
+      if (head.entries.length > 0 && (await ctx.index.spill(pk, epoch, head, 0))) chunks = (await ctx.index.chunks(pk)).filter((c) => c.end > head.logStartOffset);
+      await compact(ctx, topic, pk, epoch, chunks, now, limits, report);
+    } else {
+      await merge(ctx, topic, pk, epoch, chunks, limits, report);
+    }
+    return report;
+  });
+}
+
+/** Groups consecutive chunks into runs of about mergeTargetBytes. */
+function groupChunks(chunks: IndexChunk[], targetBytes: number): IndexChunk[][] {
+  const groups: IndexChunk[][] = [];
+  let current: IndexChunk[] = [];
+  let bytes = 0;
+  for (const c of chunks) {
+    current.push(c);
+    bytes += c.entries.reduce((n, e) => n + e.size, 0);
+    if (bytes >= targetBytes) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function objectsOf(group: IndexChunk[]): number {
+  return new Set(group.flatMap((c) => c.entries.map((e) => e.objectId))).size;
+}
+
+async function merge(ctx: LogContext, topic: Topic, pk: string, epoch: number, chunks: IndexChunk[], limits: MaintenanceLimits, report: PartitionReport): Promise<void> {
+  for (const group of groupChunks(chunks, limits.mergeTargetBytes)) {
+    if (report.bytesRewritten >= limits.rewriteBytesMax) return;
+    if (objectsOf(group) < Math.max(2, limits.mergeObjectsMin)) continue;
+    const result = await rewriteChunks(ctx, topic.topicId, pk, epoch, group, (_entry, bytes) => bytes);
+    report.chunksMerged += result.chunksRewritten;
+    report.bytesRewritten += result.bytesBefore;
+  }
+}
+
+async function compact(
+  ctx: LogContext,
+  topic: Topic,
+  pk: string,
+  epoch: number,
+  chunks: IndexChunk[],
+  now: number,
+  limits: MaintenanceLimits,
+  report: PartitionReport,
+): Promise<void> {
+  // Pass 1: the latest offset of every key, over the whole partition.
+  const plan = new CompactionPlan();
+  const groups = groupChunks(chunks, limits.mergeTargetBytes);
+  const total = chunks.reduce((n, c) => n + c.entries.reduce((m, e) => m + e.size, 0), 0);
+  if (total > limits.rewriteBytesMax) {
+    ctx.logger.warn('partition too large to compact in one turn; skipped', { pk, bytes: total });
+    return;
+  }
+  const groupRecords = [];
+  for (const group of groups) {
+    const records = (await readEntries(ctx, topic.topicId, distinctEntries(group))).flatMap((b) => recordsFrom(b, 0));
+    records.forEach((r) => plan.observe(r));
+    groupRecords.push(records);
+  }
+  const head = await ctx.index.readHead(pk);
+  if (head.entries.length > 0) {
+    for (const b of await readEntries(ctx, topic.topicId, placeEntries(head.base, head.entries))) recordsFrom(b, 0).forEach((r) => plan.observe(r));
+  }
+
+  // Pass 2: rewrite the runs of chunks that lose a record (or are fragmented).
+  const deleteRetentionMs = topic.config['delete.retention.ms'];
+  for (const [i, group] of groups.entries()) {
+    const drops = groupRecords[i]!.some((r) => !plan.keeps(r, now, deleteRetentionMs));
+    if (!drops && objectsOf(group) < Math.max(2, limits.mergeObjectsMin)) continue;
+    const result = await rewriteChunks(ctx, topic.topicId, pk, epoch, group, (entry, bytes) => {
+      const parts: Buffer[] = [];
+      let baseOffset = entry.baseOffset;
+      for (const slice of splitBatches(bytes, { verifyCrc: true })) {
+        patchBaseOffset(bytes, slice.start, baseOffset);
+        baseOffset += slice.header.lastOffsetDelta + 1;
+        parts.push(filterBatchRecords(bytes, slice.start, (r) => plan.keeps(r, now, deleteRetentionMs)));
+      }
+      return Buffer.concat(parts);
+    });
+    report.chunksCompacted += result.chunksRewritten;
+    report.bytesRewritten += result.bytesBefore;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Rewrites a run of index chunks into one new S3 object: merging (bytes kept
+ * as they are) or compaction (batches filtered). Every entry keeps its offsets
+ * and span; only its object, position and size change. The new object is
+ * written first, then each chunk is re-pointed with a conditional write; a crash
+ * in between leaves chunks pointing at the old objects (still valid) and an
+ * unreferenced new object the sweep removes later.
+ */
+import { newObjectId, objectKey } from '../log/ObjectStore';
+import { placeEntries, type IndexEntry, type PlacedEntry } from '../log/indexEntry';
+import type { IndexChunk } from '../log/PartitionIndex';
+import type { LogContext } from '../log/LogContext';
+import { readEntries } from '../log/readPartition';
+
+const entryKey = (e: IndexEntry) => `${e.objectId}:${e.position}:${e.size}`;
+
+/** The distinct entries of some chunks, in offset order (chunks may overlap). */
+export function distinctEntries(chunks: IndexChunk[]): PlacedEntry[] {
+  const seen = new Set<string>();
+  const out: PlacedEntry[] = [];
+  for (const c of chunks) {
+    for (const e of placeEntries(c.base, c.entries)) {
+      if (seen.has(entryKey(e))) continue;
+      seen.add(entryKey(e));
+      out.push(e);
+    }
+  }
+  return out.sort((a, b) => a.baseOffset - b.baseOffset);
+}
+
+export interface RewriteResult {
+  chunksRewritten: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+export async function rewriteChunks(
+  ctx: LogContext,
+  topicId: string,
+  pk: string,
+  epoch: number,
+  chunks: IndexChunk[],
+  transform: (entry: PlacedEntry, bytes: Buffer) => Buffer,
+): Promise<RewriteResult> {
+  const entries = distinctEntries(chunks);
+  const bytes = await readEntries(ctx, topicId, entries);
+  const objectId = newObjectId(ctx.clock.now());
+  const moved = new Map<string, IndexEntry>();
+  const parts: Buffer[] = [];
+  let position = 0;
+  entries.forEach((entry, i) => {
+    const out = transform(entry, bytes[i]!);
+    if (out.length === 0) throw new Error(`rewriteChunks: entry at offset ${entry.baseOffset} became empty; keep an empty batch instead.`);
+    moved.set(entryKey(entry), { objectId, position, size: out.length, span: entry.span, maxTimestamp: entry.maxTimestamp });
+    parts.push(out);
+    position += out.length;
+  });
+  await ctx.objects.put(objectKey(topicId, objectId), Buffer.concat(parts));
+  let chunksRewritten = 0;
+  for (const chunk of chunks) {
+    const replaced = chunk.entries.map((e) => moved.get(entryKey(e))!);
+    if (await ctx.index.replaceChunk(pk, epoch, chunk, replaced)) chunksRewritten++;
+  }
+  return {
+    chunksRewritten,
+    bytesBefore: entries.reduce((n, e) => n + e.size, 0),
+    bytesAfter: position,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * A maintenance pass over the whole cluster: every partition's leader turn
+ * (retention, index cleanup, compaction or merging), then the object sweep.
+ * Run by the maintenance Lambda on an EventBridge schedule, and by the local
+ * runtime on a timer (STRAND_MAINTENANCE_INTERVAL_MS).
+ */
+import type { Engine } from '../engine';
+import { mapBounded } from '../api/request';
+import { maintainPartition, defaultMaintenanceLimits, type MaintenanceLimits, type PartitionReport } from './maintainPartition';
+import { orphanGraceMsDefault, sweepDeletedTopics, sweepTopicObjects } from './sweepObjects';
+
+/** Partitions maintained at once. */
+const partitionsInFlightMax = 4;
+
+export interface MaintenanceOptions {
+  limits?: MaintenanceLimits;
+  /** Age an unreferenced object must reach before it is deleted. */
+  orphanGraceMs?: number;
+}
+
+export interface MaintenanceReport {
+  topics: { topic: string; partitions: (PartitionReport | 'skipped')[]; objectsDeleted: number }[];
+  deletedTopicObjects: number;
+  errors: string[];
+}
+
+export async function runMaintenance(engine: Engine, options: MaintenanceOptions = {}): Promise<MaintenanceReport> {
+  const ctx = engine.context;
+  const graceMs = options.orphanGraceMs ?? orphanGraceMsDefault;
+  const report: MaintenanceReport = { topics: [], deletedTopicObjects: 0, errors: [] };
+  const topics = await engine.topics.list();
+  for (const topic of topics) {
+    const ids = Array.from({ length: topic.partitionsCount }, (_, p) => p);
+    const partitions = await mapBounded(ids, partitionsInFlightMax, async (p) => {
+      try {
+        return (await maintainPartition(ctx, topic, p, options.limits ?? defaultMaintenanceLimits)) ?? ('skipped' as const);
+      } catch (err) {
+        report.errors.push(`${topic.name}/${p}: ${String(err)}`);
+        return 'skipped' as const;
+      }
+    });
+    let objectsDeleted = 0;
+    try {
+      objectsDeleted = await sweepTopicObjects(ctx, topic, graceMs);
+    } catch (err) {
+      report.errors.push(`${topic.name} sweep: ${String(err)}`);
+    }
+    report.topics.push({ topic: topic.name, partitions, objectsDeleted });
+  }
+  report.deletedTopicObjects = await sweepDeletedTopics(ctx, new Set(topics.map((t) => t.topicId)), graceMs);
+  for (const e of report.errors) ctx.logger.warn('maintenance step failed', { error: e });
+  return report;
+}

@@ -1,0 +1,55 @@
+/**
+ * Deletes S3 objects nothing references any more: objects whose every entry
+ * fell below the log start, objects replaced by a merge or compaction, objects
+ * written by a produce that crashed before its commit, and the data of deleted
+ * topics. An object is deleted only once it is older than the grace period, so
+ * a produce between its PUT and its commit is never robbed of its object.
+ *
+ * Order matters: the objects are listed BEFORE the index is read. An object
+ * committed after the index read was written before the listing only if it is
+ * old — and a commit follows its PUT within a request's lifetime, far inside the
+ * grace period.
+ */
+import { objectTime, topicPrefix, topicsPrefix } from '../log/ObjectStore';
+import { partitionKey, type Topic } from '../log/TopicCatalog';
+import { placeEntries } from '../log/indexEntry';
+import type { LogContext } from '../log/LogContext';
+
+/** Longer than any produce request can take between its PUT and its commit. */
+export const orphanGraceMsDefault = 10 * 60_000;
+
+export async function sweepTopicObjects(ctx: LogContext, topic: Topic, graceMs = orphanGraceMsDefault): Promise<number> {
+  const prefix = topicPrefix(topic.topicId);
+  const listed = await ctx.objects.list(prefix);
+  const referenced = new Set<string>();
+  for (let p = 0; p < topic.partitionsCount; p++) {
+    const pk = partitionKey(topic, p);
+    const head = await ctx.index.readHead(pk);
+    for (const e of head.entries) referenced.add(e.objectId);
+    for (const chunk of await ctx.index.chunks(pk)) {
+      for (const e of placeEntries(chunk.base, chunk.entries)) referenced.add(e.objectId);
+    }
+  }
+  const cutoff = ctx.clock.now() - graceMs;
+  const garbage = listed.filter((key) => {
+    const id = key.slice(prefix.length);
+    return !referenced.has(id) && objectTime(id) < cutoff;
+  });
+  await ctx.objects.deleteKeys(garbage);
+  return garbage.length;
+}
+
+/** Deletes what is left of topics no longer in the catalog (a deletion that crashed midway). */
+export async function sweepDeletedTopics(ctx: LogContext, liveTopicIds: Set<string>, graceMs = orphanGraceMsDefault): Promise<number> {
+  let deleted = 0;
+  const cutoff = ctx.clock.now() - graceMs;
+  for (const prefix of await ctx.objects.listPrefixes(topicsPrefix)) {
+    const topicId = prefix.slice(topicsPrefix.length, -1);
+    if (liveTopicIds.has(topicId)) continue;
+    const keys = await ctx.objects.list(prefix);
+    const old = keys.filter((k) => objectTime(k.slice(prefix.length)) < cutoff);
+    await ctx.objects.deleteKeys(old);
+    deleted += old.length;
+  }
+  return deleted;
+}
