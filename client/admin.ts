@@ -1,0 +1,187 @@
+/**
+ * Admin: topics, configs, partitions and offsets (REST Proxy v3), named after
+ * kafkajs's admin client where the idea is the same (`listTopics`,
+ * `createTopics`, `deleteTopics`, `createPartitions`, `fetchTopicOffsets`,
+ * `fetchTopicOffsetsByTimestamp`), with Strand-shaped helpers beside them.
+ */
+import { TopicExistsError } from './errors';
+import type { StrandClient } from './StrandClient';
+
+export interface TopicDescription {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  isInternal: boolean;
+}
+
+export interface PartitionDescription {
+  partitionId: number;
+  logStartOffset: number;
+  highWatermark: number;
+}
+
+export interface TopicConfigEntry {
+  name: string;
+  value: string | null;
+  isDefault: boolean;
+}
+
+export interface ITopicConfig {
+  topic: string;
+  /** @default 1 */
+  numPartitions?: number;
+  replicationFactor?: number;
+  configEntries?: { name: string; value: string }[];
+}
+
+export interface TopicOffsets {
+  partition: number;
+  /** The high watermark: the offset the next record will get (kafkajs's `offset`). */
+  offset: number;
+  high: number;
+  low: number;
+}
+
+interface KafkaTopicJson {
+  topic_name: string;
+  partitions_count: number;
+  replication_factor: number;
+  is_internal: boolean;
+}
+interface KafkaPartitionJson {
+  partition_id: number;
+  log_start_offset: number;
+  high_watermark: number;
+}
+
+/** Partitions whose offsets are looked up at once by fetchTopicOffsetsByTimestamp. */
+const offsetLookupsInFlightMax = 16;
+
+export class Admin {
+  constructor(private readonly client: StrandClient) {}
+
+  /** Nothing to open: every call is one HTTP request. Kept for kafkajs familiarity. */
+  async connect(): Promise<void> {}
+  async disconnect(): Promise<void> {}
+
+  private get http() {
+    return this.client.transport;
+  }
+
+  private topicPath(topic: string): string {
+    return `${this.client.clusterPath}/topics/${encodeURIComponent(topic)}`;
+  }
+
+  async listTopics(): Promise<string[]> {
+    const res = await this.http.json<{ data: KafkaTopicJson[] }>('GET', `${this.client.clusterPath}/topics`);
+    return res.data.map((t) => t.topic_name).sort();
+  }
+
+  /** Creates one topic; throws TopicExistsError when it exists. */
+  async createTopic(name: string, options: { partitions?: number; replicationFactor?: number; configs?: Record<string, string | number> } = {}): Promise<TopicDescription> {
+    const body = {
+      topic_name: name,
+      partitions_count: options.partitions ?? 1,
+      ...(options.replicationFactor !== undefined ? { replication_factor: options.replicationFactor } : {}),
+      configs: Object.entries(options.configs ?? {}).map(([n, value]) => ({ name: n, value: String(value) })),
+    };
+    const json = await this.http.json<KafkaTopicJson>('POST', `${this.client.clusterPath}/topics`, { json: body });
+    this.client.metadata.set(name, json.partitions_count);
+    return topicDescription(json);
+  }
+
+  /** kafkajs's createTopics: true if every topic was created, false if any already existed. */
+  async createTopics(options: { topics: ITopicConfig[]; waitForLeaders?: boolean }): Promise<boolean> {
+    let allCreated = true;
+    for (const t of options.topics) {
+      try {
+        const configs: Record<string, string> = {};
+        for (const c of t.configEntries ?? []) configs[c.name] = c.value;
+        await this.createTopic(t.topic, { partitions: t.numPartitions, replicationFactor: t.replicationFactor, configs });
+      } catch (err) {
+        if (!(err instanceof TopicExistsError)) throw err;
+        allCreated = false;
+      }
+    }
+    return allCreated;
+  }
+
+  async describeTopic(name: string): Promise<TopicDescription> {
+    const json = await this.http.json<KafkaTopicJson>('GET', this.topicPath(name));
+    this.client.metadata.set(name, json.partitions_count);
+    return topicDescription(json);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await this.http.request('DELETE', this.topicPath(name));
+    this.client.metadata.delete(name);
+  }
+
+  async deleteTopics(options: { topics: string[] }): Promise<void> {
+    for (const t of options.topics) await this.deleteTopic(t);
+  }
+
+  /** Grows a topic to `count` partitions (partitions never shrink). */
+  async growPartitions(topic: string, count: number): Promise<TopicDescription> {
+    const json = await this.http.json<KafkaTopicJson>('PATCH', this.topicPath(topic), { json: { partitions_count: count } });
+    this.client.metadata.set(topic, json.partitions_count);
+    return topicDescription(json);
+  }
+
+  /** kafkajs's createPartitions: `count` is the new total. */
+  async createPartitions(options: { topicPartitions: { topic: string; count: number }[] }): Promise<boolean> {
+    for (const tp of options.topicPartitions) await this.growPartitions(tp.topic, tp.count);
+    return true;
+  }
+
+  async describeTopicConfigs(topic: string): Promise<TopicConfigEntry[]> {
+    const res = await this.http.json<{ data: { name: string; value: string | null; is_default: boolean }[] }>('GET', `${this.topicPath(topic)}/configs`);
+    return res.data.map((c) => ({ name: c.name, value: c.value === null ? null : String(c.value), isDefault: c.is_default }));
+  }
+
+  /** Sets configs; a null value resets that config to its default. */
+  async alterTopicConfigs(topic: string, configs: Record<string, string | number | null>): Promise<void> {
+    const data = Object.entries(configs).map(([name, value]) => (value === null ? { name, operation: 'DELETE' } : { name, value: String(value) }));
+    await this.http.request('POST', `${this.topicPath(topic)}/configs:alter`, { json: { data } });
+  }
+
+  async describePartitions(topic: string): Promise<PartitionDescription[]> {
+    const res = await this.http.json<{ data: KafkaPartitionJson[] }>('GET', `${this.topicPath(topic)}/partitions`);
+    return res.data.map(partitionDescription).sort((a, b) => a.partitionId - b.partitionId);
+  }
+
+  async describePartition(topic: string, partition: number): Promise<PartitionDescription> {
+    return partitionDescription(await this.http.json<KafkaPartitionJson>('GET', `${this.topicPath(topic)}/partitions/${partition}`));
+  }
+
+  /** kafkajs's fetchTopicOffsets: per partition, the high watermark (`offset`, `high`) and the log start (`low`). */
+  async fetchTopicOffsets(topic: string): Promise<TopicOffsets[]> {
+    return (await this.describePartitions(topic)).map((p) => ({ partition: p.partitionId, offset: p.highWatermark, high: p.highWatermark, low: p.logStartOffset }));
+  }
+
+  /** The first offset whose timestamp is ≥ `timestamp` in one partition, or the high watermark if none (Kafka ListOffsets). */
+  async offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {
+    const res = await this.http.json<{ offset: number }>('GET', `${this.topicPath(topic)}/partitions/${partition}/offsets`, { query: { timestamp } });
+    return res.offset;
+  }
+
+  /** kafkajs's fetchTopicOffsetsByTimestamp: per partition, offsetForTimestamp. */
+  async fetchTopicOffsetsByTimestamp(topic: string, timestamp: number): Promise<{ partition: number; offset: number }[]> {
+    const { partitions } = await this.describeTopic(topic);
+    const ids = Array.from({ length: partitions }, (_, p) => p);
+    const out: { partition: number; offset: number }[] = [];
+    for (let i = 0; i < ids.length; i += offsetLookupsInFlightMax) {
+      const slice = ids.slice(i, i + offsetLookupsInFlightMax);
+      out.push(...(await Promise.all(slice.map(async (p) => ({ partition: p, offset: await this.offsetForTimestamp(topic, p, timestamp) })))));
+    }
+    return out;
+  }
+}
+
+function topicDescription(json: KafkaTopicJson): TopicDescription {
+  return { name: json.topic_name, partitions: json.partitions_count, replicationFactor: json.replication_factor, isInternal: json.is_internal };
+}
+
+function partitionDescription(json: KafkaPartitionJson): PartitionDescription {
+  return { partitionId: json.partition_id, logStartOffset: json.log_start_offset, highWatermark: json.high_watermark };
+}

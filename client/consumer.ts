@@ -1,0 +1,468 @@
+/**
+ * Consumer: a fetch loop per assigned partition (binary RecordBatch v2 long
+ * polls), delivery through `eachMessage` or `eachBatch`, `seek`,
+ * `pause`/`resume`, and the out-of-range reset policy.
+ *
+ * Partitions come from `assign([{ topic, partition }])` (explicit, like Kafka's
+ * assign()), or from `subscribe({ topics })`: without a `groupId` that means
+ * every partition of the topics; with one, the group coordinator decides (see
+ * ./group.ts when the server offers the consumer-group endpoints).
+ *
+ * Each partition's loop: fetch from its position (long poll up to
+ * maxWaitTimeInMs), hand the records to the handler, move the position past
+ * what the handler resolved. A seek or pause while a fetch is in flight bumps
+ * the partition's generation, so the fetch's records are dropped rather than
+ * delivered from the old position. Handlers run at most
+ * `partitionsConsumedConcurrently` at a time, in offset order per partition.
+ */
+import { EventEmitter } from 'node:events';
+import { decodeRecordBatch, splitBatches } from '../src/codec/recordBatch';
+import { OffsetOutOfRangeError, StrandClientError, StrandUsageError } from './errors';
+import { decodeHeaders, type KafkaMessage } from './messages';
+import { backoffMs, retryPolicy, sleep, type RetryOptions } from './retry';
+import type { StrandClient } from './StrandClient';
+import { recordBatchMediaType } from './producer';
+
+export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+}
+
+export interface ConsumerConfig {
+  /** The consumer group; with it, subscribe() joins the group and offsets can be committed. */
+  groupId?: string;
+  /** Where to start when there is no committed offset, or the position fell out of the log. @default 'latest' */
+  autoOffsetReset?: AutoOffsetReset;
+  /** Long-poll wait of one fetch at the end of the log, in ms (at most 20000). @default 5000 */
+  maxWaitTimeInMs?: number;
+  /** Bytes one fetch asks for per partition (at most 4 MiB). @default 1048576 */
+  maxBytesPerPartition?: number;
+  /** Group session timeout, in ms. @default 45000 */
+  sessionTimeout?: number;
+  /** Server-side assignor for the group: 'uniform' or 'range'. */
+  assignor?: string;
+  /** Retries of a failing handler or fetch before the consumer crashes. */
+  retry?: RetryOptions;
+  /** Called with partitions this consumer starts consuming. */
+  onPartitionsAssigned?: (partitions: TopicPartition[]) => void | Promise<void>;
+  /** Called with partitions this consumer stops consuming, before they move on (commit here when committing manually). */
+  onPartitionsRevoked?: (partitions: TopicPartition[]) => void | Promise<void>;
+}
+
+export interface EachMessagePayload {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+  heartbeat(): Promise<void>;
+  pause(): () => void;
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  highWatermark: number;
+  messages: KafkaMessage[];
+  isEmpty(): boolean;
+  firstOffset(): number | null;
+  lastOffset(): number;
+  offsetLag(): number;
+}
+
+export interface EachBatchPayload {
+  batch: Batch;
+  /** Marks `offset` as processed: the position moves past it. */
+  resolveOffset(offset: number): void;
+  heartbeat(): Promise<void>;
+  commitOffsetsIfNecessary(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
+  pause(): () => void;
+}
+
+export interface ConsumerRunConfig {
+  eachMessage?: (payload: EachMessagePayload) => Promise<void>;
+  eachBatch?: (payload: EachBatchPayload) => Promise<void>;
+  /** Resolve the last offset of a batch when eachBatch returns. @default true */
+  eachBatchAutoResolve?: boolean;
+  /** Commit processed offsets every autoCommitInterval (group consumers only). @default true */
+  autoCommit?: boolean;
+  /** @default 5000 */
+  autoCommitInterval?: number;
+  /** How many partitions' handlers may run at once. @default 1 */
+  partitionsConsumedConcurrently?: number;
+}
+
+interface PartitionState extends TopicPartition {
+  /** Next offset to fetch; undefined until resolved from the committed offset or the reset policy. */
+  position: number | undefined;
+  /** Offset to start at when the position is first resolved (assign with an offset, or a seek before it). */
+  paused: boolean;
+  /** Bumped by seek, pause and revocation: a fetch started under an older generation is dropped. */
+  generation: number;
+  abort: AbortController;
+  worker: Promise<void> | undefined;
+  /** Highest offset + 1 the handler finished and that is not committed yet. */
+  uncommitted: number | undefined;
+  wake: (() => void) | undefined;
+  revoked: boolean;
+}
+
+/** Most partitions one consumer fetches from. */
+export const partitionsPerConsumerMax = 1024;
+export const longPollMsMax = 20_000;
+
+const key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+
+export class Consumer extends EventEmitter {
+  readonly groupId: string | undefined;
+  protected readonly autoOffsetReset: AutoOffsetReset;
+  protected readonly maxWaitMs: number;
+  protected readonly maxBytes: number;
+  protected readonly states = new Map<string, PartitionState>();
+  protected runConfig: ConsumerRunConfig | undefined;
+  protected running = false;
+  private subscription: { topics: string[]; fromBeginning: boolean } | undefined;
+  private fromBeginning = false;
+  private slots = 1;
+  private readonly slotWaiters: (() => void)[] = [];
+  private readonly policy;
+  private crashError: Error | undefined;
+
+  constructor(
+    protected readonly client: StrandClient,
+    protected readonly config: ConsumerConfig = {},
+  ) {
+    super();
+    this.groupId = config.groupId;
+    this.autoOffsetReset = config.autoOffsetReset ?? 'latest';
+    this.maxWaitMs = Math.min(config.maxWaitTimeInMs ?? 5000, longPollMsMax);
+    this.maxBytes = config.maxBytesPerPartition ?? 1024 * 1024;
+    this.policy = retryPolicy(config.retry);
+  }
+
+  async connect(): Promise<void> {}
+
+  /** Consume these topics: every partition without a groupId, the group's assignment with one. */
+  async subscribe(options: { topics?: (string | RegExp)[]; topic?: string | RegExp; fromBeginning?: boolean }): Promise<void> {
+    const topics = [...(options.topics ?? []), ...(options.topic !== undefined ? [options.topic] : [])];
+    if (topics.some((t) => typeof t !== 'string')) throw new StrandUsageError('subscribe() takes topic names; regular expressions are not supported');
+    if (topics.length === 0) throw new StrandUsageError('subscribe() needs at least one topic');
+    if (this.running) throw new StrandUsageError('subscribe() before run()');
+    this.subscription = { topics: topics as string[], fromBeginning: options.fromBeginning ?? false };
+    this.fromBeginning = options.fromBeginning ?? false;
+  }
+
+  /** Consume exactly these partitions, from `offset` when given, else per fromBeginning / autoOffsetReset. */
+  assign(partitions: (TopicPartition & { offset?: number })[], options: { fromBeginning?: boolean } = {}): void {
+    if (this.subscription) throw new StrandUsageError('assign() and subscribe() cannot be mixed');
+    if (options.fromBeginning !== undefined) this.fromBeginning = options.fromBeginning;
+    const wanted = new Set(partitions.map(key));
+    for (const [k, s] of this.states) if (!wanted.has(k)) this.revoke(s);
+    for (const tp of partitions) {
+      const existing = this.states.get(key(tp));
+      if (existing) {
+        if (tp.offset !== undefined) this.seek({ ...tp, offset: tp.offset });
+        continue;
+      }
+      this.addPartition(tp, tp.offset);
+    }
+  }
+
+  /** The partitions this consumer currently consumes. */
+  assignment(): TopicPartition[] {
+    return [...this.states.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** The next offset this consumer will fetch, when known. */
+  position(tp: TopicPartition): number | undefined {
+    return this.states.get(key(tp))?.position;
+  }
+
+  async run(config: ConsumerRunConfig): Promise<void> {
+    if (this.running) throw new StrandUsageError('run() was already called');
+    if (!config.eachMessage && !config.eachBatch) throw new StrandUsageError('run() needs eachMessage or eachBatch');
+    this.runConfig = config;
+    this.slots = Math.max(1, config.partitionsConsumedConcurrently ?? 1);
+    this.running = true;
+    this.crashError = undefined;
+    if (this.subscription && !this.groupId) {
+      const admin = this.client.admin();
+      for (const topic of this.subscription.topics) {
+        const { partitions } = await admin.describeTopic(topic);
+        for (let p = 0; p < partitions; p++) if (!this.states.has(key({ topic, partition: p }))) this.addPartition({ topic, partition: p });
+      }
+    } else if (this.subscription && this.groupId) {
+      this.running = false;
+      throw new StrandUsageError(`group subscription needs the consumer-group endpoints, which this SDK version does not use yet; use assign() or omit groupId`);
+    }
+    for (const s of this.states.values()) this.startWorker(s);
+    if (this.states.size > 0) await this.config.onPartitionsAssigned?.(this.assignment());
+  }
+
+  /** Next fetch of `partition` starts at `offset`. */
+  seek(tpo: TopicPartitionOffset): void {
+    if (!(Number.isSafeInteger(tpo.offset) && tpo.offset >= 0)) throw new StrandUsageError(`seek offset must be a non-negative integer, not ${tpo.offset}`);
+    const s = this.states.get(key(tpo));
+    if (!s) throw new StrandUsageError(`seek: ${tpo.topic}/${tpo.partition} is not assigned to this consumer`);
+    s.position = tpo.offset;
+    s.uncommitted = undefined;
+    this.interrupt(s);
+  }
+
+  pause(topics: { topic: string; partitions?: number[] }[]): void {
+    for (const s of this.matching(topics)) {
+      if (s.paused) continue;
+      s.paused = true;
+      this.interrupt(s);
+    }
+  }
+
+  resume(topics: { topic: string; partitions?: number[] }[]): void {
+    for (const s of this.matching(topics)) {
+      s.paused = false;
+      s.wake?.();
+    }
+  }
+
+  paused(): TopicPartition[] {
+    return [...this.states.values()].filter((s) => s.paused).map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** Stops fetching and waits for handlers in progress to finish. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const s of this.states.values()) this.interrupt(s);
+    await Promise.allSettled([...this.states.values()].map((s) => s.worker));
+  }
+
+  /** Stops and forgets the assignment. */
+  async close(): Promise<void> {
+    await this.stop();
+    this.states.clear();
+  }
+
+  disconnect(): Promise<void> {
+    return this.close();
+  }
+
+  /** The error that stopped the consumer, if one did. */
+  get crashed(): Error | undefined {
+    return this.crashError;
+  }
+
+  // ---------------------------------------------------------------------------
+
+  private matching(topics: { topic: string; partitions?: number[] }[]): PartitionState[] {
+    return [...this.states.values()].filter((s) => topics.some((t) => t.topic === s.topic && (t.partitions === undefined || t.partitions.includes(s.partition))));
+  }
+
+  protected addPartition(tp: TopicPartition, offset?: number): PartitionState {
+    if (this.states.size >= partitionsPerConsumerMax) throw new StrandUsageError(`a consumer fetches at most ${partitionsPerConsumerMax} partitions`);
+    const s: PartitionState = {
+      topic: tp.topic,
+      partition: tp.partition,
+      position: offset,
+      paused: false,
+      generation: 0,
+      abort: new AbortController(),
+      worker: undefined,
+      uncommitted: undefined,
+      wake: undefined,
+      revoked: false,
+    };
+    this.states.set(key(tp), s);
+    if (this.running) this.startWorker(s);
+    return s;
+  }
+
+  protected revoke(s: PartitionState): Promise<void> | undefined {
+    s.revoked = true;
+    this.interrupt(s);
+    this.states.delete(key(s));
+    return s.worker;
+  }
+
+  private interrupt(s: PartitionState): void {
+    s.generation++;
+    s.abort.abort();
+    s.abort = new AbortController();
+    s.wake?.();
+  }
+
+  private startWorker(s: PartitionState): void {
+    if (s.worker) return;
+    s.worker = this.work(s).finally(() => {
+      s.worker = undefined;
+    });
+  }
+
+  private crash(err: Error): void {
+    if (this.crashError) return;
+    this.crashError = err;
+    this.running = false;
+    for (const st of this.states.values()) this.interrupt(st);
+    this.emit('crash', err);
+  }
+
+  private async work(s: PartitionState): Promise<void> {
+    let failures = 0;
+    while (this.running && !s.revoked) {
+      if (s.paused) {
+        await new Promise<void>((resolve) => (s.wake = resolve));
+        s.wake = undefined;
+        continue;
+      }
+      const generation = s.generation;
+      try {
+        if (s.position === undefined) s.position = await this.initialPosition(s);
+        const fetched = await this.fetch(s, s.position, s.abort.signal);
+        if (generation !== s.generation || !this.running) continue;
+        if (fetched.messages.length > 0) await this.deliver(s, fetched, generation);
+        else if (generation === s.generation) s.position = Math.max(s.position ?? 0, fetched.nextOffset);
+        failures = 0;
+      } catch (err) {
+        if (generation !== s.generation || !this.running) continue; // interrupted on purpose
+        if (err instanceof OffsetOutOfRangeError && this.autoOffsetReset !== 'none') {
+          s.position = this.autoOffsetReset === 'earliest' ? err.logStartOffset : err.highWatermark;
+          this.emit('offsetReset', { topic: s.topic, partition: s.partition, offset: s.position });
+          continue;
+        }
+        const retriable = !(err instanceof StrandClientError) || err.retriable || (err instanceof HandlerError);
+        if (!retriable || failures >= this.policy.retries) {
+          this.crash(err instanceof HandlerError ? (err.cause as Error) : (err as Error));
+          return;
+        }
+        const delay = backoffMs(this.policy, failures++);
+        await sleep(delay, s.abort.signal);
+      }
+    }
+  }
+
+  protected async initialPosition(s: TopicPartition): Promise<number> {
+    const committed = await this.committedOffset(s);
+    if (committed !== undefined) return committed;
+    const bounds = await this.client.admin().describePartition(s.topic, s.partition);
+    const reset = this.fromBeginning ? 'earliest' : this.autoOffsetReset;
+    if (reset === 'none') throw new StrandUsageError(`no committed offset for ${s.topic}/${s.partition} and autoOffsetReset is 'none'`);
+    return reset === 'earliest' ? bounds.logStartOffset : bounds.highWatermark;
+  }
+
+  /** The group's committed offset for the partition; none without group support. */
+  protected async committedOffset(_tp: TopicPartition): Promise<number | undefined> {
+    return undefined;
+  }
+
+  private async fetch(s: PartitionState, offset: number, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
+    const res = await this.client.transport.request('GET', `${this.client.clusterPath}/topics/${encodeURIComponent(s.topic)}/partitions/${s.partition}/records`, {
+      query: { offset, max_bytes: this.maxBytes, max_wait_ms: this.maxWaitMs },
+      headers: { accept: recordBatchMediaType },
+      signal,
+      timeout: this.maxWaitMs + 30_000,
+    });
+    const highWatermark = Number(res.headers.get('kafka-high-watermark') ?? NaN);
+    const messages: KafkaMessage[] = [];
+    if (res.body.length > 0) {
+      for (const slice of splitBatches(res.body)) {
+        for (const r of decodeRecordBatch(res.body, slice.start).records) {
+          if (r.offset < offset) continue; // a stored batch is returned whole
+          messages.push({
+            key: r.key,
+            value: r.value,
+            headers: decodeHeaders(r.headers),
+            offset: r.offset,
+            timestamp: r.timestamp,
+            size: (r.key?.length ?? 0) + (r.value?.length ?? 0),
+          });
+        }
+      }
+    }
+    const nextHeader = Number(res.headers.get('kafka-next-offset') ?? NaN);
+    const last = messages.length > 0 ? messages[messages.length - 1]!.offset + 1 : offset;
+    return { messages, nextOffset: Number.isFinite(nextHeader) ? Math.max(nextHeader, last) : last, highWatermark };
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.slots > 0) {
+      this.slots--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.slots++;
+  }
+
+  private async deliver(s: PartitionState, fetched: { messages: KafkaMessage[]; highWatermark: number }, generation: number): Promise<void> {
+    const run = this.runConfig!;
+    const stale = () => generation !== s.generation || !this.running;
+    const resolveOffset = (offset: number) => {
+      if (stale()) return;
+      s.position = offset + 1;
+      s.uncommitted = offset + 1;
+    };
+    const pause = () => {
+      this.pause([{ topic: s.topic, partitions: [s.partition] }]);
+      return () => this.resume([{ topic: s.topic, partitions: [s.partition] }]);
+    };
+    const heartbeat = () => this.heartbeat();
+    await this.acquire();
+    try {
+      if (run.eachBatch) {
+        const messages = fetched.messages;
+        const batch: Batch = {
+          topic: s.topic,
+          partition: s.partition,
+          highWatermark: fetched.highWatermark,
+          messages,
+          isEmpty: () => messages.length === 0,
+          firstOffset: () => messages[0]?.offset ?? null,
+          lastOffset: () => messages[messages.length - 1]!.offset,
+          offsetLag: () => Math.max(0, fetched.highWatermark - 1 - messages[messages.length - 1]!.offset),
+        };
+        try {
+          await run.eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary: () => this.commitIfDue(), isRunning: () => this.running, isStale: stale, pause });
+        } catch (err) {
+          throw new HandlerError(err);
+        }
+        if (run.eachBatchAutoResolve ?? true) resolveOffset(batch.lastOffset());
+      } else {
+        for (const message of fetched.messages) {
+          if (stale() || s.paused) return;
+          try {
+            await run.eachMessage!({ topic: s.topic, partition: s.partition, message, heartbeat, pause });
+          } catch (err) {
+            throw new HandlerError(err);
+          }
+          resolveOffset(message.offset);
+        }
+      }
+    } finally {
+      this.release();
+    }
+    await this.commitIfDue();
+  }
+
+  /** Group consumers report liveness here; standalone consumers have nothing to do. */
+  protected async heartbeat(): Promise<void> {}
+
+  /** Group consumers commit here when autoCommit is due. */
+  protected async commitIfDue(): Promise<void> {}
+}
+
+/** A handler's own error, kept apart from fetch errors so it is retried, then reported as is. */
+class HandlerError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+

@@ -1,0 +1,24 @@
+/**
+ * Strand's TypeScript SDK: `StrandClient` makes admins, producers and consumers
+ * (kafkajs's `Kafka` → `admin()`, `producer()`, `consumer()`), and every
+ * failure is a typed error. See docs/client.md.
+ */
+export { StrandClient, type StrandClientConfig, type Logger } from './StrandClient';
+export { Admin, type TopicDescription, type PartitionDescription, type TopicConfigEntry, type ITopicConfig, type TopicOffsets } from './admin';
+export { Producer, CompressionTypes, supportedCompressionCodecs, type ProducerConfig, type ProducerRecord } from './producer';
+export {
+  Consumer,
+  type ConsumerConfig,
+  type ConsumerRunConfig,
+  type EachMessagePayload,
+  type EachBatchPayload,
+  type Batch,
+  type TopicPartition,
+  type TopicPartitionOffset,
+  type AutoOffsetReset,
+} from './consumer';
+export type { Message, RecordMetadata, KafkaMessage, IHeaders } from './messages';
+export type { RetryOptions } from './retry';
+export type { SigningOptions, AwsCredentials } from './signing';
+export * from './errors';
+export { partitionForKey, murmur2, toPositive } from '../src/partitioner/murmur2';
