@@ -25,6 +25,8 @@ import {
 } from './log/readPartition';
 import type { LogContext } from './log/LogContext';
 import type { ConfigOverrides } from './log/topicConfig';
+import { ProducerSequences } from './producers/ProducerSequences';
+import { ProducerIds } from './producers/ProducerIds';
 
 export interface EngineDeps {
   config: StrandConfig;
@@ -39,6 +41,8 @@ const partitionDeletesInFlightMax = 16;
 export class Engine {
   readonly topics: TopicCatalog;
   readonly context: LogContext;
+  /** Producer ids and epochs for idempotent producers (POST /producers). */
+  readonly producerIds: ProducerIds;
 
   constructor(private readonly deps: EngineDeps) {
     const { config, clients, clock, logger } = deps;
@@ -47,10 +51,12 @@ export class Engine {
       index: new PartitionIndex(clients.ddb, config.tables.log),
       leases: new LeaseStore(clients.ddb, config.tables.leases, clock),
       objects: new ObjectStore(clients.s3, config.bucket),
+      producers: new ProducerSequences(clients.ddb, config.tables.log),
       clock,
       logger,
       holderId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     };
+    this.producerIds = new ProducerIds(clients.ddb, config.tables.log);
   }
 
   get clusterId(): string {
@@ -71,7 +77,10 @@ export class Engine {
     const partitions = Array.from({ length: topic.partitionsCount }, (_, p) => p);
     for (let i = 0; i < partitions.length; i += partitionDeletesInFlightMax) {
       await Promise.all(
-        partitions.slice(i, i + partitionDeletesInFlightMax).map((p) => this.context.index.deletePartition(partitionKey(topic, p))),
+        partitions.slice(i, i + partitionDeletesInFlightMax).map(async (p) => {
+          await this.context.index.deletePartition(partitionKey(topic, p));
+          await this.context.leases.delete(partitionKey(topic, p));
+        }),
       );
     }
     await this.context.objects.deletePrefix(topicPrefix(topic.topicId));

@@ -8,7 +8,7 @@
  * (see PartitionIndex.fence), so a holder whose lease expired and was taken over
  * is rejected by DynamoDB, never by a clock check alone.
  */
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock';
 import { isConditionalCheckFailed } from '../storage/storageErrors';
 
@@ -28,6 +28,11 @@ export class LeaseStore {
     private readonly table: string,
     private readonly clock: Clock,
   ) {}
+
+  /** Removes a partition's lease (topic deletion). */
+  delete(key: string): Promise<void> {
+    return deleteLease(this.ddb, this.table, key);
+  }
 
   /**
    * Takes the lease if it is free or expired, bumping the epoch. Returns
@@ -92,6 +97,11 @@ export class LeaseStore {
       if (!isConditionalCheckFailed(err)) throw err;
     }
   }
+}
+
+/** Removes a lease item (its partition was deleted). */
+export async function deleteLease(ddb: DynamoDBDocumentClient, table: string, key: string): Promise<void> {
+  await ddb.send(new DeleteCommand({ TableName: table, Key: { pk: key } }));
 }
 
 function assertTtl(ttlMs: number): void {

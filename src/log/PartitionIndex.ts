@@ -209,7 +209,9 @@ export class PartitionIndex {
       return { logStartOffset: offset, highWatermark: Number(out.Attributes?.hw ?? 0), moved: true };
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
-      const head = toHead((err as { Item?: Record<string, unknown> }).Item);
+      // Not every DynamoDB implementation returns the item on a failed condition: read it then.
+      const old = (err as { Item?: Record<string, unknown> }).Item;
+      const head = old ? toHead(old) : await this.readHead(pk);
       if (offset > head.highWatermark) throw new OffsetOutOfRangeError(offset, head.logStartOffset, head.highWatermark);
       return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark, moved: false };
     }

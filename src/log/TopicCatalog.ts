@@ -84,7 +84,7 @@ export class TopicCatalog {
     return topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Grows the partition count; Kafka never shrinks it. */
+  /** Grows the partition count; Kafka never shrinks it. The same count is a no-op. */
   async growPartitions(name: string, partitionsCount: number): Promise<Topic> {
     assertPartitions(partitionsCount);
     try {
@@ -92,20 +92,22 @@ export class TopicCatalog {
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: name },
-          UpdateExpression: 'SET partitions = :n',
-          ConditionExpression: 'attribute_exists(pk) AND partitions <= :n',
+          // `partitions` is a DynamoDB reserved word.
+          UpdateExpression: 'SET #p = :n',
+          ConditionExpression: 'attribute_exists(pk) AND #p <= :n',
+          ExpressionAttributeNames: { '#p': 'partitions' },
           ExpressionAttributeValues: { ':n': partitionsCount },
           ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return toTopic(out.Attributes!);
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
-      const old = (err as { Item?: Record<string, unknown> }).Item;
-      if (!old) throw unknownTopic(name);
+      // Not every DynamoDB implementation returns the item on a failed condition: read it.
+      const current = await this.find(name);
+      if (!current) throw unknownTopic(name);
       throw invalidValue(
-        `Topic '${name}' has ${String(old.partitions)} partitions; partitions_count can only grow, and ${partitionsCount} is fewer.`,
+        `Topic '${name}' has ${current.partitionsCount} partitions; partitions_count can only grow, and ${partitionsCount} is fewer.`,
       );
     }
   }

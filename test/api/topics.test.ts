@@ -328,6 +328,30 @@ describe('grow partitions (PATCH)', () => {
     expect((await strand.http.get(topicPath(name))).json.partitions_count).toBe(2);
   });
 
+  test('PATCH grows partitions_count; new partitions are empty and writable, old data stays', async () => {
+    await createTopic(strand.http, 'pt-grow', 1);
+    await produceString(strand.http, 'pt-grow', 'first');
+    const res = await strand.http.patch(topicPath('pt-grow'), { partitions_count: 3 });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ kind: 'KafkaTopic', topic_name: 'pt-grow', partitions_count: 3 });
+    expect((await strand.http.get(topicPath('pt-grow'))).json.partitions_count).toBe(3);
+    expect(await highWatermarks(strand.http, 'pt-grow')).toEqual([1, 0, 0]);
+    const produced = await produceString(strand.http, 'pt-grow', 'on two', { partition_id: 2 });
+    expect(produced).toMatchObject({ partition_id: 2, offset: 0 });
+    expect(await highWatermarks(strand.http, 'pt-grow')).toEqual([1, 0, 1]);
+  });
+
+  test('shrinking partitions_count is 40002 and the count is unchanged', async () => {
+    await createTopic(strand.http, 'pt-shrink', 4);
+    expectError(await strand.http.patch(topicPath('pt-shrink'), { partitions_count: 2 }), 40002);
+    expect((await strand.http.get(topicPath('pt-shrink'))).json.partitions_count).toBe(4);
+    expect(await highWatermarks(strand.http, 'pt-shrink')).toEqual([0, 0, 0, 0]);
+  });
+
+  test('PATCH on an unknown topic is 40403', async () => {
+    expectError(await strand.http.patch(topicPath('pt-nope'), { partitions_count: 2 }), 40403);
+  });
+
   test('PATCH without partitions_count is 40001, invalid JSON is 40001, text/plain is 41501', async () => {
     await createTopic(strand.http, 'pt-missing', 2);
     expectError(await strand.http.patch(topicPath('pt-missing'), {}), 40001);
