@@ -107,6 +107,7 @@ export class Producer {
   private readonly queues = new Map<string, PartitionQueue>();
   private readonly sticky = new Map<string, number>();
   private readonly outstanding = new Set<Promise<unknown>>();
+  private readonly preparing = new Set<Promise<void>>();
   private readonly spaceWaiters: (() => void)[] = [];
   private queuedBytes = 0;
   private identity: Promise<Identity | null> | undefined;
@@ -142,6 +143,25 @@ export class Producer {
     const compression = record.compression ?? this.compression;
     checkCodec(compression);
     if (record.messages.length === 0) return [];
+    // Until its messages are queued, flush() must wait for this send too.
+    let queued!: () => void;
+    const preparing = new Promise<void>((resolve) => (queued = resolve));
+    this.preparing.add(preparing);
+    const done = () => {
+      queued();
+      this.preparing.delete(preparing);
+    };
+    try {
+      const results = await this.queueMessages(record, compression);
+      done();
+      return await Promise.all(results);
+    } finally {
+      done();
+    }
+  }
+
+  /** Picks partitions and queues every message; resolves once they are queued, with their acknowledgments. */
+  private async queueMessages(record: ProducerRecord, compression: CompressionCodec): Promise<Promise<RecordMetadata>[]> {
     const needsCount = record.messages.some((m) => m.partition === undefined);
     const partitions = needsCount ? await this.client.metadata.partitions(record.topic) : 0;
     await this.currentIdentity();
@@ -154,7 +174,7 @@ export class Producer {
       while (this.queuedBytes >= this.bufferMemory) await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
       results.push(this.enqueue(record.topic, partition, r, compression));
     }
-    return Promise.all(results);
+    return results;
   }
 
   /** kafkajs's sendBatch: several topics at once. */
@@ -165,9 +185,12 @@ export class Producer {
   /** Sends everything queued now, without waiting for lingerMs, and waits for the answers. */
   async flush(): Promise<void> {
     for (;;) {
+      const pending = [...this.preparing];
+      // A send still choosing partitions has nothing queued yet: wait for it to queue, then drain.
+      if (pending.length > 0) await Promise.allSettled(pending);
       for (const q of this.queues.values()) this.drain(q);
       const waiting = [...this.outstanding];
-      if (waiting.length === 0) return;
+      if (waiting.length === 0 && this.preparing.size === 0) return;
       await Promise.allSettled(waiting);
     }
   }
