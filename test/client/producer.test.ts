@@ -26,6 +26,7 @@ afterAll(async () => {
 beforeEach(() => {
   proxy.seen.length = 0;
   proxy.intercept = undefined;
+  proxy.afterForward = undefined;
 });
 
 const batchRequests = () => proxy.seen.filter((r) => r.method === 'POST' && r.path.endsWith('/batches'));
@@ -201,5 +202,21 @@ describe('Producer: retries and idempotence', () => {
     for (const { h } of headers) expect([h.producerId, h.producerEpoch]).toEqual([4242, 3]);
     expect(headers.filter((x) => x.p === 0).map((x) => [x.h.baseSequence, x.h.recordCount])).toEqual([[0, 2], [2, 1]]);
     expect(headers.filter((x) => x.p === 1).map((x) => x.h.baseSequence)).toEqual([0]);
+  });
+
+  test('against the real producers endpoint, a batch whose response was lost is appended once', async () => {
+    await createTopic(strand.http, 'p-lost', 1);
+    let lost = 1;
+    proxy.afterForward = (req) => (req.path.endsWith('/batches') && lost-- > 0 ? { status: 503, json: { error_code: 50301, message: 'lost' } } : undefined);
+    const producer = client.producer();
+    const res = await producer.send({ topic: 'p-lost', messages: [{ value: 'a' }, { value: 'b' }] });
+    const next = await producer.send({ topic: 'p-lost', messages: [{ value: 'c' }] });
+    await producer.close();
+    expect(await producer.isIdempotent()).toBe(true);
+    expect(batchRequests()).toHaveLength(3); // the first batch twice
+    expect(res.map((r) => [r.offset, r.duplicate])).toEqual([[0, true], [1, true]]);
+    expect(next[0]!.offset).toBe(2);
+    const read = await fetchJson(strand.http, 'p-lost', 0, 0);
+    expect(read.json.records.map((r: { value: { data: string } }) => r.value.data)).toEqual(['a', 'b', 'c']);
   });
 });

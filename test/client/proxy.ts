@@ -18,12 +18,15 @@ export type Intercept = (req: SeenRequest) => { status: number; json?: unknown; 
 export interface TestProxy {
   url: string;
   seen: SeenRequest[];
+  /** Answers instead of forwarding. */
   intercept: Intercept | undefined;
+  /** Forwards, then answers this instead of the upstream response (a response lost on the way back). */
+  afterForward: Intercept | undefined;
   close(): Promise<void>;
 }
 
 export async function startProxy(target: string): Promise<TestProxy> {
-  const proxy: TestProxy = { url: '', seen: [], intercept: undefined, close: async () => {} };
+  const proxy: TestProxy = { url: '', seen: [], intercept: undefined, afterForward: undefined, close: async () => {} };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -41,6 +44,12 @@ export async function startProxy(target: string): Promise<TestProxy> {
       fetch(target + seen.path, { method: seen.method, headers, body: seen.body.length > 0 ? seen.body : undefined }).then(
         async (up) => {
           const body = Buffer.from(await up.arrayBuffer());
+          const replaced = proxy.afterForward?.(seen);
+          if (replaced) {
+            res.writeHead(replaced.status, { 'content-type': 'application/json', ...replaced.headers });
+            res.end(replaced.json === undefined ? '' : JSON.stringify(replaced.json));
+            return;
+          }
           const out: Record<string, string> = {};
           up.headers.forEach((v, k) => {
             if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
