@@ -4,6 +4,7 @@ import type { ApiRequest, ApiResponse } from './http';
 import { topicOperations } from './topics';
 import { produceOperations } from './produce';
 import { fetchOperations } from './fetch';
+import { producerOperations } from './producers';
 
 export type Operation = (req: ApiRequest, runtime: Runtime) => Promise<ApiResponse>;
 
@@ -11,4 +12,5 @@ export const operations: Record<string, Operation> = {
   ...topicOperations,
   ...produceOperations,
   ...fetchOperations,
+  ...producerOperations,
 };

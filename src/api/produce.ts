@@ -16,6 +16,7 @@ import {
 import { partitionForKey } from '../partitioner/murmur2';
 import type { Topic } from '../log/TopicCatalog';
 import type { PartitionAppend } from '../log/appendBatches';
+import { producerOfBatches } from '../producers/producerState';
 import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Runtime } from '../runtime';
 import type { Operation } from './operations';
@@ -268,7 +269,9 @@ export const produceOperations: Record<string, Operation> = {
       decodeRecordBatch(body, slice.start);
       if (logAppend) withLogAppendTime(body, slice.start, now);
     }
-    const [result] = await runtime.engine.append(topic, [{ partition, batches: [body] }]);
+    // Batches from an idempotent producer (producerId >= 0) are appended at most once (40926 on a gap or stale epoch).
+    const producer = producerOfBatches(slices.map((s) => s.header));
+    const [result] = await runtime.engine.append(topic, [{ partition, batches: [body], ...(producer ? { producer } : {}) }]);
     if (!result!.ok) throw appendFailure(runtime, result!.error);
     return {
       status: 200,
@@ -279,6 +282,7 @@ export const produceOperations: Record<string, Operation> = {
         base_offset: result!.baseOffset,
         last_offset: result!.lastOffset,
         log_append_time: logAppend ? now : -1,
+        ...(producer ? { duplicate: result!.duplicate === true } : {}),
       },
     };
   },

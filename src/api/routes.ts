@@ -35,6 +35,8 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: `${T}/records:batch`, fn: 'produce' },
   { method: 'POST', path: `${P}/batches`, fn: 'produce' },
   { method: 'GET', path: `${P}/records`, fn: 'fetch' },
+  // Idempotent producers (InitProducerId).
+  { method: 'POST', path: `${C}/producers`, fn: 'produce' },
 ];
 
 export function routeKey(route: Pick<RouteSpec, 'method' | 'path'>): string {

@@ -18,15 +18,21 @@ import { partitionKey, type Topic } from './TopicCatalog';
 import { asPartitionLeader } from './partitionLeader';
 import type { LogContext } from './LogContext';
 import type { IndexEntry } from './indexEntry';
+import type { ProducerAppend } from '../producers/producerState';
 
 export interface PartitionAppend {
   partition: number;
   /** One or more whole, validated RecordBatch v2 buffers, in offset order. */
   batches: Buffer[];
+  /**
+   * The idempotent producer of these batches, when they carry one: committed at
+   * most once per partition (src/producers/ProducerSequences.ts).
+   */
+  producer?: ProducerAppend;
 }
 
 export type PartitionAppendResult =
-  | { partition: number; ok: true; baseOffset: number; lastOffset: number }
+  | { partition: number; ok: true; baseOffset: number; lastOffset: number; duplicate?: boolean }
   | { partition: number; ok: false; error: unknown };
 
 export async function appendBatches(ctx: LogContext, topic: Topic, appends: PartitionAppend[]): Promise<PartitionAppendResult[]> {
@@ -52,7 +58,16 @@ export async function appendBatches(ctx: LogContext, topic: Topic, appends: Part
       const pk = partitionKey(topic, append.partition);
       let committed: CommitResult;
       try {
-        committed = await ctx.index.commit(pk, entry);
+        if (append.producer) {
+          const result = await ctx.producers.commit(pk, entry, append.producer, ctx.clock.now());
+          if (result.duplicate) {
+            // Already in the log: answer with its offsets; this request's object stays unreferenced.
+            return { partition: append.partition, ok: true, baseOffset: result.baseOffset, lastOffset: result.baseOffset + entry.span - 1, duplicate: true };
+          }
+          committed = result;
+        } else {
+          committed = await ctx.index.commit(pk, entry);
+        }
       } catch (error) {
         return { partition: append.partition, ok: false, error };
       }
@@ -75,7 +90,12 @@ export function spillDue(headEntries: number): boolean {
 async function spillIfDue(ctx: LogContext, pk: string, committed: CommitResult): Promise<void> {
   if (!spillDue(committed.head.entries.length)) return;
   try {
-    await asPartitionLeader(ctx, pk, (epoch) => ctx.index.spill(pk, epoch, committed.head));
+    await asPartitionLeader(ctx, pk, async (epoch) => {
+      const spilled = await ctx.index.spill(pk, epoch, committed.head);
+      // Idempotent producer state is trimmed on the same leader turn (expired producers, slots past the window).
+      await ctx.producers.trim(pk, epoch, ctx.clock.now());
+      return spilled;
+    });
   } catch (err) {
     ctx.logger.warn('index spill failed; a later append will retry', { pk, error: String(err) });
   }
