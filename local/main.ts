@@ -2,6 +2,7 @@
  * `npm start`: a local Strand on http://127.0.0.1:8082.
  *   PORT, HOST              where the API listens
  *   STRAND_DATA_DIR         where the embedded emulators persist (default ./.strand)
+ *   STRAND_MAINTENANCE_INTERVAL_MS  how often retention, compaction and the object sweep run (default 60000; 0 = never)
  *   AWS_ENDPOINT_URL        use this S3/DynamoDB endpoint (LocalStack) instead of the emulators
  *   STRAND_CLUSTER_ID, STRAND_BUCKET, STRAND_*_TABLE  see src/config/env.ts
  */
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     host: process.env.HOST || '127.0.0.1',
     dataDir,
     endpoint,
+    maintenanceIntervalMs: process.env.STRAND_MAINTENANCE_INTERVAL_MS ? Number(process.env.STRAND_MAINTENANCE_INTERVAL_MS) : 60_000,
   });
   const storage = endpoint ? `storage at ${endpoint}` : `embedded S3 and DynamoDB, data in ${dataDir}`;
   console.log(`Strand is running at ${strand.url} (cluster '${strand.runtime.config.clusterId}', ${storage}). Ctrl-C stops it.`);

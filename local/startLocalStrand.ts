@@ -12,6 +12,25 @@ import type { Clock } from '../src/clock';
 import { startEmulators, type Emulators } from './emulators';
 import { startGateway, type Gateway } from './gateway';
 import { provisionStorage } from './provision';
+import { runMaintenance } from '../src/maintenance/runMaintenance';
+
+/** The local stand-in for the EventBridge schedule: one pass at a time, every intervalMs. */
+function startMaintenanceTimer(runtime: Runtime, intervalMs: number): { stop(): Promise<void> } {
+  if (intervalMs <= 0) return { stop: async () => {} };
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() =>
+      runMaintenance(runtime.engine).catch((err: unknown) => runtime.logger.warn('maintenance pass failed', { error: String(err) })),
+    );
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
 
 export interface LocalStrandOptions {
   /** Where the embedded emulators persist. @default ./.strand */
@@ -24,6 +43,8 @@ export interface LocalStrandOptions {
   endpoint?: string;
   config?: StrandConfig;
   clock?: Clock;
+  /** Run the maintenance pass every this many ms; 0 turns it off. @default 60000 (npm start reads STRAND_MAINTENANCE_INTERVAL_MS) */
+  maintenanceIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -62,6 +83,7 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
     const runtime = createRuntime({ config, clients, clock: options.clock, logger });
     gateway = await startGateway(runtime, { host: options.host ?? '127.0.0.1', port: options.port ?? 8082 });
     const g = gateway;
+    const maintenance = startMaintenanceTimer(runtime, options.maintenanceIntervalMs ?? 60_000);
     let stopped: Promise<void> | undefined;
     return {
       url: g.url,
@@ -69,6 +91,7 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
       endpoints: { s3: s3Endpoint, dynamodb: dynamodbEndpoint },
       stop: () =>
         (stopped ??= (async () => {
+          await maintenance.stop();
           await g.close();
           clients.s3.destroy();
           clients.dynamodb.destroy();

@@ -31,6 +31,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
 import { OffsetOutOfRangeError } from '../errors';
 import { isConditionalCheckFailed } from '../storage/storageErrors';
 import { decodeIndexEntry, encodeIndexEntry, placeEntries, spanOf, type IndexEntry, type PlacedEntry } from './indexEntry';
@@ -142,6 +143,7 @@ export class PartitionIndex {
           pk,
           sk: seen.base,
           e: moving.map(encodeIndexEntry),
+          h: chunkHash(moving),
           end: seen.base + spanOf(moving),
           maxTs: Math.max(...placed.map((p) => p.maxTimestamp)),
           le: epoch,
@@ -245,13 +247,15 @@ export class PartitionIndex {
             pk,
             sk: chunk.base,
             e: entries.map(encodeIndexEntry),
+            h: chunkHash(entries),
             end: chunk.end,
             maxTs: Math.max(...entries.map((e) => e.maxTimestamp)),
             le: epoch,
           },
-          ConditionExpression: '#e = :old AND (attribute_not_exists(le) OR le <= :ep)',
-          ExpressionAttributeNames: { '#e': 'e' },
-          ExpressionAttributeValues: { ':old': chunk.entries.map(encodeIndexEntry), ':ep': epoch },
+          // A hash of the entries stands for the list: comparing lists in a
+          // condition is not portable across DynamoDB implementations.
+          ConditionExpression: 'h = :old AND (attribute_not_exists(le) OR le <= :ep)',
+          ExpressionAttributeValues: { ':old': chunkHash(chunk.entries), ':ep': epoch },
         }),
       );
       return true;
@@ -396,6 +400,11 @@ class ContiguousRun {
     }
     return added;
   }
+}
+
+/** Fingerprint of a chunk's entries, for conditional rewrites. */
+export function chunkHash(entries: IndexEntry[]): string {
+  return createHash('sha256').update(entries.map(encodeIndexEntry).join('\n')).digest('base64').slice(0, 16);
 }
 
 function toHead(item: Record<string, unknown> | undefined): PartitionHead {

@@ -33,7 +33,7 @@ export async function sweepTopicObjects(ctx: LogContext, topic: Topic, graceMs =
   const cutoff = ctx.clock.now() - graceMs;
   const garbage = listed.filter((key) => {
     const id = key.slice(prefix.length);
-    return !referenced.has(id) && objectTime(id) < cutoff;
+    return !referenced.has(id) && objectTime(id) <= cutoff;
   });
   await ctx.objects.deleteKeys(garbage);
   return garbage.length;
@@ -47,7 +47,7 @@ export async function sweepDeletedTopics(ctx: LogContext, liveTopicIds: Set<stri
     const topicId = prefix.slice(topicsPrefix.length, -1);
     if (liveTopicIds.has(topicId)) continue;
     const keys = await ctx.objects.list(prefix);
-    const old = keys.filter((k) => objectTime(k.slice(prefix.length)) < cutoff);
+    const old = keys.filter((k) => objectTime(k.slice(prefix.length)) <= cutoff);
     await ctx.objects.deleteKeys(old);
     deleted += old.length;
   }

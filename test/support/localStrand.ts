@@ -23,7 +23,7 @@ export function tempDataDir(): string {
 
 export async function startTestStrand(options: LocalStrandOptions = {}): Promise<TestStrand> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const strand = await startLocalStrand({ port: 0, ...options, dataDir });
+  const strand = await startLocalStrand({ port: 0, maintenanceIntervalMs: 0, ...options, dataDir });
   return {
     ...strand,
     dataDir,
