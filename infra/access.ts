@@ -49,6 +49,12 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     objects: ['get'],
     tables: { topics: 'read', log: 'read' },
   },
+  // groups: the coordinator writes the groups and consumer-instance tables; it
+  // reads topics, partition bounds and (for v2 consumer records) batches.
+  groups: {
+    objects: ['get'],
+    tables: { topics: 'read', log: 'read', groups: 'readWrite', consumers: 'readWrite' },
+  },
 };
 
 export const s3ObjectActions = {

@@ -202,7 +202,13 @@ export class Strand extends Construct {
     this.config = {
       clusterId: this.clusterId,
       bucket: this.bucket.bucketName,
-      tables: { topics: tables.topics.tableName, log: tables.log.tableName, leases: tables.leases.tableName },
+      tables: {
+        topics: tables.topics.tableName,
+        log: tables.log.tableName,
+        leases: tables.leases.tableName,
+        groups: tables.groups.tableName,
+        consumers: tables.consumers.tableName,
+      },
     };
     const environment: Record<string, string> = {
       ...configToEnv(this.config),

@@ -5,6 +5,7 @@ import { topicOperations } from './topics';
 import { produceOperations } from './produce';
 import { fetchOperations } from './fetch';
 import { producerOperations } from './producers';
+import { groupOperations } from './groups';
 
 export type Operation = (req: ApiRequest, runtime: Runtime) => Promise<ApiResponse>;
 
@@ -13,4 +14,5 @@ export const operations: Record<string, Operation> = {
   ...produceOperations,
   ...fetchOperations,
   ...producerOperations,
+  ...groupOperations,
 };

@@ -4,7 +4,7 @@
  * exactly these routes, and the local gateway matches requests against them, so a
  * route exists in one place only.
  */
-export type FunctionName = 'admin' | 'produce' | 'fetch';
+export type FunctionName = 'admin' | 'produce' | 'fetch' | 'groups';
 
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -16,6 +16,7 @@ export interface RouteSpec {
 const C = '/v3/clusters/{cluster_id}';
 const T = `${C}/topics/{topic_name}`;
 const P = `${T}/partitions/{partition_id}`;
+const G = `${C}/consumer-groups/{consumer_group_id}`;
 
 export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', fn: 'admin' },
@@ -37,6 +38,17 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: `${P}/records`, fn: 'fetch' },
   // Idempotent producers (InitProducerId).
   { method: 'POST', path: `${C}/producers`, fn: 'produce' },
+  // Consumer groups (KIP-848 heartbeats, offsets, REST Proxy v3 reads and admin).
+  { method: 'GET', path: `${C}/consumer-groups`, fn: 'groups' },
+  { method: 'GET', path: G, fn: 'groups' },
+  { method: 'DELETE', path: G, fn: 'groups' },
+  { method: 'POST', path: `${G}/heartbeat`, fn: 'groups' },
+  { method: 'POST', path: `${G}/offsets:commit`, fn: 'groups' },
+  { method: 'GET', path: `${G}/offsets`, fn: 'groups' },
+  { method: 'POST', path: `${G}/offsets:reset`, fn: 'groups' },
+  { method: 'GET', path: `${G}/consumers`, fn: 'groups' },
+  { method: 'GET', path: `${G}/lags`, fn: 'groups' },
+  { method: 'GET', path: `${G}/lag-summary`, fn: 'groups' },
 ];
 
 export function routeKey(route: Pick<RouteSpec, 'method' | 'path'>): string {

@@ -9,6 +9,8 @@ export const EnvVar = {
   topicsTable: 'STRAND_TOPICS_TABLE',
   logTable: 'STRAND_LOG_TABLE',
   leasesTable: 'STRAND_LEASES_TABLE',
+  groupsTable: 'STRAND_GROUPS_TABLE',
+  consumersTable: 'STRAND_CONSUMERS_TABLE',
 } as const;
 export type EnvVarName = (typeof EnvVar)[keyof typeof EnvVar];
 
@@ -25,6 +27,10 @@ export interface TableNames {
   log: string;
   /** Partition leader leases. */
   leases: string;
+  /** Consumer groups: one item per group (members, assignment, committed offsets). */
+  groups: string;
+  /** REST Proxy v2 consumer instances: one item per (group, instance). */
+  consumers: string;
 }
 
 export interface StrandConfig {
@@ -36,7 +42,13 @@ export interface StrandConfig {
 export const localDefaults: StrandConfig = {
   clusterId: 'local',
   bucket: 'strand-local',
-  tables: { topics: 'strand-topics', log: 'strand-log', leases: 'strand-leases' },
+  tables: {
+    topics: 'strand-topics',
+    log: 'strand-log',
+    leases: 'strand-leases',
+    groups: 'strand-groups',
+    consumers: 'strand-consumers',
+  },
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): StrandConfig {
@@ -47,6 +59,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): StrandConfig {
       topics: env[EnvVar.topicsTable] || localDefaults.tables.topics,
       log: env[EnvVar.logTable] || localDefaults.tables.log,
       leases: env[EnvVar.leasesTable] || localDefaults.tables.leases,
+      groups: env[EnvVar.groupsTable] || localDefaults.tables.groups,
+      consumers: env[EnvVar.consumersTable] || localDefaults.tables.consumers,
     },
   };
 }
@@ -59,5 +73,7 @@ export function configToEnv(config: StrandConfig): Record<EnvVarName, string> {
     [EnvVar.topicsTable]: config.tables.topics,
     [EnvVar.logTable]: config.tables.log,
     [EnvVar.leasesTable]: config.tables.leases,
+    [EnvVar.groupsTable]: config.tables.groups,
+    [EnvVar.consumersTable]: config.tables.consumers,
   };
 }

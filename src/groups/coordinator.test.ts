@@ -28,6 +28,7 @@ class Sim {
   readonly counts: Record<string, number>;
   readonly clients = new Map<string, { epoch: number; assignment: TopicPartitionKey[]; topics: string[] }>();
   private seq = 0;
+  private readonly ownedAtEpoch = new Map<string, string>();
 
   constructor(counts: Record<string, number>) {
     this.counts = { ...counts };
@@ -97,6 +98,14 @@ class Sim {
         if (other) throw new Error(`${tp} is owned by both ${other} and ${m.memberId}`);
         seen.set(tp, m.memberId);
       }
+    }
+    // A (member, epoch) pair names one owned set forever: commits rely on it.
+    for (const m of Object.values(this.group.members)) {
+      const key = `${m.memberId}@${m.memberEpoch}`;
+      const owned = [...m.owned].sort().join(',');
+      const earlier = this.ownedAtEpoch.get(key);
+      if (earlier !== undefined && earlier !== owned) throw new Error(`${key} owned ${earlier}, now ${owned}`);
+      this.ownedAtEpoch.set(key, owned);
     }
     const now = this.clock.now();
     for (const [id, c] of this.clients) {

@@ -10,10 +10,14 @@
  *   a subscribed topic appears or grows).
  * - target assignment: where the assignor wants each partition, computed once per
  *   group epoch (`assignmentEpoch`).
- * - member epoch: names one version of one member's assignment. It changes every
- *   time the member's assignment changes (and on every join or rejoin), and is
- *   drawn from the group's `epochSeq`, so epochs within a group are unique and
- *   only grow. A request carrying any other epoch is fenced (40922).
+ * - member epoch: names one version of one member's ownership. It changes every
+ *   time the member's owned or revoking partitions change (and on every join or
+ *   rejoin), and is drawn from the group's `epochSeq`, so epochs within a group
+ *   are unique and only grow. A request carrying any other epoch is fenced
+ *   (40922). Because (member id, epoch) pins the exact set of owned partitions,
+ *   a commit needs only one short store condition — the member's epoch is still
+ *   the one the commit was checked against — to prove ownership too
+ *   (GroupStore.commit).
  * - owned: the partitions a member may consume and commit. `revoking` is the
  *   part of `owned` the member was told to give up and has not yet acknowledged.
  *
@@ -353,10 +357,10 @@ export function heartbeat(
 /**
  * Moves one member toward its target: acknowledges revocations, asks for new
  * ones, and adds target partitions nobody else owns. The member's epoch changes
- * when its assignment does (see the file comment for why).
+ * whenever its owned or revoking set does (see the file comment for why).
  */
 function reconcile(g: GroupState, m: MemberState, reportedOwned: TopicPartitions[] | undefined, forceNewEpoch: boolean): void {
-  const before = assignmentOf(m);
+  const before = `${sortTps(m.owned).join(',')}|${sortTps(m.revoking).join(',')}`;
 
   if (m.revoking.length > 0) {
     const stillHeld = new Set(reportedOwned ? flattenTopicPartitions(reportedOwned) : []);
@@ -376,7 +380,7 @@ function reconcile(g: GroupState, m: MemberState, reportedOwned: TopicPartitions
 
   m.owned = sortTps(m.owned);
   m.revoking = sortTps(m.revoking);
-  if (forceNewEpoch || !sameList(before, assignmentOf(m))) m.memberEpoch = nextEpoch(g);
+  if (forceNewEpoch || before !== `${m.owned.join(',')}|${m.revoking.join(',')}`) m.memberEpoch = nextEpoch(g);
 }
 
 /** The group's state at `now`, in KIP-848's terms. */

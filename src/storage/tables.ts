@@ -22,4 +22,9 @@ export const tableSchemas: Record<keyof TableNames, TableSchema> = {
   log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'N' } },
   // pk = "<topicId>#<partition>"
   leases: { partitionKey: { name: 'pk', type: 'S' } },
+  // pk = group id: members, target assignment and committed offsets in one item,
+  // so fenced commits are refused by single-item conditions (src/groups/GroupStore.ts).
+  groups: { partitionKey: { name: 'pk', type: 'S' } },
+  // pk = group id; sk = v2 consumer instance name.
+  consumers: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
 };

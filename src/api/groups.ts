@@ -1,0 +1,277 @@
+/**
+ * Consumer groups (api.md "Consumer groups"): KIP-848 heartbeats, offset commit
+ * and fetch, and the REST Proxy v3 group reads and admin. Thin: validate, call
+ * GroupService, shape the response.
+ */
+import { z } from 'zod';
+import { invalidValue } from '../errors';
+import { assignorNames } from '../groups/assignors';
+import { groupStateName, assignmentOf, type GroupState, type MemberState } from '../groups/coordinator';
+import { groupsOf, resetTopicsMax, type ResetTarget } from '../groups/GroupService';
+import { commitPartitionsMax } from '../groups/GroupStore';
+import { groupByTopic } from '../groups/topicPartition';
+import type { Operation } from './operations';
+import { assertCluster, parseJsonBody, pathParam } from './request';
+
+const C = '/v3/clusters/{cluster_id}';
+const G = `${C}/consumer-groups/{consumer_group_id}`;
+
+/** Kafka puts no limit on group ids; ours keeps keys and messages bounded. */
+const groupIdCharsMax = 255;
+const memberIdCharsMax = 255;
+const topicNameSchema = z.string().min(1).max(249);
+const partitionId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const topicPartitionsSchema = z.array(z.object({ topic_name: topicNameSchema, partition_ids: z.array(partitionId).max(10_000) })).max(1_000);
+
+const heartbeatBody = z.object({
+  member_id: z.string().min(1).max(memberIdCharsMax).nullable().optional(),
+  member_epoch: z.number().int().min(-1),
+  subscribed_topic_names: z.array(topicNameSchema).max(100).nullable().optional(),
+  session_timeout_ms: z.number().int().nullable().optional(),
+  assignor: z.enum(assignorNames).nullable().optional(),
+  owned_partitions: topicPartitionsSchema.nullable().optional(),
+  client_id: z.string().max(255).nullable().optional(),
+});
+
+const commitBody = z.object({
+  member_id: z.string().min(1).max(memberIdCharsMax).nullable().optional(),
+  member_epoch: z.number().int().nullable().optional(),
+  offsets: z
+    .array(
+      z.object({
+        topic_name: topicNameSchema,
+        partition_id: partitionId,
+        offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+        metadata: z.string().nullable().optional(),
+      }),
+    )
+    .max(commitPartitionsMax),
+});
+
+const resetBody = z.object({
+  to: z.union([
+    z.enum(['earliest', 'latest']),
+    z.object({ timestamp: z.number().int().min(0) }),
+    z.object({ offset: z.number().int().min(0) }),
+  ]),
+  topic_names: z.array(topicNameSchema).min(1).max(resetTopicsMax).nullable().optional(),
+});
+
+function groupParam(req: Parameters<Operation>[0]): string {
+  const id = pathParam(req, 'consumer_group_id');
+  if (id.length === 0 || id.length > groupIdCharsMax || /[\u0000-\u001f]/.test(id)) {
+    throw invalidValue(`Consumer group id must be 1 to ${groupIdCharsMax} printable characters.`);
+  }
+  return id;
+}
+
+const v3 = (clusterId: string) => `/v3/clusters/${clusterId}`;
+
+function groupResource(clusterId: string, g: GroupState, now: number) {
+  const self = `${v3(clusterId)}/consumer-groups/${encodeURIComponent(g.groupId)}`;
+  return {
+    kind: 'KafkaConsumerGroup',
+    metadata: { self, resource_name: `crn:///kafka=${clusterId}/consumer-group=${g.groupId}` },
+    cluster_id: clusterId,
+    consumer_group_id: g.groupId,
+    is_simple: Object.keys(g.members).length === 0 && g.groupEpoch === 0,
+    partition_assignor: g.assignor,
+    state: groupStateName(g, now),
+    type: 'CONSUMER',
+    group_epoch: g.groupEpoch,
+    assignment_epoch: g.assignmentEpoch,
+    members_count: Object.keys(g.members).length,
+    consumers: { related: `${self}/consumers` },
+    lag_summary: { related: `${self}/lag-summary` },
+  };
+}
+
+function consumerResource(clusterId: string, groupId: string, m: MemberState) {
+  const self = `${v3(clusterId)}/consumer-groups/${encodeURIComponent(groupId)}/consumers/${encodeURIComponent(m.memberId)}`;
+  return {
+    kind: 'KafkaConsumer',
+    metadata: { self, resource_name: `crn:///kafka=${clusterId}/consumer-group=${groupId}/consumer=${m.memberId}` },
+    cluster_id: clusterId,
+    consumer_group_id: groupId,
+    consumer_id: m.memberId,
+    instance_id: null,
+    client_id: m.clientId ?? '',
+    member_epoch: m.memberEpoch,
+    subscribed_topic_names: m.subscribedTopics,
+    assignment: groupByTopic(assignmentOf(m)),
+    pending_revocation: groupByTopic(m.revoking),
+    session_expires_at: new Date(m.expiresAt).toISOString(),
+    assignments: {
+      related: `${self}/assignments`,
+    },
+  };
+}
+
+export const groupOperations: Record<string, Operation> = {
+  [`POST ${G}/heartbeat`]: async (req, runtime) => {
+    assertCluster(req, runtime);
+    const groupId = groupParam(req);
+    const body = parseJsonBody(req, heartbeatBody);
+    const response = await groupsOf(runtime).heartbeat(groupId, {
+      memberId: body.member_id ?? undefined,
+      memberEpoch: body.member_epoch,
+      subscribedTopicNames: body.subscribed_topic_names ?? undefined,
+      sessionTimeoutMs: body.session_timeout_ms ?? undefined,
+      assignor: body.assignor ?? undefined,
+      ownedPartitions: body.owned_partitions ?? undefined,
+      clientId: body.client_id ?? undefined,
+    });
+    return { status: 200, json: response };
+  },
+
+  [`POST ${G}/offsets:commit`]: async (req, runtime) => {
+    assertCluster(req, runtime);
+    const groupId = groupParam(req);
+    const body = parseJsonBody(req, commitBody);
+    const memberId = body.member_id ?? undefined;
+    if (memberId !== undefined && (body.member_epoch === undefined || body.member_epoch === null)) {
+      throw invalidValue(`'member_epoch' is required with 'member_id'.`);
+    }
+    const seen = new Set<string>();
+    for (const o of body.offsets) {
+      const key = `${o.topic_name}:${o.partition_id}`;
+      if (seen.has(key)) throw invalidValue(`Partition ${o.partition_id} of topic '${o.topic_name}' appears twice in the commit.`);
+      seen.add(key);
+    }
+    await groupsOf(runtime).commit(
+      groupId,
+      memberId === undefined ? {} : { memberId, memberEpoch: body.member_epoch! },
+      body.offsets.map((o) => ({ topic: o.topic_name, partition: o.partition_id, offset: o.offset, metadata: o.metadata ?? '' })),
+    );
+    return {
+      status: 200,
+      json: {
+        cluster_id: runtime.config.clusterId,
+        consumer_group_id: groupId,
+        offsets: body.offsets.map((o) => ({ topic_name: o.topic_name, partition_id: o.partition_id, offset: o.offset, error_code: 0 })),
+      },
+    };
+  },
+
+  [`GET ${G}/offsets`]: async (req, runtime) => {
+    assertCluster(req, runtime);
+    const groupId = groupParam(req);
+    const offsets = await groupsOf(runtime).offsets(groupId);
+    return {
+      status: 200,
+      json: {
+        cluster_id: runtime.config.clusterId,
+        consumer_group_id: groupId,
+        offsets: offsets.map((o) => ({ topic_name: o.topic, partition_id: o.partition, offset: o.offset, metadata: o.metadata ?? '' })),
+      },
+    };
+  },
+
+  [`POST ${G}/offsets:reset`]: async (req, runtime) => {
+    assertCluster(req, runtime);
+    const groupId = groupParam(req);
+    const body = parseJsonBody(req, resetBody);
+    const offsets = await groupsOf(runtime).resetOffsets(groupId, body.to as ResetTarget, body.topic_names ?? undefined);
+    return {
+      status: 200,
+      json: {
+        cluster_id: runtime.config.clusterId,
+        consumer_group_id: groupId,
+        offsets: offsets.map((o) => ({ topic_name: o.topic, partition_id: o.partition, offset: o.offset, metadata: o.metadata ?? '' })),
+      },
+    };
+  },
+
+  [`GET ${C}/consumer-groups`]: async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const groups = await groupsOf(runtime).list();
+    const now = runtime.clock.now();
+    return {
+      status: 200,
+      json: {
+        kind: 'KafkaConsumerGroupList',
+        metadata: { self: `${v3(clusterId)}/consumer-groups`, next: null },
+        data: groups.map((g) => groupResource(clusterId, g, now)),
+      },
+    };
+  },
+
+  [`GET ${G}`]: async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const { state } = await groupsOf(runtime).describe(groupParam(req));
+    return { status: 200, json: groupResource(clusterId, state, runtime.clock.now()) };
+  },
+
+  [`DELETE ${G}`]: async (req, runtime) => {
+    assertCluster(req, runtime);
+    await groupsOf(runtime).delete(groupParam(req));
+    return { status: 204 };
+  },
+
+  [`GET ${G}/consumers`]: async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const groupId = groupParam(req);
+    const { state } = await groupsOf(runtime).describe(groupId);
+    return {
+      status: 200,
+      json: {
+        kind: 'KafkaConsumerList',
+        metadata: { self: `${v3(clusterId)}/consumer-groups/${encodeURIComponent(groupId)}/consumers`, next: null },
+        data: Object.values(state.members)
+          .sort((a, b) => (a.memberId < b.memberId ? -1 : 1))
+          .map((m) => consumerResource(clusterId, groupId, m)),
+      },
+    };
+  },
+
+  [`GET ${G}/lags`]: async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const groupId = groupParam(req);
+    const lags = await groupsOf(runtime).lags(groupId);
+    return {
+      status: 200,
+      json: {
+        kind: 'KafkaConsumerLagList',
+        metadata: { self: `${v3(clusterId)}/consumer-groups/${encodeURIComponent(groupId)}/lags`, next: null },
+        data: lags.map((l) => ({
+          kind: 'KafkaConsumerLag',
+          cluster_id: clusterId,
+          consumer_group_id: groupId,
+          topic_name: l.topic,
+          partition_id: l.partition,
+          current_offset: l.currentOffset,
+          log_end_offset: l.logEndOffset,
+          lag: l.lag,
+          consumer_id: l.memberId ?? '',
+          instance_id: null,
+          client_id: l.clientId ?? '',
+        })),
+      },
+    };
+  },
+
+  [`GET ${G}/lag-summary`]: async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const groupId = groupParam(req);
+    const lags = await groupsOf(runtime).lags(groupId);
+    let max = lags[0];
+    for (const l of lags) if (l.lag > max!.lag) max = l;
+    return {
+      status: 200,
+      json: {
+        kind: 'KafkaConsumerGroupLagSummary',
+        metadata: { self: `${v3(clusterId)}/consumer-groups/${encodeURIComponent(groupId)}/lag-summary` },
+        cluster_id: clusterId,
+        consumer_group_id: groupId,
+        max_lag_consumer_id: max?.memberId ?? '',
+        max_lag_instance_id: null,
+        max_lag_client_id: max?.clientId ?? '',
+        max_lag_topic_name: max?.topic ?? '',
+        max_lag_partition_id: max?.partition ?? 0,
+        max_lag: max?.lag ?? 0,
+        total_lag: lags.reduce((sum, l) => sum + l.lag, 0),
+      },
+    };
+  },
+};
