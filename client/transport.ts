@@ -5,7 +5,7 @@
  */
 import { StrandApiError, StrandConnectionError, apiErrorFrom, isRetriableStatus } from './errors';
 import { backoffMs, retryPolicy, sleep, type RetryOptions, type RetryPolicy } from './retry';
-import { createSigner, type RequestSigner, type SigningOptions } from './signing';
+import type { RequestSigner, SigningOptions } from './signing';
 
 export interface TransportOptions {
   /** Base URL, e.g. `http://localhost:8082` or an API Gateway stage URL. */
@@ -54,7 +54,9 @@ export class Transport {
   constructor(private readonly options: TransportOptions) {
     this.baseUrl = options.url.replace(/\/+$/, '');
     this.policy = retryPolicy(options.retry);
-    this.signer = options.signing ? createSigner(options.signing) : undefined;
+    // Loaded only when signing is asked for: the AWS credential chain is heavy to import (CLI start-up).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.signer = options.signing ? (require('./signing') as typeof import('./signing')).createSigner(options.signing) : undefined;
     this.requestTimeout = options.requestTimeout ?? 30_000;
   }
 

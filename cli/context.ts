@@ -1,0 +1,62 @@
+/** What every command needs: the client, built from the global options, and output helpers. */
+import { StrandClient } from '../client';
+
+export interface GlobalOptions {
+  url: string;
+  cluster: string;
+  json?: boolean;
+}
+
+export interface Context {
+  client: StrandClient;
+  json: boolean;
+  out(text: string): void;
+  /** Human output only: skipped with --json. */
+  say(text: string): void;
+  printJson(value: unknown): void;
+}
+
+export function createContext(options: GlobalOptions): Context {
+  const json = options.json === true;
+  const client = new StrandClient({
+    url: options.url,
+    clusterId: options.cluster,
+    // A person waits for these: give up on a dead server quickly.
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
+    // The idempotence fallback warning is for SDK users; the CLI stays quiet unless asked.
+    logger: { warn: (m) => (process.env.STRAND_DEBUG ? process.stderr.write(`${m}\n`) : undefined) },
+    ...(process.env.STRAND_API_KEY ? { headers: { authorization: `Bearer ${process.env.STRAND_API_KEY}` } } : {}),
+    ...(process.env.STRAND_AWS_REGION ? { signing: { region: process.env.STRAND_AWS_REGION } } : {}),
+  });
+  return {
+    client,
+    json,
+    out: (text) => process.stdout.write(text),
+    say: (text) => {
+      if (!json) process.stdout.write(`${text}\n`);
+    },
+    printJson: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+  };
+}
+
+/** `k=v` options, repeated, into a record; a pair without `=` is a usage error. */
+export function parseConfigPairs(pairs: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--config takes name=value, not '${pair}'`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function parseInteger(value: string, what: string, min = 0): number {
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`${what} must be an integer, not '${value}'`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${what} must be at least ${min}, not ${value}`);
+  return n;
+}
