@@ -6,6 +6,7 @@ import { produceOperations } from './produce';
 import { fetchOperations } from './fetch';
 import { producerOperations } from './producers';
 import { groupOperations } from './groups';
+import { consumerOperations } from './consumers';
 
 export type Operation = (req: ApiRequest, runtime: Runtime) => Promise<ApiResponse>;
 
@@ -15,4 +16,5 @@ export const operations: Record<string, Operation> = {
   ...fetchOperations,
   ...producerOperations,
   ...groupOperations,
+  ...consumerOperations,
 };

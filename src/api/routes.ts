@@ -17,6 +17,8 @@ const C = '/v3/clusters/{cluster_id}';
 const T = `${C}/topics/{topic_name}`;
 const P = `${T}/partitions/{partition_id}`;
 const G = `${C}/consumer-groups/{consumer_group_id}`;
+const V2 = '/consumers/{group_name}';
+const I = `${V2}/instances/{instance}`;
 
 export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', fn: 'admin' },
@@ -49,6 +51,20 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: `${G}/consumers`, fn: 'groups' },
   { method: 'GET', path: `${G}/lags`, fn: 'groups' },
   { method: 'GET', path: `${G}/lag-summary`, fn: 'groups' },
+  // REST Proxy v2 consumer instances.
+  { method: 'POST', path: V2, fn: 'groups' },
+  { method: 'DELETE', path: I, fn: 'groups' },
+  { method: 'POST', path: `${I}/subscription`, fn: 'groups' },
+  { method: 'GET', path: `${I}/subscription`, fn: 'groups' },
+  { method: 'DELETE', path: `${I}/subscription`, fn: 'groups' },
+  { method: 'POST', path: `${I}/assignments`, fn: 'groups' },
+  { method: 'GET', path: `${I}/assignments`, fn: 'groups' },
+  { method: 'GET', path: `${I}/records`, fn: 'groups' },
+  { method: 'POST', path: `${I}/offsets`, fn: 'groups' },
+  { method: 'GET', path: `${I}/offsets`, fn: 'groups' },
+  { method: 'POST', path: `${I}/positions`, fn: 'groups' },
+  { method: 'POST', path: `${I}/positions/beginning`, fn: 'groups' },
+  { method: 'POST', path: `${I}/positions/end`, fn: 'groups' },
 ];
 
 export function routeKey(route: Pick<RouteSpec, 'method' | 'path'>): string {

@@ -1,0 +1,196 @@
+/**
+ * REST Proxy v2 consumer instances (api.md "Consumer instances"), at REST Proxy's
+ * paths and content types, so a REST Proxy v2 client script works unchanged.
+ * State lives in DynamoDB (src/groups/ConsumerInstances.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { invalidValue } from '../errors';
+import { consumerInstancesOf, recordsBytesDefault, recordsBytesMax, type InstanceFormat, type InstanceItem } from '../groups/ConsumerInstances';
+import { groupsOf } from '../groups/GroupService';
+import { parseTpKey, tpKey } from '../groups/topicPartition';
+import type { ApiRequest, ApiResponse } from './http';
+import type { Operation } from './operations';
+import { parseJsonBody, pathParam, queryInteger } from './request';
+
+const V2 = '/consumers/{group_name}';
+const I = `${V2}/instances/{instance}`;
+const v2Json = 'application/vnd.kafka.v2+json';
+
+const instanceName = z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'use 1 to 200 of [A-Za-z0-9._-]');
+const topicName = z.string().min(1).max(249);
+const partition = z.number().int().min(0);
+
+const createBody = z.object({
+  name: instanceName.nullable().optional(),
+  format: z.enum(['binary', 'json', 'string', 'BINARY', 'JSON', 'STRING']).nullable().optional(),
+  'auto.offset.reset': z.enum(['earliest', 'latest', 'smallest', 'largest']).nullable().optional(),
+  'auto.commit.enable': z.union([z.enum(['true', 'false']), z.boolean()]).nullable().optional(),
+});
+const subscriptionBody = z.object({ topics: z.array(topicName).min(1).max(100) });
+const partitionsBody = z.object({ partitions: z.array(z.object({ topic: topicName, partition })).max(10_000) });
+const offsetsBody = z.object({
+  offsets: z.array(z.object({ topic: topicName, partition, offset: z.number().int().min(0), metadata: z.string().nullable().optional() })).max(10_000),
+});
+
+const ok = (json?: unknown, status = json === undefined ? 204 : 200): ApiResponse =>
+  json === undefined ? { status } : { status, headers: { 'content-type': v2Json }, json };
+
+function groupName(req: ApiRequest): string {
+  const g = pathParam(req, 'group_name');
+  if (g.length === 0 || g.length > 255 || /[\u0000-\u001f]/.test(g)) throw invalidValue('Consumer group name must be 1 to 255 printable characters.');
+  return g;
+}
+
+async function instance(req: ApiRequest, runtime: Parameters<Operation>[1]): Promise<InstanceItem> {
+  return consumerInstancesOf(runtime).get(groupName(req), pathParam(req, 'instance'));
+}
+
+/** An optional JSON body: REST Proxy clients may send none (e.g. commit everything consumed). */
+function optionalBody<S extends z.ZodType>(req: ApiRequest, schema: S): z.infer<S> | undefined {
+  return req.body.length === 0 ? undefined : parseJsonBody(req, schema);
+}
+
+function baseUri(req: ApiRequest, group: string, name: string): string {
+  const host = req.headers['x-forwarded-host'] ?? req.headers.host ?? 'localhost';
+  const proto = req.headers['x-forwarded-proto']?.split(',')[0]?.trim() ?? 'http';
+  return `${proto}://${host}/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`;
+}
+
+function embed(bytes: Buffer | null, format: InstanceFormat): unknown {
+  if (bytes === null) return null;
+  if (format === 'binary') return bytes.toString('base64');
+  if (format === 'string') return bytes.toString('utf8');
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return bytes.toString('utf8');
+  }
+}
+
+export const consumerOperations: Record<string, Operation> = {
+  [`POST ${V2}`]: async (req, runtime) => {
+    const group = groupName(req);
+    const body = parseJsonBody(req, createBody);
+    const name = body.name ?? `rest-consumer-${randomUUID()}`;
+    const reset = body['auto.offset.reset'];
+    const autoCommit = body['auto.commit.enable'];
+    await consumerInstancesOf(runtime).create(group, name, {
+      format: (body.format?.toLowerCase() ?? 'binary') as InstanceFormat,
+      autoOffsetReset: reset === 'earliest' || reset === 'smallest' ? 'earliest' : 'latest',
+      autoCommit: autoCommit === undefined || autoCommit === null ? true : autoCommit === true || autoCommit === 'true',
+    });
+    return ok({ instance_id: name, base_uri: baseUri(req, group, name) });
+  },
+
+  [`DELETE ${I}`]: async (req, runtime) => {
+    const item = await instance(req, runtime);
+    await consumerInstancesOf(runtime).remove(item);
+    return ok();
+  },
+
+  [`POST ${I}/subscription`]: async (req, runtime) => {
+    const item = await instance(req, runtime);
+    const body = parseJsonBody(req, subscriptionBody);
+    await consumerInstancesOf(runtime).subscribe(item, body.topics);
+    return ok();
+  },
+
+  [`GET ${I}/subscription`]: async (req, runtime) => ok({ topics: (await instance(req, runtime)).subscription }),
+
+  [`DELETE ${I}/subscription`]: async (req, runtime) => {
+    await consumerInstancesOf(runtime).unsubscribe(await instance(req, runtime));
+    return ok();
+  },
+
+  [`POST ${I}/assignments`]: async (req, runtime) => {
+    const item = await instance(req, runtime);
+    const body = parseJsonBody(req, partitionsBody);
+    await consumerInstancesOf(runtime).assign(item, body.partitions.map((p) => tpKey(p.topic, p.partition)));
+    return ok();
+  },
+
+  [`GET ${I}/assignments`]: async (req, runtime) => {
+    const instances = consumerInstancesOf(runtime);
+    const item = await instance(req, runtime);
+    await instances.heartbeat(item);
+    await instances.save(item);
+    return ok({ partitions: instances.consumed(item).map((tp) => ({ topic: parseTpKey(tp).topic, partition: parseTpKey(tp).partition })) });
+  },
+
+  [`GET ${I}/records`]: async (req, runtime) => {
+    const item = await instance(req, runtime);
+    const maxBytes = queryInteger(req, 'max_bytes', { min: 1, max: recordsBytesMax, default: recordsBytesDefault });
+    queryInteger(req, 'timeout', { min: 0, max: 60_000, default: 0 });
+    const records = await consumerInstancesOf(runtime).records(item, maxBytes);
+    return {
+      status: 200,
+      headers: { 'content-type': `application/vnd.kafka.${item.format === 'string' ? 'binary' : item.format}.v2+json` },
+      json: records.map((r) => ({
+        topic: r.topic,
+        key: embed(r.key, item.format),
+        value: embed(r.value, item.format),
+        partition: r.partition,
+        offset: r.offset,
+        timestamp: r.timestamp,
+        headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('base64') })),
+      })),
+    };
+  },
+
+  /** REST Proxy commits `offset + 1` for each given record offset; with no body, every position consumed so far. */
+  [`POST ${I}/offsets`]: async (req, runtime) => {
+    const instances = consumerInstancesOf(runtime);
+    const item = await instance(req, runtime);
+    const body = optionalBody(req, offsetsBody);
+    const offsets: Record<string, number> = {};
+    if (body && body.offsets.length > 0) for (const o of body.offsets) offsets[tpKey(o.topic, o.partition)] = o.offset + 1;
+    else Object.assign(offsets, item.positions);
+    await instances.commit(item, offsets);
+    for (const tp of Object.keys(offsets)) delete item.uncommitted[tp];
+    await instances.save(item);
+    return { status: 200 }; // REST Proxy answers a commit with 200 and no body.
+  },
+
+  /** Committed offsets of the named partitions (REST Proxy sends them in a GET body), or of every consumed partition. */
+  [`GET ${I}/offsets`]: async (req, runtime) => {
+    const instances = consumerInstancesOf(runtime);
+    const item = await instance(req, runtime);
+    const body = optionalBody(req, partitionsBody);
+    const wanted = body ? body.partitions.map((p) => tpKey(p.topic, p.partition)) : instances.consumed(item);
+    const committed = new Map((await groupsOf(runtime).offsets(item.pk)).map((o) => [tpKey(o.topic, o.partition), o]));
+    return ok({
+      offsets: wanted
+        .filter((tp) => committed.has(tp))
+        .map((tp) => {
+          const c = committed.get(tp)!;
+          return { topic: c.topic, partition: c.partition, offset: c.offset, metadata: c.metadata ?? '' };
+        }),
+    });
+  },
+
+  [`POST ${I}/positions`]: async (req, runtime) => {
+    const instances = consumerInstancesOf(runtime);
+    const item = await instance(req, runtime);
+    const body = parseJsonBody(req, offsetsBody);
+    for (const o of body.offsets) item.positions[tpKey(o.topic, o.partition)] = o.offset;
+    await instances.save(item);
+    return ok();
+  },
+
+  [`POST ${I}/positions/beginning`]: async (req, runtime) => seekTo(req, runtime, 'beginning'),
+  [`POST ${I}/positions/end`]: async (req, runtime) => seekTo(req, runtime, 'end'),
+};
+
+async function seekTo(req: ApiRequest, runtime: Parameters<Operation>[1], where: 'beginning' | 'end'): Promise<ApiResponse> {
+  const instances = consumerInstancesOf(runtime);
+  const item = await instance(req, runtime);
+  const body = parseJsonBody(req, partitionsBody);
+  for (const p of body.partitions) {
+    const topic = await runtime.engine.topics.get(p.topic);
+    const bounds = await runtime.engine.bounds(topic, p.partition);
+    item.positions[tpKey(p.topic, p.partition)] = where === 'beginning' ? bounds.logStartOffset : bounds.highWatermark;
+  }
+  await instances.save(item);
+  return ok();
+}

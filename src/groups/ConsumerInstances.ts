@@ -1,0 +1,309 @@
+/**
+ * REST Proxy v2 consumer instances on top of the group coordinator. An instance
+ * is one DynamoDB item (consumers table: pk = group, sk = instance) holding its
+ * format, subscription or manual assignment, positions and member epoch, so any
+ * function instance serves any consumer instance.
+ *
+ * A subscribed instance is a group member whose member id is the instance name;
+ * every call on it heartbeats for it, so an instance nobody calls for its idle
+ * timeout (default 5 minutes) loses its session and its partitions move. Its own
+ * item is removed on the next call that finds it idle (40405).
+ *
+ * At-least-once, as a REST Proxy client expects with auto commit: a `records`
+ * call first commits the positions reached by the records it returned before,
+ * then heartbeats (which may revoke partitions: their positions are dropped, and
+ * the next call's heartbeat acknowledges), then fetches. A record is committed
+ * only after the call that returned it was followed by another call, so a client
+ * that crashes mid-batch gets those records again.
+ */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ErrorCode, StrandError, invalidValue, OffsetOutOfRangeError } from '../errors';
+import type { Runtime } from '../runtime';
+import type { Topic } from '../log/TopicCatalog';
+import { recordsFrom, type FetchedRecord } from '../log/readPartition';
+import { isConditionalCheckFailed } from '../storage/storageErrors';
+import { groupsOf, type GroupService } from './GroupService';
+import { flattenTopicPartitions, parseTpKey, sortTps, tpKey, type TopicPartitionKey } from './topicPartition';
+
+/** REST Proxy's consumer.instance.timeout.ms default. */
+export const instanceIdleMsDefault = 5 * 60_000;
+/** Bytes one `records` call returns at most (REST Proxy caps max_bytes similarly). */
+export const recordsBytesMax = 4 * 1024 * 1024;
+export const recordsBytesDefault = 1024 * 1024;
+/** Instances one group may have (each is also a group member). */
+const instancesPerGroupMax = 500;
+
+export type InstanceFormat = 'binary' | 'json' | 'string';
+export type OffsetReset = 'earliest' | 'latest';
+
+export interface InstanceItem {
+  pk: string;
+  sk: string;
+  format: InstanceFormat;
+  autoOffsetReset: OffsetReset;
+  autoCommit: boolean;
+  /** Subscribed topics; empty when not subscribed. */
+  subscription: string[];
+  /** Manually assigned partitions (POST assignments); exclusive with a subscription. */
+  manual: TopicPartitionKey[];
+  /** Next offset to read, per partition the instance consumes. */
+  positions: Record<TopicPartitionKey, number>;
+  /** Positions not yet committed (auto commit). */
+  uncommitted: Record<TopicPartitionKey, number>;
+  memberEpoch: number;
+  /** The partitions of the last heartbeat response. */
+  assignment: TopicPartitionKey[];
+  idleMs: number;
+  lastUsedAt: number;
+  createdAt: number;
+  version: number;
+}
+
+export const unknownInstance = (group: string, instance: string) =>
+  new StrandError(ErrorCode.UnknownConsumerInstance, `Consumer instance '${instance}' of group '${group}' not found.`);
+
+export class ConsumerInstances {
+  private readonly ddb: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly groups: GroupService;
+
+  constructor(private readonly runtime: Runtime) {
+    this.ddb = runtime.clients.ddb;
+    this.table = runtime.config.tables.consumers;
+    this.groups = groupsOf(runtime);
+  }
+
+  private get now(): number {
+    return this.runtime.clock.now();
+  }
+
+  async create(group: string, instance: string, options: { format: InstanceFormat; autoOffsetReset: OffsetReset; autoCommit: boolean }): Promise<InstanceItem> {
+    const existing = await this.ddb.send(
+      new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :g', ExpressionAttributeValues: { ':g': group }, Select: 'COUNT' }),
+    );
+    if ((existing.Count ?? 0) >= instancesPerGroupMax) throw invalidValue(`Group '${group}' already has ${instancesPerGroupMax} consumer instances.`);
+    const now = this.now;
+    const item: InstanceItem = {
+      pk: group,
+      sk: instance,
+      ...options,
+      subscription: [],
+      manual: [],
+      positions: {},
+      uncommitted: {},
+      memberEpoch: 0,
+      assignment: [],
+      idleMs: instanceIdleMsDefault,
+      lastUsedAt: now,
+      createdAt: now,
+      version: 1,
+    };
+    try {
+      // An idle-expired instance of the same name may be replaced.
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR lastUsedAt < :stale',
+          ExpressionAttributeValues: { ':stale': now - instanceIdleMsDefault },
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) {
+        throw new StrandError(ErrorCode.ConsumerInstanceExists, `Consumer instance '${instance}' already exists in group '${group}'.`);
+      }
+      throw err;
+    }
+    return item;
+  }
+
+  /** The instance, or 40405 when unknown or idle past its timeout (then it is removed and leaves the group). */
+  async get(group: string, instance: string): Promise<InstanceItem> {
+    const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: group, sk: instance }, ConsistentRead: true }));
+    const item = out.Item as InstanceItem | undefined;
+    if (!item) throw unknownInstance(group, instance);
+    if (item.lastUsedAt + item.idleMs <= this.now) {
+      await this.remove(item);
+      throw unknownInstance(group, instance);
+    }
+    return item;
+  }
+
+  /** Saves the instance if nobody else changed it since it was read (else a retriable 409-free conflict: 50301). */
+  async save(item: InstanceItem): Promise<void> {
+    const version = item.version;
+    item.version = version + 1;
+    item.lastUsedAt = this.now;
+    try {
+      await this.ddb.send(
+        new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': version } }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) {
+        throw new StrandError(ErrorCode.StorageUnavailable, `Consumer instance '${item.sk}' was changed by a concurrent request; retry.`, {
+          headers: { 'Retry-After': '1' },
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** Deletes the instance and leaves the group (its partitions are free at once). */
+  async remove(item: InstanceItem): Promise<void> {
+    if (item.subscription.length > 0 && item.memberEpoch > 0) {
+      await this.groups.heartbeat(item.pk, { memberId: item.sk, memberEpoch: -1 }).catch(() => undefined);
+    }
+    await this.ddb.send(new DeleteCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk } }));
+  }
+
+  async subscribe(item: InstanceItem, topics: string[]): Promise<void> {
+    item.subscription = [...new Set(topics)].sort();
+    item.manual = [];
+    await this.heartbeat(item);
+    await this.save(item);
+  }
+
+  async unsubscribe(item: InstanceItem): Promise<void> {
+    await this.commitPending(item);
+    if (item.subscription.length > 0 && item.memberEpoch > 0) {
+      await this.groups.heartbeat(item.pk, { memberId: item.sk, memberEpoch: -1 }).catch(() => undefined);
+    }
+    item.subscription = [];
+    item.assignment = [];
+    item.memberEpoch = 0;
+    item.positions = {};
+    item.uncommitted = {};
+    await this.save(item);
+  }
+
+  async assign(item: InstanceItem, tps: TopicPartitionKey[]): Promise<void> {
+    if (item.subscription.length > 0) throw invalidValue('The instance has a subscription; unsubscribe before assigning partitions manually.');
+    for (const tp of tps) {
+      const { topic, partition } = parseTpKey(tp);
+      const t = await this.runtime.engine.topics.get(topic);
+      this.runtime.engine.assertPartition(t, partition);
+    }
+    item.manual = sortTps(new Set(tps));
+    for (const tp of Object.keys(item.positions)) if (!item.manual.includes(tp)) delete item.positions[tp];
+    await this.save(item);
+  }
+
+  /** Partitions the instance consumes now. */
+  consumed(item: InstanceItem): TopicPartitionKey[] {
+    return item.subscription.length > 0 ? item.assignment : item.manual;
+  }
+
+  /** Heartbeats for a subscribed instance; on fencing rejoins with its name. Drops positions of partitions it no longer has. */
+  async heartbeat(item: InstanceItem): Promise<void> {
+    if (item.subscription.length === 0) return;
+    const join = () =>
+      this.groups.heartbeat(item.pk, {
+        memberId: item.sk,
+        memberEpoch: 0,
+        subscribedTopicNames: item.subscription,
+        sessionTimeoutMs: item.idleMs,
+        clientId: `rest-proxy-v2:${item.sk}`,
+      });
+    let response;
+    if (item.memberEpoch <= 0) response = await join();
+    else {
+      try {
+        response = await this.groups.heartbeat(item.pk, { memberId: item.sk, memberEpoch: item.memberEpoch, subscribedTopicNames: item.subscription });
+      } catch (err) {
+        if (!(err instanceof StrandError) || (err.code !== ErrorCode.FencedMember && err.code !== ErrorCode.UnknownMember)) throw err;
+        item.positions = {};
+        item.uncommitted = {};
+        response = await join();
+      }
+    }
+    item.memberEpoch = response.member_epoch;
+    item.assignment = flattenTopicPartitions(response.assignment);
+    const keep = new Set(item.assignment);
+    for (const tp of Object.keys(item.positions)) if (!keep.has(tp)) delete item.positions[tp];
+    for (const tp of Object.keys(item.uncommitted)) if (!keep.has(tp)) delete item.uncommitted[tp];
+  }
+
+  /** Commits offsets for the instance: as its member when subscribed, else standalone. */
+  async commit(item: InstanceItem, offsets: Record<TopicPartitionKey, number>): Promise<void> {
+    const entries = Object.entries(offsets).map(([tp, offset]) => ({ ...parseTpKey(tp), offset }));
+    if (entries.length === 0) return;
+    const auth = item.subscription.length > 0 ? { memberId: item.sk, memberEpoch: item.memberEpoch } : {};
+    for (let i = 0; i < entries.length; i += 100) {
+      await this.groups.commit(item.pk, auth, entries.slice(i, i + 100));
+    }
+  }
+
+  /** Auto commit: the positions reached by records already returned. A fenced instance's commit is dropped, as Kafka drops it. */
+  private async commitPending(item: InstanceItem): Promise<void> {
+    if (!item.autoCommit || Object.keys(item.uncommitted).length === 0) return;
+    try {
+      await this.commit(item, item.uncommitted);
+    } catch (err) {
+      if (!(err instanceof StrandError) || ![ErrorCode.FencedMember, ErrorCode.PartitionNotOwned, ErrorCode.UnknownMember, ErrorCode.GroupNotEmpty].includes(err.code as never)) throw err;
+    }
+    item.uncommitted = {};
+  }
+
+  /** Where to start reading a partition with no position: the committed offset, else auto.offset.reset. */
+  private async initialPositions(item: InstanceItem, topics: Map<string, Topic>): Promise<void> {
+    const missing = this.consumed(item).filter((tp) => item.positions[tp] === undefined);
+    if (missing.length === 0) return;
+    const committed = new Map((await this.groups.offsets(item.pk)).map((o) => [tpKey(o.topic, o.partition), o.offset]));
+    for (const tp of missing) {
+      const c = committed.get(tp);
+      item.positions[tp] = c ?? (await this.resetPosition(item, tp, topics));
+    }
+  }
+
+  private async resetPosition(item: InstanceItem, tp: TopicPartitionKey, topics: Map<string, Topic>): Promise<number> {
+    const { topic, partition } = parseTpKey(tp);
+    const t = await this.topic(topic, topics);
+    const bounds = await this.runtime.engine.bounds(t, partition);
+    return item.autoOffsetReset === 'earliest' ? bounds.logStartOffset : bounds.highWatermark;
+  }
+
+  private async topic(name: string, topics: Map<string, Topic>): Promise<Topic> {
+    let t = topics.get(name);
+    if (!t) topics.set(name, (t = await this.runtime.engine.topics.get(name)));
+    return t;
+  }
+
+  /** One `records` call: commit what was returned before, heartbeat, fetch from each partition in turn. */
+  async records(item: InstanceItem, maxBytes: number): Promise<(FetchedRecord & { topic: string; partition: number })[]> {
+    await this.commitPending(item);
+    await this.heartbeat(item);
+    const topics = new Map<string, Topic>();
+    await this.initialPositions(item, topics);
+    const out: (FetchedRecord & { topic: string; partition: number })[] = [];
+    let budget = maxBytes;
+    for (const tp of this.consumed(item)) {
+      if (budget <= 0) break;
+      const { topic, partition } = parseTpKey(tp);
+      const t = await this.topic(topic, topics);
+      let position = item.positions[tp]!;
+      let result;
+      try {
+        result = await this.runtime.engine.read(t, partition, position, budget);
+      } catch (err) {
+        if (!(err instanceof OffsetOutOfRangeError)) throw err;
+        position = item.positions[tp] = await this.resetPosition(item, tp, topics);
+        result = await this.runtime.engine.read(t, partition, position, budget);
+      }
+      if (result.batches.length === 0) continue;
+      budget -= result.batches.length;
+      for (const r of recordsFrom(result.batches, position)) out.push({ ...r, topic, partition });
+      item.positions[tp] = result.nextOffset;
+      item.uncommitted[tp] = result.nextOffset;
+    }
+    await this.save(item);
+    return out;
+  }
+}
+
+const services = new WeakMap<Runtime, ConsumerInstances>();
+
+export function consumerInstancesOf(runtime: Runtime): ConsumerInstances {
+  let s = services.get(runtime);
+  if (!s) services.set(runtime, (s = new ConsumerInstances(runtime)));
+  return s;
+}

@@ -1,0 +1,147 @@
+/**
+ * REST Proxy v2 consumer instances end to end over HTTP, driven the way a REST
+ * Proxy client drives them: vendor content types, base_uri from the create
+ * response, records, commits, seeks, manual assignments, idle expiry.
+ */
+import { ManualClock } from '../../src/clock';
+import { createTopic, produceString, startTestStrand, type HttpClient, type TestStrand } from '../support/localStrand';
+
+const clock = new ManualClock();
+let strand: TestStrand;
+beforeAll(async () => {
+  strand = await startTestStrand({ clock });
+  await createTopic(strand.http, 'v2t', 3);
+  for (let i = 0; i < 9; i++) {
+    await strand.http.post('/v3/clusters/local/topics/v2t/records', { partition_id: i % 3, key: { type: 'STRING', data: `k${i}` }, value: { type: 'JSON', data: { n: i } } });
+  }
+});
+afterAll(() => strand.dispose());
+
+const V2 = 'application/vnd.kafka.v2+json';
+
+/** A REST Proxy v2 client: every path after create comes from base_uri. */
+class V2Consumer {
+  base = '';
+  constructor(
+    private readonly http: HttpClient,
+    private readonly format: 'json' | 'binary' = 'json',
+  ) {}
+
+  call(method: string, suffix: string, json?: unknown, accept = V2) {
+    return this.http.request(method, this.base + suffix, {
+      headers: { 'content-type': V2, accept },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    });
+  }
+
+  async create(group: string, config: Record<string, unknown>) {
+    const res = await this.http.request('POST', `/consumers/${group}`, { headers: { 'content-type': V2 }, body: JSON.stringify({ format: this.format, ...config }) });
+    if (res.status === 200) this.base = new URL(res.json.base_uri).pathname;
+    return res;
+  }
+
+  async records() {
+    const res = await this.call('GET', '/records', undefined, `application/vnd.kafka.${this.format}.v2+json`);
+    if (res.status !== 200) throw new Error(`records: ${res.status} ${res.body.toString()}`);
+    return res.json as { topic: string; partition: number; offset: number; key: unknown; value: unknown }[];
+  }
+
+  async assignment(): Promise<string[]> {
+    const res = await this.call('GET', '/assignments');
+    return res.json.partitions.map((p: { topic: string; partition: number }) => `${p.topic}:${p.partition}`).sort();
+  }
+}
+
+function disjoint(...sets: string[][]) {
+  const all = sets.flat();
+  expect(new Set(all).size).toBe(all.length);
+}
+
+describe('REST Proxy v2 consumer instances', () => {
+  test('create, subscribe, read, commit; a second instance shares the partitions with no overlap', async () => {
+    const c1 = new V2Consumer(strand.http);
+    const created = await c1.create('g-v2', { name: 'c1', 'auto.offset.reset': 'earliest', 'auto.commit.enable': 'false' });
+    expect(created.status).toBe(200);
+    expect(created.json).toEqual({ instance_id: 'c1', base_uri: `${strand.url}/consumers/g-v2/instances/c1` });
+    expect((await c1.create('g-v2', { name: 'c1' })).json.error_code).toBe(40903);
+
+    expect((await c1.call('POST', '/subscription', { topics: ['v2t'] })).status).toBe(204);
+    expect((await c1.call('GET', '/subscription')).json).toEqual({ topics: ['v2t'] });
+    const first = await c1.records();
+    expect(first.map((r) => r.value as { n: number }).map((v) => v.n).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(first.find((r) => (r.value as { n: number }).n === 4)).toMatchObject({ topic: 'v2t', partition: 1, offset: 1, key: 'k4' });
+    expect(await c1.records()).toEqual([]);
+
+    // Commit what was consumed (no body), and an explicit offset (REST Proxy commits offset + 1).
+    expect((await c1.call('POST', '/offsets')).status).toBe(200);
+    const committed = await c1.call('GET', '/offsets');
+    expect(committed.json.offsets.map((o: { partition: number; offset: number }) => [o.partition, o.offset])).toEqual([[0, 3], [1, 3], [2, 3]]);
+    expect((await c1.call('POST', '/offsets', { offsets: [{ topic: 'v2t', partition: 0, offset: 1 }] })).status).toBe(200);
+    expect((await strand.http.get('/v3/clusters/local/consumer-groups/g-v2/offsets')).json.offsets[0]).toMatchObject({ partition_id: 0, offset: 2 });
+
+    const c2 = new V2Consumer(strand.http);
+    await c2.create('g-v2', { name: 'c2', 'auto.offset.reset': 'earliest' });
+    await c2.call('POST', '/subscription', { topics: ['v2t'] });
+    for (let round = 0; round < 4; round++) {
+      disjoint(await c1.assignment(), await c2.assignment());
+    }
+    const a1 = await c1.assignment();
+    const a2 = await c2.assignment();
+    expect([...a1, ...a2].sort()).toEqual(['v2t:0', 'v2t:1', 'v2t:2']);
+    expect(a2.length).toBeGreaterThan(0);
+    // c2 resumes from the group's committed offsets: partition 0 from 2, the others from 3 (nothing left).
+    const resumed = await c2.records();
+    if (a2.includes('v2t:0')) expect(resumed.map((r) => [r.partition, r.offset])).toEqual([[0, 2]]);
+    else expect(resumed).toEqual([]);
+
+    // The v3 view shows both instances as members.
+    const consumers = await strand.http.get('/v3/clusters/local/consumer-groups/g-v2/consumers');
+    expect(consumers.json.data.map((c: { consumer_id: string }) => c.consumer_id).sort()).toEqual(['c1', 'c2']);
+
+    expect((await c1.call('DELETE', '')).status).toBe(204);
+    expect((await c1.call('GET', '/records')).json.error_code).toBe(40405);
+    for (let i = 0; i < 2; i++) await c2.assignment();
+    expect(await c2.assignment()).toEqual(['v2t:0', 'v2t:1', 'v2t:2']);
+    await c2.call('DELETE', '');
+  });
+
+  test('an idle instance expires after 5 minutes and releases its partitions', async () => {
+    const a = new V2Consumer(strand.http);
+    await a.create('g-idle', { name: 'a' });
+    await a.call('POST', '/subscription', { topics: ['v2t'] });
+    const b = new V2Consumer(strand.http);
+    await b.create('g-idle', { name: 'b' });
+    await b.call('POST', '/subscription', { topics: ['v2t'] });
+    for (let i = 0; i < 3; i++) disjoint(await a.assignment(), await b.assignment());
+    clock.advance(4 * 60_000);
+    await b.assignment();
+    clock.advance(60_000 + 1);
+    for (let i = 0; i < 3; i++) await b.assignment();
+    expect(await b.assignment()).toEqual(['v2t:0', 'v2t:1', 'v2t:2']);
+    expect((await a.call('GET', '/assignments')).json.error_code).toBe(40405);
+  });
+
+  test('binary format, manual assignments and seeks', async () => {
+    const c = new V2Consumer(strand.http, 'binary');
+    await c.create('g-manual', { name: 'm', 'auto.commit.enable': 'false' });
+    expect((await c.call('POST', '/assignments', { partitions: [{ topic: 'v2t', partition: 2 }] })).status).toBe(204);
+    expect(await c.assignment()).toEqual(['v2t:2']);
+    // auto.offset.reset defaults to latest: nothing yet.
+    expect(await c.records()).toEqual([]);
+    await c.call('POST', '/positions/beginning', { partitions: [{ topic: 'v2t', partition: 2 }] });
+    const all = await c.records();
+    expect(all.map((r) => r.offset)).toEqual([0, 1, 2]);
+    expect(Buffer.from(all[0]!.key as string, 'base64').toString()).toBe('k2');
+    expect(JSON.parse(Buffer.from(all[0]!.value as string, 'base64').toString())).toEqual({ n: 2 });
+    await c.call('POST', '/positions', { offsets: [{ topic: 'v2t', partition: 2, offset: 2 }] });
+    expect((await c.records()).map((r) => r.offset)).toEqual([2]);
+    await produceString(strand.http, 'v2t', 'late', { partition_id: 2 });
+    await c.call('POST', '/positions/end', { partitions: [{ topic: 'v2t', partition: 2 }] });
+    expect(await c.records()).toEqual([]);
+    // A manually assigned instance commits standalone (the group has no members).
+    expect((await c.call('POST', '/offsets', { offsets: [{ topic: 'v2t', partition: 2, offset: 3 }] })).status).toBe(200);
+    expect((await c.call('GET', '/offsets')).json.offsets).toEqual([{ topic: 'v2t', partition: 2, offset: 4, metadata: '' }]);
+    expect((await c.call('POST', '/assignments', { partitions: [{ topic: 'v2t', partition: 9 }] })).json.error_code).toBe(40402);
+    expect((await strand.http.request('POST', '/consumers/g-manual', { headers: { 'content-type': V2 }, body: '{"format":"avro"}' })).json.error_code).toBe(40002);
+  });
+});
