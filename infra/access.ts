@@ -55,6 +55,13 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     objects: ['get'],
     tables: { topics: 'read', log: 'read', groups: 'readWrite', consumers: 'readWrite' },
   },
+  // maintenance: retention, compaction and merging read and rewrite objects and
+  // the index under partition leases, and the sweep lists and deletes objects.
+  maintenance: {
+    objects: ['get', 'put', 'delete'],
+    list: true,
+    tables: { topics: 'read', log: 'readWrite', leases: 'readWrite' },
+  },
 };
 
 export const s3ObjectActions = {

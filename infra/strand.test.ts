@@ -120,13 +120,22 @@ describe('functions', () => {
     template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
   });
 
-  test.each(functionNames)('%s runs Node.js 22 on arm64 and ends before the 30 s API Gateway timeout', (fn) => {
+  const routedNames = functionNames.filter((fn) => routes.some((r) => r.fn === fn));
+
+  test.each(routedNames)('%s runs Node.js 22 on arm64 and ends before the 30 s API Gateway timeout', (fn) => {
     const props = fnProps(fn);
     expect(props.Runtime).toBe('nodejs22.x');
     expect(props.Architectures).toEqual(['arm64']);
     expect(props.Handler).toBe('index.handler');
     expect(props.Timeout).toBeLessThan(30);
     expect(props.MemorySize).toBeGreaterThanOrEqual(512);
+  });
+
+  test('maintenance, which no route calls, runs Node.js 22 on arm64 with minutes to work', () => {
+    const props = fnProps('maintenance');
+    expect(props.Runtime).toBe('nodejs22.x');
+    expect(props.Architectures).toEqual(['arm64']);
+    expect(props.Timeout).toBeGreaterThanOrEqual(60);
   });
 
   test('the fetch timeout leaves room for a 20 s long poll', () => {
@@ -289,8 +298,12 @@ describe('operations', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  test('no schedule unless asked for', () => {
-    template.resourceCountIs('AWS::Events::Rule', 0);
+  test('maintenance runs every 5 minutes by default, and nothing else is scheduled unless asked for', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack, stack.strand.functions.maintenance), 'Arn'] } })],
+    });
   });
 
   test('addSchedule invokes a function from an EventBridge rule', () => {
@@ -306,7 +319,7 @@ describe('operations', () => {
 
   test('the schedules prop is the same seam', () => {
     const { template: t } = synth({ strand: { schedules: { admin: events.Schedule.cron({ minute: '0' }) } } });
-    t.resourceCountIs('AWS::Events::Rule', 1);
+    t.resourceCountIs('AWS::Events::Rule', 2);
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 * * * ? *)' });
   });
 });

@@ -119,11 +119,10 @@ export interface StrandProps {
    */
   readonly dashboard?: boolean;
   /**
-   * Functions to invoke on a schedule (EventBridge). The seam for the
-   * maintenance function (retention, compaction, garbage collection): once
-   * `maintenance` is a FunctionName, `schedules: { maintenance: Schedule.rate(Duration.minutes(5)) }`.
-   * Same as calling `addSchedule` for each entry.
-   * @default none
+   * Functions to invoke on a schedule (EventBridge), merged over the default:
+   * the maintenance function (retention, compaction, merging, object sweep)
+   * every 5 minutes. Same as calling `addSchedule` for each entry.
+   * @default { maintenance: Schedule.rate(Duration.minutes(5)) }
    */
   readonly schedules?: Partial<Record<FunctionName, events.Schedule>>;
 }
@@ -307,7 +306,9 @@ export class Strand extends Construct {
 
     this.createAlarms(names);
     if (props.dashboard ?? true) this.dashboard = this.createDashboard(names);
-    for (const [name, schedule] of Object.entries(props.schedules ?? {}) as [FunctionName, events.Schedule][]) {
+    // Maintenance (retention, compaction, merging, object sweep) runs every 5 minutes unless told otherwise.
+    const schedules = { maintenance: events.Schedule.rate(Duration.minutes(5)), ...props.schedules };
+    for (const [name, schedule] of Object.entries(schedules) as [FunctionName, events.Schedule][]) {
       this.addSchedule(name, schedule);
     }
   }
