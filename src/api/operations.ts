@@ -7,6 +7,7 @@ import { fetchOperations } from './fetch';
 import { producerOperations } from './producers';
 import { groupOperations } from './groups';
 import { consumerOperations } from './consumers';
+import { recordsOperations } from './records';
 
 export type Operation = (req: ApiRequest, runtime: Runtime) => Promise<ApiResponse>;
 
@@ -17,4 +18,5 @@ export const operations: Record<string, Operation> = {
   ...producerOperations,
   ...groupOperations,
   ...consumerOperations,
+  ...recordsOperations,
 };

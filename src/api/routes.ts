@@ -4,7 +4,8 @@
  * exactly these routes, and the local gateway matches requests against them, so a
  * route exists in one place only.
  */
-export type FunctionName = 'admin' | 'produce' | 'fetch' | 'groups';
+/** `maintenance` serves no route: an EventBridge schedule invokes it (functions/maintenance.ts). */
+export type FunctionName = 'admin' | 'produce' | 'fetch' | 'groups' | 'maintenance';
 
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -36,6 +37,7 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: `${P}/offsets`, fn: 'admin' },
   { method: 'POST', path: `${T}/records`, fn: 'produce' },
   { method: 'POST', path: `${T}/records:batch`, fn: 'produce' },
+  { method: 'POST', path: `${P}/records:delete`, fn: 'admin' },
   { method: 'POST', path: `${P}/batches`, fn: 'produce' },
   { method: 'GET', path: `${P}/records`, fn: 'fetch' },
   // Idempotent producers (InitProducerId).
