@@ -32,7 +32,10 @@ interface SdkLikeError {
   $retryable?: unknown;
 }
 
-export function isTransientStorageError(err: unknown): boolean {
+/** How deep `cause` and AggregateError `errors` are followed. */
+const causeDepthMax = 3;
+
+export function isTransientStorageError(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as SdkLikeError;
   if (e.name && throttlingNames.has(e.name)) return true;
@@ -40,7 +43,12 @@ export function isTransientStorageError(err: unknown): boolean {
   if (e.code && networkCodes.has(e.code)) return true;
   if (e.$retryable) return true;
   const status = e.$metadata?.httpStatusCode;
-  return status !== undefined && (status >= 500 || status === 429);
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  // Wrapped network failures: an Error whose cause is ECONNREFUSED, or Node's
+  // AggregateError from trying several addresses (happy eyeballs).
+  if (depth >= causeDepthMax) return false;
+  const nested = [(err as { cause?: unknown }).cause, ...((err as { errors?: unknown }).errors instanceof Array ? (err as { errors: unknown[] }).errors : [])];
+  return nested.some((n) => n !== undefined && isTransientStorageError(n, depth + 1));
 }
 
 export function asStorageUnavailable(err: unknown): StorageUnavailableError | undefined {
