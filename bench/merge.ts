@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     };
     const before = await measure();
     // Merge with the production defaults, then sweep the replaced objects (no grace: nothing else writes here).
-    await runMaintenance(engine, { orphanGraceMs: 0 });
+    await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
     const after = await measure();
     console.log(`${appends} appends of ${recordBytes} B on one partition, read back with 1 MiB fetches:`);
     console.table({ before, after });

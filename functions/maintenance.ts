@@ -7,7 +7,7 @@ import { runtimeFromEnvironment } from '../src/runtime';
 
 export const handler = async (): Promise<{ topics: number; errors: string[] }> => {
   const runtime = runtimeFromEnvironment();
-  const report = await runMaintenance(runtime.engine);
+  const report = await runMaintenance(runtime);
   runtime.logger.info('maintenance pass', { report });
   return { topics: report.topics.length, errors: report.errors };
 };

@@ -56,11 +56,12 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     tables: { topics: 'read', log: 'read', groups: 'readWrite', consumers: 'readWrite' },
   },
   // maintenance: retention, compaction and merging read and rewrite objects and
-  // the index under partition leases, and the sweep lists and deletes objects.
+  // the index under partition leases, the sweep lists and deletes objects, and
+  // expired group members are removed so their partitions move on.
   maintenance: {
     objects: ['get', 'put', 'delete'],
     list: true,
-    tables: { topics: 'read', log: 'readWrite', leases: 'readWrite' },
+    tables: { topics: 'read', log: 'readWrite', leases: 'readWrite', groups: 'readWrite' },
   },
 };
 

@@ -20,7 +20,7 @@ function startMaintenanceTimer(runtime: Runtime, intervalMs: number): { stop(): 
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() =>
-      runMaintenance(runtime.engine).catch((err: unknown) => runtime.logger.warn('maintenance pass failed', { error: String(err) })),
+      runMaintenance(runtime).catch((err: unknown) => runtime.logger.warn('maintenance pass failed', { error: String(err) })),
     );
   }, intervalMs);
   timer.unref();

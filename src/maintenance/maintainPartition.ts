@@ -42,6 +42,12 @@ export interface PartitionReport {
   chunksCompacted: number;
   chunksMerged: number;
   bytesRewritten: number;
+  /**
+   * Objects this turn stopped referencing (below the log start, or replaced by a
+   * rewrite). They were committed once, so no produce can be between its PUT and
+   * its commit with them: the sweep may delete them without the grace period.
+   */
+  released: string[];
 }
 
 export async function maintainPartition(
@@ -53,7 +59,7 @@ export async function maintainPartition(
   const pk = partitionKey(topic, partition);
   return asPartitionLeader(ctx, pk, async (epoch) => {
     const now = ctx.clock.now();
-    const report: PartitionReport = { partition, logStartOffset: 0, headEntriesDropped: 0, chunksDeleted: 0, chunksCompacted: 0, chunksMerged: 0, bytesRewritten: 0 };
+    const report: PartitionReport = { partition, logStartOffset: 0, headEntriesDropped: 0, chunksDeleted: 0, chunksCompacted: 0, chunksMerged: 0, bytesRewritten: 0, released: [] };
     const policy = topic.config['cleanup.policy'];
 
     // 1. Retention.
@@ -70,12 +76,16 @@ export async function maintainPartition(
     report.logStartOffset = head.logStartOffset;
 
     // 2. Index below the log start.
-    const below = placeEntries(head.base, head.entries).filter((e) => e.baseOffset + e.span <= head.logStartOffset).length;
-    if (below > 0 && (await ctx.index.dropHeadEntries(pk, epoch, head, below))) report.headEntriesDropped = below;
+    const belowStart = placeEntries(head.base, head.entries).filter((e) => e.baseOffset + e.span <= head.logStartOffset);
+    if (belowStart.length > 0 && (await ctx.index.dropHeadEntries(pk, epoch, head, belowStart.length))) {
+      report.headEntriesDropped = belowStart.length;
+      report.released.push(...belowStart.map((e) => e.objectId));
+    }
     let chunks = await ctx.index.chunks(pk);
     for (const chunk of chunks.filter((c) => c.end <= head.logStartOffset)) {
       await ctx.index.deleteChunk(pk, chunk, head.logStartOffset);
       report.chunksDeleted++;
+      report.released.push(...chunk.entries.map((e) => e.objectId));
     }
     chunks = chunks.filter((c) => c.end > head.logStartOffset);
 
@@ -121,6 +131,7 @@ async function merge(ctx: LogContext, topic: Topic, pk: string, epoch: number, c
     const result = await rewriteChunks(ctx, topic.topicId, pk, epoch, group, (_entry, bytes) => bytes);
     report.chunksMerged += result.chunksRewritten;
     report.bytesRewritten += result.bytesBefore;
+    report.released.push(...result.released);
   }
 }
 
@@ -170,5 +181,6 @@ async function compact(
     });
     report.chunksCompacted += result.chunksRewritten;
     report.bytesRewritten += result.bytesBefore;
+    report.released.push(...result.released);
   }
 }

@@ -32,6 +32,8 @@ export interface RewriteResult {
   chunksRewritten: number;
   bytesBefore: number;
   bytesAfter: number;
+  /** Objects the rewritten chunks no longer point at. */
+  released: string[];
 }
 
 export async function rewriteChunks(
@@ -57,13 +59,18 @@ export async function rewriteChunks(
   });
   await ctx.objects.put(objectKey(topicId, objectId), Buffer.concat(parts));
   let chunksRewritten = 0;
+  const released = new Set<string>();
   for (const chunk of chunks) {
     const replaced = chunk.entries.map((e) => moved.get(entryKey(e))!);
-    if (await ctx.index.replaceChunk(pk, epoch, chunk, replaced)) chunksRewritten++;
+    if (await ctx.index.replaceChunk(pk, epoch, chunk, replaced)) {
+      chunksRewritten++;
+      chunk.entries.forEach((e) => released.add(e.objectId));
+    }
   }
   return {
     chunksRewritten,
     bytesBefore: entries.reduce((n, e) => n + e.size, 0),
     bytesAfter: position,
+    released: [...released],
   };
 }

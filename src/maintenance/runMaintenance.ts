@@ -4,7 +4,8 @@
  * Run by the maintenance Lambda on an EventBridge schedule, and by the local
  * runtime on a timer (STRAND_MAINTENANCE_INTERVAL_MS).
  */
-import type { Engine } from '../engine';
+import type { Runtime } from '../runtime';
+import { groupsOf } from '../groups/GroupService';
 import { mapBounded } from '../api/request';
 import { maintainPartition, defaultMaintenanceLimits, type MaintenanceLimits, type PartitionReport } from './maintainPartition';
 import { orphanGraceMsDefault, sweepDeletedTopics, sweepTopicObjects } from './sweepObjects';
@@ -21,13 +22,16 @@ export interface MaintenanceOptions {
 export interface MaintenanceReport {
   topics: { topic: string; partitions: (PartitionReport | 'skipped')[]; objectsDeleted: number }[];
   deletedTopicObjects: number;
+  /** Group members whose sessions expired, removed so their partitions move on. */
+  expiredMembers: number;
   errors: string[];
 }
 
-export async function runMaintenance(engine: Engine, options: MaintenanceOptions = {}): Promise<MaintenanceReport> {
+export async function runMaintenance(runtime: Runtime, options: MaintenanceOptions = {}): Promise<MaintenanceReport> {
+  const engine = runtime.engine;
   const ctx = engine.context;
   const graceMs = options.orphanGraceMs ?? orphanGraceMsDefault;
-  const report: MaintenanceReport = { topics: [], deletedTopicObjects: 0, errors: [] };
+  const report: MaintenanceReport = { topics: [], deletedTopicObjects: 0, expiredMembers: 0, errors: [] };
   const topics = await engine.topics.list();
   for (const topic of topics) {
     const ids = Array.from({ length: topic.partitionsCount }, (_, p) => p);
@@ -41,13 +45,19 @@ export async function runMaintenance(engine: Engine, options: MaintenanceOptions
     });
     let objectsDeleted = 0;
     try {
-      objectsDeleted = await sweepTopicObjects(ctx, topic, graceMs);
+      const released = new Set(partitions.flatMap((r) => (r === 'skipped' ? [] : r.released)));
+      objectsDeleted = await sweepTopicObjects(ctx, topic, graceMs, released);
     } catch (err) {
       report.errors.push(`${topic.name} sweep: ${String(err)}`);
     }
     report.topics.push({ topic: topic.name, partitions, objectsDeleted });
   }
   report.deletedTopicObjects = await sweepDeletedTopics(ctx, new Set(topics.map((t) => t.topicId)), graceMs);
+  try {
+    report.expiredMembers = await groupsOf(runtime).expireAll();
+  } catch (err) {
+    report.errors.push(`group expiry: ${String(err)}`);
+  }
   for (const e of report.errors) ctx.logger.warn('maintenance step failed', { error: e });
   return report;
 }

@@ -18,7 +18,11 @@ import type { LogContext } from '../log/LogContext';
 /** Longer than any produce request can take between its PUT and its commit. */
 export const orphanGraceMsDefault = 10 * 60_000;
 
-export async function sweepTopicObjects(ctx: LogContext, topic: Topic, graceMs = orphanGraceMsDefault): Promise<number> {
+/**
+ * `released` are objects maintenance just stopped referencing: committed once,
+ * so they need no grace period and go as soon as nothing references them.
+ */
+export async function sweepTopicObjects(ctx: LogContext, topic: Topic, graceMs = orphanGraceMsDefault, released: ReadonlySet<string> = new Set()): Promise<number> {
   const prefix = topicPrefix(topic.topicId);
   const listed = await ctx.objects.list(prefix);
   const referenced = new Set<string>();
@@ -33,7 +37,7 @@ export async function sweepTopicObjects(ctx: LogContext, topic: Topic, graceMs =
   const cutoff = ctx.clock.now() - graceMs;
   const garbage = listed.filter((key) => {
     const id = key.slice(prefix.length);
-    return !referenced.has(id) && objectTime(id) <= cutoff;
+    return !referenced.has(id) && (released.has(id) || objectTime(id) <= cutoff);
   });
   await ctx.objects.deleteKeys(garbage);
   return garbage.length;

@@ -55,7 +55,7 @@ describe('maintenance', () => {
       for (let i = 0; i < 20; i++) await produce('ret-time', `old-${i}`);
       clock.advance(10_000);
       for (let i = 0; i < 5; i++) await produce('ret-time', `new-${i}`);
-      await runMaintenance(engine(), { orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
 
       expect(await bounds('ret-time')).toEqual({ logStartOffset: 20, highWatermark: 25 });
       const res = await strand.http.get(`${partitionPath('ret-time', 0)}/records?offset=3`);
@@ -70,7 +70,7 @@ describe('maintenance', () => {
       await createTopic(strand.http, 'ret-forever', 1, { 'retention.ms': '-1' });
       for (let i = 0; i < 3; i++) await produce('ret-forever', `v${i}`);
       clock.advance(365 * 24 * 60 * minute);
-      await runMaintenance(engine(), { orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
       expect(await bounds('ret-forever')).toEqual({ logStartOffset: 0, highWatermark: 3 });
     });
   });
@@ -79,7 +79,7 @@ describe('maintenance', () => {
     test('the oldest records are dropped while what stays is still at least retention.bytes', async () => {
       await createTopic(strand.http, 'ret-bytes', 1, { 'retention.bytes': '1000', 'retention.ms': '-1' });
       for (let i = 0; i < 30; i++) await produce('ret-bytes', `${i}`.padStart(100, '.'));
-      await runMaintenance(engine(), { orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
       const b = await bounds('ret-bytes');
       expect(b.highWatermark).toBe(30);
       // Each record is one ~175-byte batch: keeping ≥ 1000 bytes keeps 6.
@@ -94,11 +94,11 @@ describe('maintenance', () => {
       for (let i = 0; i < 10; i++) await produce('ret-both', `a${i}`);
       clock.advance(6000);
       for (let i = 0; i < 10; i++) await produce('ret-both', `b${i}`);
-      await runMaintenance(engine(), { orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
       expect((await bounds('ret-both')).logStartOffset).toBe(10);
       await engine().context.objects.list('');
       await strand.http.post(`${cluster()}/topics/ret-both/configs:alter`, { data: [{ name: 'retention.bytes', value: '400' }] });
-      await runMaintenance(engine(), { orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
       const b = await bounds('ret-both');
       expect(b.logStartOffset).toBeGreaterThan(10);
       expect(b.logStartOffset).toBeLessThan(20);
@@ -123,7 +123,7 @@ describe('maintenance', () => {
       expect((await strand.http.post(path, {})).json.error_code).toBe(40001);
       expect((await bounds('del-rec')).logStartOffset).toBe(4);
       expect((await strand.http.post(path, { before_offset: -1 })).json.log_start_offset).toBe(10);
-      await runMaintenance(engine(), { orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
       expect(await objectCount('del-rec')).toBe(0);
     });
   });
@@ -141,7 +141,7 @@ describe('maintenance', () => {
       await readAll('merge', 0);
       const getsBefore = counts.s3Gets;
 
-      await runMaintenance(engine(), { limits: mergeEagerly, orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { limits: mergeEagerly, orphanGraceMs: 0 });
       expect(await objectCount('merge')).toBeLessThan(objectsBefore / 4);
       counts.reset();
       const after = await readAll('merge', 0);
@@ -160,10 +160,10 @@ describe('maintenance', () => {
         producing = false;
       })();
       // The grace period is what protects an object between its PUT and its commit.
-      while (producing) await runMaintenance(engine(), { limits: mergeEagerly, orphanGraceMs: 10 * minute });
+      while (producing) await runMaintenance(strand.runtime, { limits: mergeEagerly, orphanGraceMs: 10 * minute });
       await producer;
       clock.advance(11 * minute);
-      await runMaintenance(engine(), { limits: mergeEagerly, orphanGraceMs: 10 * minute });
+      await runMaintenance(strand.runtime, { limits: mergeEagerly, orphanGraceMs: 10 * minute });
       const log = await readAll('race', 0);
       expect(log.size).toBe(120);
       for (const [offset, value] of acked) expect(log.get(offset)).toBe(value);
@@ -182,7 +182,7 @@ describe('maintenance', () => {
       const orphanYoung = objectKey(topic.topicId, newObjectId(clock.now()));
       await objects.put(orphanYoung, Buffer.from('commit still in flight'));
 
-      await runMaintenance(engine(), { orphanGraceMs: 10 * minute });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 10 * minute });
       const keys = await objects.list(topicPrefix(topic.topicId));
       expect(keys).not.toContain(orphanOld);
       expect(keys).toContain(orphanYoung);
@@ -200,7 +200,7 @@ describe('maintenance', () => {
         const value = `v${i}`;
         latest.set(key, { offset: await produce('table', value, { key: { type: 'STRING', data: key } }), value });
       }
-      await runMaintenance(engine(), { orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
       const log = await readAll('table', 0);
       expect([...log.entries()].sort((a, b) => a[0] - b[0])).toEqual(
         [...latest.values()].sort((a, b) => a.offset - b.offset).map((l) => [l.offset, l.value]),
@@ -215,14 +215,14 @@ describe('maintenance', () => {
       await produce('tombs', 'a1', { key: { type: 'STRING', data: 'a' } });
       await produce('tombs', 'b1', { key: { type: 'STRING', data: 'b' } });
       const tomb = await produce('tombs', 'ignored', { key: { type: 'STRING', data: 'a' }, value: null });
-      await runMaintenance(engine(), { orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
       let log = await readAll('tombs', 0);
       expect([...log.entries()]).toEqual([
         [1, 'b1'],
         [tomb, null],
       ]);
       clock.advance(61_000);
-      await runMaintenance(engine(), { orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
       log = await readAll('tombs', 0);
       expect([...log.entries()]).toEqual([[1, 'b1']]);
     });
@@ -233,7 +233,7 @@ describe('maintenance', () => {
       clock.advance(6000);
       await produce('both-policies', 'n1', { key: { type: 'STRING', data: 'y' } });
       await produce('both-policies', 'n2', { key: { type: 'STRING', data: 'y' } });
-      await runMaintenance(engine(), { orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { orphanGraceMs: 0 });
       expect((await bounds('both-policies')).logStartOffset).toBe(1);
       expect([...(await readAll('both-policies', 1)).entries()]).toEqual([[2, 'n2']]);
     });
@@ -252,13 +252,13 @@ describe('maintenance', () => {
         return original(...args);
       };
       try {
-        const report = await runMaintenance(engine(), { limits: { ...mergeEagerly, mergeTargetBytes: 1 << 30 }, orphanGraceMs: 0 });
+        const report = await runMaintenance(strand.runtime, { limits: { ...mergeEagerly, mergeTargetBytes: 1 << 30 }, orphanGraceMs: 0 });
         expect(report.errors.join()).toContain('injected crash');
       } finally {
         index.replaceChunk = original;
       }
       expect([...(await readAll('crashy', 0)).entries()]).toEqual([...before.entries()]);
-      await runMaintenance(engine(), { limits: mergeEagerly, orphanGraceMs: 0 });
+      await runMaintenance(strand.runtime, { limits: mergeEagerly, orphanGraceMs: 0 });
       expect([...(await readAll('crashy', 0)).entries()]).toEqual([...before.entries()]);
       const t = await engine().topics.get('crashy');
       const head = await index.readHead(partitionKey(t, 0));
