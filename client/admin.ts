@@ -54,6 +54,49 @@ interface KafkaPartitionJson {
   high_watermark: number;
 }
 
+export interface GroupDescription {
+  groupId: string;
+  /** EMPTY, ASSIGNING, RECONCILING or STABLE (KIP-848). */
+  state: string;
+  assignor: string;
+  membersCount: number;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  memberEpoch: number;
+  subscribedTopics: string[];
+  assignment: { topic: string; partition: number }[];
+}
+
+export interface GroupOffset {
+  topic: string;
+  partition: number;
+  /** The next offset the group will consume. */
+  offset: number;
+  metadata: string;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  currentOffset: number;
+  logEndOffset: number;
+  lag: number;
+  /** The member consuming the partition, '' when none. */
+  memberId: string;
+}
+
+export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number };
+
+interface GroupJson {
+  consumer_group_id: string;
+  state: string;
+  partition_assignor: string;
+  members_count?: number;
+}
+
 /** Partitions whose offsets are looked up at once by fetchTopicOffsetsByTimestamp. */
 const offsetLookupsInFlightMax = 16;
 
@@ -176,6 +219,85 @@ export class Admin {
     }
     return out;
   }
+
+  // Consumer groups ----------------------------------------------------------
+
+  private groupPath(groupId: string): string {
+    return `${this.client.clusterPath}/consumer-groups/${encodeURIComponent(groupId)}`;
+  }
+
+  async listGroups(): Promise<GroupDescription[]> {
+    const res = await this.http.json<{ data: GroupJson[] }>('GET', `${this.client.clusterPath}/consumer-groups`);
+    return res.data.map(groupDescription).sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+  }
+
+  /** The group and its members; UnknownGroupError when there is no such group. */
+  async describeGroup(groupId: string): Promise<GroupDescription & { members: GroupMember[] }> {
+    const [group, consumers] = await Promise.all([
+      this.http.json<GroupJson>('GET', this.groupPath(groupId)),
+      this.http.json<{ data: { consumer_id: string; client_id: string; member_epoch?: number; subscribed_topic_names?: string[]; assignment?: { topic_name: string; partition_ids: number[] }[] }[] }>(
+        'GET',
+        `${this.groupPath(groupId)}/consumers`,
+      ),
+    ]);
+    return {
+      ...groupDescription(group),
+      members: consumers.data.map((c) => ({
+        memberId: c.consumer_id,
+        clientId: c.client_id,
+        memberEpoch: c.member_epoch ?? 0,
+        subscribedTopics: c.subscribed_topic_names ?? [],
+        assignment: (c.assignment ?? []).flatMap((a) => a.partition_ids.map((partition) => ({ topic: a.topic_name, partition }))),
+      })),
+    };
+  }
+
+  async describeGroups(groupIds: string[]): Promise<{ groups: (GroupDescription & { members: GroupMember[] })[] }> {
+    return { groups: await Promise.all(groupIds.map((g) => this.describeGroup(g))) };
+  }
+
+  /** Committed offsets of a group, optionally for some topics only. */
+  async groupOffsets(groupId: string, topics?: string[]): Promise<GroupOffset[]> {
+    const res = await this.http.json<{ offsets: { topic_name: string; partition_id: number; offset: number; metadata?: string }[] }>('GET', `${this.groupPath(groupId)}/offsets`);
+    return res.offsets
+      .filter((o) => !topics || topics.includes(o.topic_name))
+      .map((o) => ({ topic: o.topic_name, partition: o.partition_id, offset: o.offset, metadata: o.metadata ?? '' }));
+  }
+
+  /** kafkajs's fetchOffsets: per topic, per partition, the committed offset. */
+  async fetchOffsets(options: { groupId: string; topics?: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: number; metadata: string }[] }[]> {
+    const byTopic = new Map<string, { partition: number; offset: number; metadata: string }[]>();
+    for (const o of await this.groupOffsets(options.groupId, options.topics)) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset, metadata: o.metadata }]);
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a.partition - b.partition) }));
+  }
+
+  /** Per partition: committed offset, log end, lag, and who consumes it. */
+  async groupLag(groupId: string): Promise<PartitionLag[]> {
+    const res = await this.http.json<{ data: { topic_name: string; partition_id: number; current_offset: number; log_end_offset: number; lag: number; consumer_id: string }[] }>(
+      'GET',
+      `${this.groupPath(groupId)}/lags`,
+    );
+    return res.data
+      .map((l) => ({ topic: l.topic_name, partition: l.partition_id, currentOffset: l.current_offset, logEndOffset: l.log_end_offset, lag: l.lag, memberId: l.consumer_id }))
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  }
+
+  /** Moves a group's committed offsets (only while the group is empty: else GroupNotEmptyError). */
+  async resetOffsets(groupId: string, to: ResetTarget, topics?: string[]): Promise<GroupOffset[]> {
+    const res = await this.http.json<{ offsets: { topic_name: string; partition_id: number; offset: number; metadata?: string }[] }>('POST', `${this.groupPath(groupId)}/offsets:reset`, {
+      json: { to, ...(topics && topics.length > 0 ? { topic_names: topics } : {}) },
+    });
+    return res.offsets.map((o) => ({ topic: o.topic_name, partition: o.partition_id, offset: o.offset, metadata: o.metadata ?? '' }));
+  }
+
+  /** Deletes a group and its offsets (only while it is empty). */
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.http.request('DELETE', this.groupPath(groupId));
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    for (const g of groupIds) await this.deleteGroup(g);
+  }
 }
 
 function topicDescription(json: KafkaTopicJson): TopicDescription {
@@ -184,4 +306,8 @@ function topicDescription(json: KafkaTopicJson): TopicDescription {
 
 function partitionDescription(json: KafkaPartitionJson): PartitionDescription {
   return { partitionId: json.partition_id, logStartOffset: json.log_start_offset, highWatermark: json.high_watermark };
+}
+
+function groupDescription(json: GroupJson): GroupDescription {
+  return { groupId: json.consumer_group_id, state: json.state, assignor: json.partition_assignor, membersCount: json.members_count ?? 0 };
 }

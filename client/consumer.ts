@@ -17,7 +17,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { decodeRecordBatch, splitBatches } from '../src/codec/recordBatch';
-import { OffsetOutOfRangeError, StrandClientError, StrandUsageError } from './errors';
+import { FencedMemberError, OffsetOutOfRangeError, StrandClientError, StrandUsageError } from './errors';
 import { decodeHeaders, type KafkaMessage } from './messages';
 import { backoffMs, retryPolicy, sleep, type RetryOptions } from './retry';
 import type { StrandClient } from './StrandClient';
@@ -53,6 +53,10 @@ export interface ConsumerConfig {
   onPartitionsAssigned?: (partitions: TopicPartition[]) => void | Promise<void>;
   /** Called with partitions this consumer stops consuming, before they move on (commit here when committing manually). */
   onPartitionsRevoked?: (partitions: TopicPartition[]) => void | Promise<void>;
+  /** Called with partitions taken away without a chance to commit (this member was fenced). @default onPartitionsRevoked */
+  onPartitionsLost?: (partitions: TopicPartition[]) => void | Promise<void>;
+  /** Heartbeat at most this often, in ms; the server's heartbeat_interval_ms when smaller. */
+  heartbeatInterval?: number;
 }
 
 export interface EachMessagePayload {
@@ -133,6 +137,11 @@ export class Consumer extends EventEmitter {
   private readonly slotWaiters: (() => void)[] = [];
   private readonly policy;
   private crashError: Error | undefined;
+  /** Group membership (subscribe with a groupId): KIP-848 member id and epoch. */
+  private member: { id: string | undefined; epoch: number; intervalMs: number } = { id: undefined, epoch: 0, intervalMs: 5000 };
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatChain: Promise<void> = Promise.resolve();
+  private lastCommitAt = Date.now();
 
   constructor(
     protected readonly client: StrandClient,
@@ -198,11 +207,138 @@ export class Consumer extends EventEmitter {
         for (let p = 0; p < partitions; p++) if (!this.states.has(key({ topic, partition: p }))) this.addPartition({ topic, partition: p });
       }
     } else if (this.subscription && this.groupId) {
-      this.running = false;
-      throw new StrandUsageError(`group subscription needs the consumer-group endpoints, which this SDK version does not use yet; use assign() or omit groupId`);
+      // Join: the first heartbeat (epoch 0) returns the member id and, usually, an assignment.
+      this.member = { id: undefined, epoch: 0, intervalMs: this.member.intervalMs };
+      try {
+        await this.heartbeatNow();
+      } catch (err) {
+        this.running = false;
+        throw err;
+      }
+      return;
     }
     for (const s of this.states.values()) this.startWorker(s);
     if (this.states.size > 0) await this.config.onPartitionsAssigned?.(this.assignment());
+  }
+
+  /**
+   * Commits offsets for the group: `offset` is the next offset to consume, as in
+   * Kafka. Without arguments, commits what the handlers have processed.
+   */
+  async commitOffsets(offsets?: TopicPartitionOffset[]): Promise<void> {
+    if (!this.groupId) throw new StrandUsageError('commitOffsets() needs a groupId');
+    const list =
+      offsets ??
+      [...this.states.values()].filter((s) => s.uncommitted !== undefined).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.uncommitted! }));
+    if (list.length === 0) return;
+    const inGroup = this.member.id !== undefined && this.member.epoch > 0;
+    await this.client.transport.request('POST', `${this.groupPath()}/offsets:commit`, {
+      json: {
+        ...(inGroup ? { member_id: this.member.id, member_epoch: this.member.epoch } : {}),
+        offsets: list.map((o) => ({ topic_name: o.topic, partition_id: o.partition, offset: o.offset })),
+      },
+    });
+    for (const o of list) {
+      const s = this.states.get(key(o));
+      if (s && s.uncommitted === o.offset) s.uncommitted = undefined;
+    }
+    this.lastCommitAt = Date.now();
+  }
+
+  /** The group's committed offsets (next offset to consume) for the given topics, or all. */
+  async committed(topics?: string[]): Promise<TopicPartitionOffset[]> {
+    if (!this.groupId) throw new StrandUsageError('committed() needs a groupId');
+    const res = await this.client.transport.json<{ offsets: { topic_name: string; partition_id: number; offset: number }[] }>('GET', `${this.groupPath()}/offsets`, {
+      accept: [404],
+    });
+    return (res?.offsets ?? [])
+      .filter((o) => !topics || topics.includes(o.topic_name))
+      .map((o) => ({ topic: o.topic_name, partition: o.partition_id, offset: o.offset }));
+  }
+
+  private groupPath(): string {
+    return `${this.client.clusterPath}/consumer-groups/${encodeURIComponent(this.groupId!)}`;
+  }
+
+  /** Heartbeats are serialized: one at a time, each reconciling the assignment it returns. */
+  private heartbeatNow(): Promise<void> {
+    const next = this.heartbeatChain.then(() => this.heartbeatOnce());
+    this.heartbeatChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private scheduleHeartbeat(delayMs: number): void {
+    clearTimeout(this.heartbeatTimer);
+    if (!this.running) return;
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeatNow().catch((err: unknown) => {
+        if (!this.running) return;
+        if (err instanceof StrandClientError && err.retriable) {
+          this.scheduleHeartbeat(this.member.intervalMs); // a later heartbeat may get through before the session ends
+          return;
+        }
+        this.crash(err as Error);
+      });
+    }, delayMs);
+  }
+
+  private async heartbeatOnce(): Promise<void> {
+    if (!this.running) return;
+    type Assignment = { topic_name: string; partition_ids: number[] }[];
+    let res: { member_id: string; member_epoch: number; heartbeat_interval_ms: number; assignment: Assignment };
+    try {
+      res = await this.client.transport.json('POST', `${this.groupPath()}/heartbeat`, {
+        json: {
+          ...(this.member.id !== undefined ? { member_id: this.member.id } : {}),
+          member_epoch: this.member.epoch,
+          ...(this.member.epoch === 0 ? { subscribed_topic_names: this.subscription!.topics } : {}),
+          ...(this.config.sessionTimeout !== undefined ? { session_timeout_ms: this.config.sessionTimeout } : {}),
+          ...(this.config.assignor !== undefined ? { assignor: this.config.assignor } : {}),
+          owned_partitions: groupTopicPartitions(this.assignment()),
+        },
+      });
+    } catch (err) {
+      if (err instanceof FencedMemberError) {
+        // Fenced (40922) or forgotten (40924): what we held may already be someone else's. Drop it all, uncommitted, and rejoin.
+        const lost = this.assignment();
+        await Promise.allSettled([...this.states.values()].map((st) => this.revoke(st)));
+        if (lost.length > 0) await (this.config.onPartitionsLost ?? this.config.onPartitionsRevoked)?.(lost);
+        this.member = { id: err.code === 40924 ? undefined : this.member.id, epoch: 0, intervalMs: this.member.intervalMs };
+        this.emit('rejoin', { reason: err.message });
+        this.scheduleHeartbeat(0);
+        return;
+      }
+      throw err;
+    }
+    if (!this.running) return;
+    this.member = {
+      id: res.member_id,
+      epoch: res.member_epoch,
+      intervalMs: Math.max(50, Math.min(res.heartbeat_interval_ms, this.config.heartbeatInterval ?? Number.POSITIVE_INFINITY)),
+    };
+    const target = new Set<string>();
+    for (const t of res.assignment) for (const p of t.partition_ids) target.add(key({ topic: t.topic_name, partition: p }));
+    const revoked = [...this.states.values()].filter((st) => !target.has(key(st)));
+    const added = [...target].filter((k) => !this.states.has(k)).map((k) => {
+      const [topic, partition] = k.split('\u0000');
+      return { topic: topic!, partition: Number(partition) };
+    });
+    if (revoked.length > 0) {
+      // Stop consuming first (handlers in flight finish), then commit what was processed, then tell the application.
+      const processed = revoked.filter((st) => st.uncommitted !== undefined).map((st) => ({ topic: st.topic, partition: st.partition, offset: st.uncommitted! }));
+      await Promise.allSettled(revoked.map((st) => this.revoke(st)));
+      if (this.runConfig?.autoCommit ?? true) await this.commitOffsets(processed).catch((err: unknown) => this.emit('commitFailed', err));
+      await this.config.onPartitionsRevoked?.(revoked.map(({ topic, partition }) => ({ topic, partition })));
+    }
+    if (added.length > 0) {
+      const committed = await this.committed();
+      const at = new Map(committed.map((o) => [key(o), o.offset]));
+      for (const tp of added) this.addPartition(tp, at.get(key(tp)));
+      await this.config.onPartitionsAssigned?.(added);
+    }
+    this.emit('heartbeat', { memberId: res.member_id, memberEpoch: res.member_epoch, assignment: this.assignment() });
+    // After a revocation, heartbeat again at once: that acknowledges it, so the partitions can move on.
+    this.scheduleHeartbeat(revoked.length > 0 ? 0 : this.member.intervalMs);
   }
 
   /** Next fetch of `partition` starts at `offset`. */
@@ -238,8 +374,19 @@ export class Consumer extends EventEmitter {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    clearTimeout(this.heartbeatTimer);
     for (const s of this.states.values()) this.interrupt(s);
     await Promise.allSettled([...this.states.values()].map((s) => s.worker));
+    await this.heartbeatChain;
+    if (!this.groupId) return;
+    if ((this.runConfig?.autoCommit ?? true) && !this.crashError) await this.commitOffsets().catch((err: unknown) => this.emit('commitFailed', err));
+    if (this.subscription && this.member.id !== undefined && this.member.epoch > 0) {
+      // Leave (epoch -1) so the group reassigns our partitions now instead of after the session timeout.
+      await this.client.transport
+        .request('POST', `${this.groupPath()}/heartbeat`, { json: { member_id: this.member.id, member_epoch: -1 }, retry: { retries: 1 } })
+        .catch(() => undefined);
+      this.member = { id: undefined, epoch: 0, intervalMs: this.member.intervalMs };
+    }
   }
 
   /** Stops and forgets the assignment. */
@@ -355,8 +502,9 @@ export class Consumer extends EventEmitter {
   }
 
   /** The group's committed offset for the partition; none without group support. */
-  protected async committedOffset(_tp: TopicPartition): Promise<number | undefined> {
-    return undefined;
+  protected async committedOffset(tp: TopicPartition): Promise<number | undefined> {
+    if (!this.groupId) return undefined;
+    return (await this.committed([tp.topic])).find((o) => o.partition === tp.partition)?.offset;
   }
 
   private async fetch(s: PartitionState, offset: number, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
@@ -452,11 +600,15 @@ export class Consumer extends EventEmitter {
     await this.commitIfDue();
   }
 
-  /** Group consumers report liveness here; standalone consumers have nothing to do. */
+  /** kafkajs's heartbeat() inside handlers: the background heartbeat already keeps the member alive. */
   protected async heartbeat(): Promise<void> {}
 
-  /** Group consumers commit here when autoCommit is due. */
-  protected async commitIfDue(): Promise<void> {}
+  /** Commits processed offsets when autoCommit is on and autoCommitInterval has passed. */
+  protected async commitIfDue(): Promise<void> {
+    if (!this.groupId || !(this.runConfig?.autoCommit ?? true)) return;
+    if (Date.now() - this.lastCommitAt < (this.runConfig?.autoCommitInterval ?? 5000)) return;
+    await this.commitOffsets().catch((err: unknown) => this.emit('commitFailed', err));
+  }
 }
 
 /** A handler's own error, kept apart from fetch errors so it is retried, then reported as is. */
@@ -466,3 +618,8 @@ class HandlerError extends Error {
   }
 }
 
+function groupTopicPartitions(tps: TopicPartition[]): { topic_name: string; partition_ids: number[] }[] {
+  const byTopic = new Map<string, number[]>();
+  for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+  return [...byTopic].map(([topic_name, ids]) => ({ topic_name, partition_ids: ids.sort((a, b) => a - b) }));
+}

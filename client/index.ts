@@ -4,7 +4,15 @@
  * failure is a typed error. See docs/client.md.
  */
 export { StrandClient, type StrandClientConfig, type Logger } from './StrandClient';
-export { Admin, type TopicDescription, type PartitionDescription, type TopicConfigEntry, type ITopicConfig, type TopicOffsets } from './admin';
+export {
+  Admin,
+  type TopicDescription, type PartitionDescription, type TopicConfigEntry, type ITopicConfig, type TopicOffsets,
+  type GroupDescription,
+  type GroupMember,
+  type GroupOffset,
+  type PartitionLag,
+  type ResetTarget,
+} from './admin';
 export { Producer, CompressionTypes, supportedCompressionCodecs, type ProducerConfig, type ProducerRecord } from './producer';
 export {
   Consumer,
