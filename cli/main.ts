@@ -70,7 +70,13 @@ export function describeError(err: unknown, url: string): { message: string; exi
   }
   if (err instanceof StrandApiError) {
     const hint =
-      err.code === 40401 ? ' Check --cluster (STRAND_CLUSTER).' : err.code === 40101 || err.status === 403 ? ' Check STRAND_API_KEY or your AWS credentials.' : '';
+      err.code === 40401
+        ? ' Check --cluster (STRAND_CLUSTER).'
+        : err.code === 40925
+          ? ' Stop its consumers first (or wait for their sessions to time out).'
+          : err.code === 40101 || err.status === 403
+            ? ' Check STRAND_API_KEY or your AWS credentials.'
+            : '';
     return { message: `${err.message} (error ${err.code})${hint}`, exitCode: 1 };
   }
   if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT') return { message: err.message, exitCode: 1 };

@@ -325,8 +325,8 @@ export class Consumer extends EventEmitter {
     });
     if (revoked.length > 0) {
       // Stop consuming first (handlers in flight finish), then commit what was processed, then tell the application.
-      const processed = revoked.filter((st) => st.uncommitted !== undefined).map((st) => ({ topic: st.topic, partition: st.partition, offset: st.uncommitted! }));
       await Promise.allSettled(revoked.map((st) => this.revoke(st)));
+      const processed = revoked.filter((st) => st.uncommitted !== undefined).map((st) => ({ topic: st.topic, partition: st.partition, offset: st.uncommitted! }));
       if (this.runConfig?.autoCommit ?? true) await this.commitOffsets(processed).catch((err: unknown) => this.emit('commitFailed', err));
       await this.config.onPartitionsRevoked?.(revoked.map(({ topic, partition }) => ({ topic, partition })));
     }
@@ -375,7 +375,7 @@ export class Consumer extends EventEmitter {
     if (!this.running) return;
     this.running = false;
     clearTimeout(this.heartbeatTimer);
-    for (const s of this.states.values()) this.interrupt(s);
+    for (const s of this.states.values()) this.interrupt(s, false);
     await Promise.allSettled([...this.states.values()].map((s) => s.worker));
     await this.heartbeatChain;
     if (!this.groupId) return;
@@ -431,13 +431,18 @@ export class Consumer extends EventEmitter {
 
   protected revoke(s: PartitionState): Promise<void> | undefined {
     s.revoked = true;
-    this.interrupt(s);
+    this.interrupt(s, false);
     this.states.delete(key(s));
     return s.worker;
   }
 
-  private interrupt(s: PartitionState): void {
-    s.generation++;
+  /**
+   * Ends the partition's fetch in flight. `discard` (seek, pause) also bumps the
+   * generation, so records already fetched or being handled do not move the
+   * position; stop and revocation let the handler in progress finish and count.
+   */
+  private interrupt(s: PartitionState, discard = true): void {
+    if (discard) s.generation++;
     s.abort.abort();
     s.abort = new AbortController();
     s.wake?.();
@@ -470,12 +475,12 @@ export class Consumer extends EventEmitter {
       try {
         if (s.position === undefined) s.position = await this.initialPosition(s);
         const fetched = await this.fetch(s, s.position, s.abort.signal);
-        if (generation !== s.generation || !this.running) continue;
+        if (generation !== s.generation || !this.running || s.revoked) continue;
         if (fetched.messages.length > 0) await this.deliver(s, fetched, generation);
         else if (generation === s.generation) s.position = Math.max(s.position ?? 0, fetched.nextOffset);
         failures = 0;
       } catch (err) {
-        if (generation !== s.generation || !this.running) continue; // interrupted on purpose
+        if (generation !== s.generation || !this.running || s.revoked) continue; // interrupted on purpose
         if (err instanceof OffsetOutOfRangeError && this.autoOffsetReset !== 'none') {
           s.position = this.autoOffsetReset === 'earliest' ? err.logStartOffset : err.highWatermark;
           this.emit('offsetReset', { topic: s.topic, partition: s.partition, offset: s.position });
@@ -552,7 +557,9 @@ export class Consumer extends EventEmitter {
 
   private async deliver(s: PartitionState, fetched: { messages: KafkaMessage[]; highWatermark: number }, generation: number): Promise<void> {
     const run = this.runConfig!;
-    const stale = () => generation !== s.generation || !this.running;
+    // A seek or pause makes what was fetched stale; stop and revocation only end delivery of further records.
+    const stale = () => generation !== s.generation;
+    const ending = () => stale() || s.revoked || !this.running;
     const resolveOffset = (offset: number) => {
       if (stale()) return;
       s.position = offset + 1;
@@ -578,14 +585,14 @@ export class Consumer extends EventEmitter {
           offsetLag: () => Math.max(0, fetched.highWatermark - 1 - messages[messages.length - 1]!.offset),
         };
         try {
-          await run.eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary: () => this.commitIfDue(), isRunning: () => this.running, isStale: stale, pause });
+          await run.eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary: () => this.commitIfDue(), isRunning: () => this.running && !s.revoked, isStale: ending, pause });
         } catch (err) {
           throw new HandlerError(err);
         }
         if (run.eachBatchAutoResolve ?? true) resolveOffset(batch.lastOffset());
       } else {
         for (const message of fetched.messages) {
-          if (stale() || s.paused) return;
+          if (ending() || s.paused) return;
           try {
             await run.eachMessage!({ topic: s.topic, partition: s.partition, message, heartbeat, pause });
           } catch (err) {
