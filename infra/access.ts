@@ -43,11 +43,14 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
   },
   produce: {
     objects: ['put'],
-    tables: { topics: 'read', log: 'readWrite', leases: 'readWrite' },
+    // schemas: read to resolve schema ids and versions and for broker-side validation (src/schemas/recordSchemas.ts);
+    // write, because an inline schema in a produce request is registered under its subject, as REST Proxy does.
+    tables: { topics: 'read', log: 'readWrite', leases: 'readWrite', schemas: 'readWrite' },
   },
   fetch: {
     objects: ['get'],
-    tables: { topics: 'read', log: 'read' },
+    // schemas: read, to decode embedded_format=avro.
+    tables: { topics: 'read', log: 'read', schemas: 'read' },
   },
   // groups: the coordinator writes the groups and consumer-instance tables; it
   // reads topics, partition bounds and (for v2 consumer records) batches.
@@ -62,6 +65,11 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     objects: ['get', 'put', 'delete'],
     list: true,
     tables: { topics: 'read', log: 'readWrite', leases: 'readWrite', groups: 'readWrite' },
+  },
+  // schemas: the schema registry (Confluent Schema Registry API); its own table only.
+  schemas: {
+    objects: [],
+    tables: { schemas: 'readWrite' },
   },
 };
 

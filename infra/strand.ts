@@ -207,6 +207,7 @@ export class Strand extends Construct {
         leases: tables.leases.tableName,
         groups: tables.groups.tableName,
         consumers: tables.consumers.tableName,
+        schemas: tables.schemas.tableName,
       },
     };
     const environment: Record<string, string> = {

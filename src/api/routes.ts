@@ -5,7 +5,7 @@
  * route exists in one place only.
  */
 /** `maintenance` serves no route: an EventBridge schedule invokes it (functions/maintenance.ts). */
-export type FunctionName = 'admin' | 'produce' | 'fetch' | 'groups' | 'maintenance';
+export type FunctionName = 'admin' | 'produce' | 'fetch' | 'groups' | 'maintenance' | 'schemas';
 
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -20,6 +20,7 @@ const P = `${T}/partitions/{partition_id}`;
 const G = `${C}/consumer-groups/{consumer_group_id}`;
 const V2 = '/consumers/{group_name}';
 const I = `${V2}/instances/{instance}`;
+const SV = '/subjects/{subject}/versions';
 
 export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', fn: 'admin' },
@@ -67,6 +68,28 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: `${I}/positions`, fn: 'groups' },
   { method: 'POST', path: `${I}/positions/beginning`, fn: 'groups' },
   { method: 'POST', path: `${I}/positions/end`, fn: 'groups' },
+  // Schema registry, at the Confluent Schema Registry's paths (src/api/schemas.ts).
+  { method: 'GET', path: '/schemas/types', fn: 'schemas' },
+  { method: 'GET', path: '/schemas/ids/{id}', fn: 'schemas' },
+  { method: 'GET', path: '/schemas/ids/{id}/schema', fn: 'schemas' },
+  { method: 'GET', path: '/schemas/ids/{id}/versions', fn: 'schemas' },
+  { method: 'GET', path: '/schemas/ids/{id}/subjects', fn: 'schemas' },
+  { method: 'GET', path: '/subjects', fn: 'schemas' },
+  { method: 'POST', path: '/subjects/{subject}', fn: 'schemas' },
+  { method: 'DELETE', path: '/subjects/{subject}', fn: 'schemas' },
+  { method: 'GET', path: SV, fn: 'schemas' },
+  { method: 'POST', path: SV, fn: 'schemas' },
+  { method: 'GET', path: `${SV}/{version}`, fn: 'schemas' },
+  { method: 'DELETE', path: `${SV}/{version}`, fn: 'schemas' },
+  { method: 'GET', path: `${SV}/{version}/schema`, fn: 'schemas' },
+  { method: 'GET', path: '/config', fn: 'schemas' },
+  { method: 'PUT', path: '/config', fn: 'schemas' },
+  { method: 'DELETE', path: '/config', fn: 'schemas' },
+  { method: 'GET', path: '/config/{subject}', fn: 'schemas' },
+  { method: 'PUT', path: '/config/{subject}', fn: 'schemas' },
+  { method: 'DELETE', path: '/config/{subject}', fn: 'schemas' },
+  { method: 'POST', path: `/compatibility${SV}`, fn: 'schemas' },
+  { method: 'POST', path: `/compatibility${SV}/{version}`, fn: 'schemas' },
 ];
 
 export function routeKey(route: Pick<RouteSpec, 'method' | 'path'>): string {

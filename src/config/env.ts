@@ -11,6 +11,7 @@ export const EnvVar = {
   leasesTable: 'STRAND_LEASES_TABLE',
   groupsTable: 'STRAND_GROUPS_TABLE',
   consumersTable: 'STRAND_CONSUMERS_TABLE',
+  schemasTable: 'STRAND_SCHEMAS_TABLE',
 } as const;
 export type EnvVarName = (typeof EnvVar)[keyof typeof EnvVar];
 
@@ -31,6 +32,8 @@ export interface TableNames {
   groups: string;
   /** REST Proxy v2 consumer instances: one item per (group, instance). */
   consumers: string;
+  /** Schema registry: schemas by id, subjects and versions, compatibility config (src/schemas/SchemaStore.ts). */
+  schemas: string;
 }
 
 export interface StrandConfig {
@@ -48,6 +51,7 @@ export const localDefaults: StrandConfig = {
     leases: 'strand-leases',
     groups: 'strand-groups',
     consumers: 'strand-consumers',
+    schemas: 'strand-schemas',
   },
 };
 
@@ -61,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): StrandConfig {
       leases: env[EnvVar.leasesTable] || localDefaults.tables.leases,
       groups: env[EnvVar.groupsTable] || localDefaults.tables.groups,
       consumers: env[EnvVar.consumersTable] || localDefaults.tables.consumers,
+      schemas: env[EnvVar.schemasTable] || localDefaults.tables.schemas,
     },
   };
 }
@@ -75,5 +80,6 @@ export function configToEnv(config: StrandConfig): Record<EnvVarName, string> {
     [EnvVar.leasesTable]: config.tables.leases,
     [EnvVar.groupsTable]: config.tables.groups,
     [EnvVar.consumersTable]: config.tables.consumers,
+    [EnvVar.schemasTable]: config.tables.schemas,
   };
 }

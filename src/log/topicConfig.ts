@@ -13,6 +13,9 @@ export interface TopicConfig {
   'max.message.bytes': number;
   'message.timestamp.type': TimestampTypeName;
   'delete.retention.ms': number;
+  /** Confluent broker-side schema validation: produce refuses keys/values without a schema id registered under `<topic>-key`/`<topic>-value` (src/schemas/recordSchemas.ts). */
+  'confluent.key.schema.validation': boolean;
+  'confluent.value.schema.validation': boolean;
 }
 export type TopicConfigName = keyof TopicConfig;
 export type ConfigOverrides = Partial<Record<TopicConfigName, string>>;
@@ -51,6 +54,8 @@ export const topicConfigDefinitions: Record<TopicConfigName, ConfigDefinition> =
   'max.message.bytes': { default: '1048588', parse: longAtLeast(0, int32Max) },
   'message.timestamp.type': { default: 'CreateTime', parse: oneOf(['CreateTime', 'LogAppendTime']) },
   'delete.retention.ms': { default: '86400000', parse: longAtLeast(0) },
+  'confluent.key.schema.validation': { default: 'false', parse: oneOf(['true', 'false'], { TRUE: 'true', True: 'true', FALSE: 'false', False: 'false' }) },
+  'confluent.value.schema.validation': { default: 'false', parse: oneOf(['true', 'false'], { TRUE: 'true', True: 'true', FALSE: 'false', False: 'false' }) },
 };
 
 export const topicConfigNames = Object.keys(topicConfigDefinitions) as TopicConfigName[];
@@ -82,6 +87,8 @@ export function effectiveConfig(overrides: ConfigOverrides): TopicConfig {
     'max.message.bytes': Number(raw('max.message.bytes')),
     'message.timestamp.type': raw('message.timestamp.type') as TimestampTypeName,
     'delete.retention.ms': Number(raw('delete.retention.ms')),
+    'confluent.key.schema.validation': raw('confluent.key.schema.validation') === 'true',
+    'confluent.value.schema.validation': raw('confluent.value.schema.validation') === 'true',
   };
 }
 

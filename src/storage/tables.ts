@@ -27,4 +27,6 @@ export const tableSchemas: Record<keyof TableNames, TableSchema> = {
   groups: { partitionKey: { name: 'pk', type: 'S' } },
   // pk = group id; sk = v2 consumer instance name.
   consumers: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
+  // Schema registry: pk/sk strings; the item layout is in src/schemas/SchemaStore.ts.
+  schemas: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
 };

@@ -1,0 +1,181 @@
+/**
+ * The schema registry's HTTP API, at the Confluent Schema Registry's paths and
+ * with its bodies and error codes, so Confluent serializers, deserializers and
+ * `@kafkajs/confluent-schema-registry` work with Strand's URL unchanged. Served
+ * by the `schemas` function (src/api/routes.ts); the logic is src/schemas/.
+ */
+import { z } from 'zod';
+import { ErrorCode, StrandError, badRequest } from '../errors';
+import type { Runtime } from '../runtime';
+import type { ApiRequest, ApiResponse } from './http';
+import type { Operation } from './operations';
+import { assertBodySize, pathParam, validate } from './request';
+import { schemaTypes, type SchemaType } from '../schemas/avro';
+import { compatibilityLevels, isCompatibilityLevel } from '../schemas/compatibility';
+import { RegistryError, RegistryErrorCode, invalidSchema } from '../schemas/errors';
+import { parseVersion, registryOf } from '../schemas/SchemaRegistry';
+
+export const registryMediaType = 'application/vnd.schemaregistry.v1+json';
+/** Request bodies the registry takes: Confluent's vendor types and plain JSON. */
+const registryJsonType = /^application\/(json|vnd\.schemaregistry(\.v1)?\+json)$/;
+/** Longest subject name accepted (Confluent bounds it by its own store; this is ample). */
+export const subjectLengthMax = 1_024;
+
+function ok(json: unknown): ApiResponse {
+  return { status: 200, headers: { 'content-type': registryMediaType }, json };
+}
+
+function parseBody<S extends z.ZodType>(req: ApiRequest, schema: S): z.infer<S> {
+  assertBodySize(req);
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type && !registryJsonType.test(type)) {
+    throw new StrandError(ErrorCode.UnsupportedMediaType, `Content-Type '${type}' is not supported here; send ${registryMediaType} or application/json.`);
+  }
+  if (req.body.length === 0) throw badRequest('Request body is empty; a JSON object is required.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(req.body.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`Request body is not valid JSON: ${(err as Error).message}`);
+  }
+  return validate(schema, parsed);
+}
+
+const schemaBody = z.object({
+  schema: z.unknown(),
+  schemaType: z.unknown().optional(),
+  references: z.unknown().optional(),
+});
+
+/** The schema text and type of a register, lookup or check body; problems with them are 42201 (invalid schema). */
+function schemaOf(req: ApiRequest): { text: string; schemaType: SchemaType } {
+  const body = parseBody(req, schemaBody);
+  if (typeof body.schema !== 'string' || body.schema.trim() === '') throw invalidSchema(`Field 'schema' must be the schema as a non-empty JSON string.`);
+  const schemaType = body.schemaType ?? 'AVRO';
+  if (typeof schemaType !== 'string' || !(schemaTypes as readonly string[]).includes(schemaType)) {
+    throw invalidSchema(`Schema type '${String(schemaType)}' is not supported; supported: ${schemaTypes.join(', ')}.`);
+  }
+  if (body.references !== undefined && body.references !== null && !(Array.isArray(body.references) && body.references.length === 0)) {
+    throw invalidSchema('Schema references are not supported.');
+  }
+  return { text: body.schema, schemaType: schemaType as SchemaType };
+}
+
+function subjectParam(req: ApiRequest): string {
+  const subject = pathParam(req, 'subject');
+  // eslint-disable-next-line no-control-regex
+  if (subject.length === 0 || subject.length > subjectLengthMax || /[\u0000-\u001f]/.test(subject)) {
+    throw new RegistryError(RegistryErrorCode.InvalidSubject, `Subject name must be 1 to ${subjectLengthMax} characters without control characters.`);
+  }
+  return subject;
+}
+
+function idParam(req: ApiRequest): number {
+  const raw = pathParam(req, 'id');
+  const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1) {
+    throw new RegistryError(RegistryErrorCode.SchemaNotFound, `Schema with id '${raw}' not found (ids are positive integers).`);
+  }
+  return n;
+}
+
+const flag = (req: ApiRequest, name: string) => (req.query[name] ?? '').toLowerCase() === 'true';
+
+const withType = <T extends { schemaType: SchemaType }>(x: T) => {
+  // Confluent omits schemaType for AVRO, the default.
+  const { schemaType, ...rest } = x;
+  return schemaType === 'AVRO' ? rest : { ...rest, schemaType };
+};
+
+const compatibilityBody = z.object({ compatibility: z.unknown() });
+
+function levelOf(req: ApiRequest) {
+  const body = parseBody(req, compatibilityBody);
+  if (!isCompatibilityLevel(body.compatibility)) {
+    throw new RegistryError(
+      RegistryErrorCode.InvalidCompatibilityLevel,
+      `Invalid compatibility level '${String(body.compatibility)}'. Valid values are ${compatibilityLevels.join(', ')}.`,
+    );
+  }
+  return body.compatibility;
+}
+
+const check = async (req: ApiRequest, runtime: Runtime, withVersion: boolean) => {
+  const subject = subjectParam(req);
+  const spec = withVersion ? parseVersion(pathParam(req, 'version')) : undefined;
+  const { text, schemaType } = schemaOf(req);
+  const problems = await registryOf(runtime).checkCompatibility(subject, text, schemaType, spec);
+  return ok({ is_compatible: problems.length === 0, ...(flag(req, 'verbose') ? { messages: problems } : {}) });
+};
+
+export const schemaOperations: Record<string, Operation> = {
+  'GET /schemas/types': async () => ok(schemaTypes),
+
+  'GET /schemas/ids/{id}': async (req, runtime) => {
+    const s = await registryOf(runtime).getById(idParam(req));
+    return ok(withType({ schema: s.schema, schemaType: s.schemaType }));
+  },
+  'GET /schemas/ids/{id}/schema': async (req, runtime) => ok(JSON.parse((await registryOf(runtime).getById(idParam(req))).schema)),
+  'GET /schemas/ids/{id}/versions': async (req, runtime) => ok(await registryOf(runtime).usesOf(idParam(req))),
+  'GET /schemas/ids/{id}/subjects': async (req, runtime) => ok([...new Set((await registryOf(runtime).usesOf(idParam(req))).map((u) => u.subject))]),
+
+  'GET /subjects': async (req, runtime) => ok(await registryOf(runtime).subjects(flag(req, 'deleted'))),
+
+  'POST /subjects/{subject}': async (req, runtime) => {
+    const subject = subjectParam(req);
+    const { text, schemaType } = schemaOf(req);
+    return ok(withType(await registryOf(runtime).lookup(subject, text, schemaType, flag(req, 'deleted'))));
+  },
+  'DELETE /subjects/{subject}': async (req, runtime) => ok(await registryOf(runtime).deleteSubject(subjectParam(req), flag(req, 'permanent'))),
+
+  'GET /subjects/{subject}/versions': async (req, runtime) =>
+    ok((await registryOf(runtime).versions(subjectParam(req), flag(req, 'deleted'))).map((v) => v.version)),
+  'POST /subjects/{subject}/versions': async (req, runtime) => {
+    const subject = subjectParam(req);
+    const { text, schemaType } = schemaOf(req);
+    const { id } = await registryOf(runtime).register(subject, text, schemaType);
+    return ok({ id });
+  },
+  'GET /subjects/{subject}/versions/{version}': async (req, runtime) =>
+    ok(withType(await registryOf(runtime).version(subjectParam(req), parseVersion(pathParam(req, 'version')), flag(req, 'deleted')))),
+  'GET /subjects/{subject}/versions/{version}/schema': async (req, runtime) =>
+    ok(JSON.parse((await registryOf(runtime).version(subjectParam(req), parseVersion(pathParam(req, 'version')), flag(req, 'deleted'))).schema)),
+  'DELETE /subjects/{subject}/versions/{version}': async (req, runtime) =>
+    ok(await registryOf(runtime).deleteVersion(subjectParam(req), parseVersion(pathParam(req, 'version')), flag(req, 'permanent'))),
+
+  'GET /config': async (_req, runtime) => ok({ compatibilityLevel: await registryOf(runtime).compatibilityOf(undefined) }),
+  'PUT /config': async (req, runtime) => {
+    const level = levelOf(req);
+    await registryOf(runtime).store.setCompatibility(undefined, level, runtime.clock.now());
+    return ok({ compatibility: level });
+  },
+  'DELETE /config': async (_req, runtime) => {
+    const registry = registryOf(runtime);
+    const before = await registry.compatibilityOf(undefined);
+    await registry.store.deleteCompatibility(undefined);
+    return ok({ compatibilityLevel: before });
+  },
+  'GET /config/{subject}': async (req, runtime) => {
+    const subject = subjectParam(req);
+    const registry = registryOf(runtime);
+    const own = await registry.store.getCompatibility(subject);
+    if (own) return ok({ compatibilityLevel: own });
+    if (flag(req, 'defaultToGlobal')) return ok({ compatibilityLevel: await registry.compatibilityOf(undefined) });
+    throw new RegistryError(RegistryErrorCode.SubjectConfigNotFound, `Subject '${subject}' does not have subject-level compatibility configured.`);
+  },
+  'PUT /config/{subject}': async (req, runtime) => {
+    const subject = subjectParam(req);
+    const level = levelOf(req);
+    await registryOf(runtime).store.setCompatibility(subject, level, runtime.clock.now());
+    return ok({ compatibility: level });
+  },
+  'DELETE /config/{subject}': async (req, runtime) => {
+    const subject = subjectParam(req);
+    const before = await registryOf(runtime).store.deleteCompatibility(subject);
+    if (!before) throw new RegistryError(RegistryErrorCode.SubjectConfigNotFound, `Subject '${subject}' does not have subject-level compatibility configured.`);
+    return ok({ compatibilityLevel: before });
+  },
+
+  'POST /compatibility/subjects/{subject}/versions/{version}': (req, runtime) => check(req, runtime, true),
+  'POST /compatibility/subjects/{subject}/versions': (req, runtime) => check(req, runtime, false),
+};
