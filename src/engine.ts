@@ -46,7 +46,7 @@ export class Engine {
 
   constructor(private readonly deps: EngineDeps) {
     const { config, clients, clock, logger } = deps;
-    this.topics = new TopicCatalog(clients.ddb, config.tables.topics);
+    this.topics = new TopicCatalog(clients.ddb, config.tables.topics, () => clock.now());
     this.context = {
       index: new PartitionIndex(clients.ddb, config.tables.log),
       leases: new LeaseStore(clients.ddb, config.tables.leases, clock),

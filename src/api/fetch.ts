@@ -7,7 +7,7 @@ import { invalidValue } from '../errors';
 import { TimestampType } from '../codec/recordBatch';
 import { recordsFrom, type FetchedRecord } from '../log/readPartition';
 import type { Operation } from './operations';
-import { loadTopic, partitionParam, queryInteger } from './request';
+import { loadTopicCached, partitionParam, queryInteger } from './request';
 import { recordBatchMediaType } from './produce';
 
 export const fetchBytesDefault = 1024 * 1024;
@@ -54,7 +54,7 @@ function recordJson(r: FetchedRecord, format: EmbeddedFormat) {
 
 export const fetchOperations: Record<string, Operation> = {
   'GET /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/records': async (req, runtime) => {
-    const topic = await loadTopic(req, runtime);
+    const topic = await loadTopicCached(req, runtime);
     const partition = partitionParam(req);
     runtime.engine.assertPartition(topic, partition);
     const offset = queryInteger(req, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER });

@@ -20,7 +20,7 @@ import { producerOfBatches } from '../producers/producerState';
 import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Runtime } from '../runtime';
 import type { Operation } from './operations';
-import { assertBodySize, assertContentType, loadTopic, parseJsonBody, partitionParam, validate } from './request';
+import { assertBodySize, assertContentType, loadTopicCached, parseJsonBody, partitionParam, validate } from './request';
 
 /** Entries one records:batch request may carry. */
 export const entriesPerBatchRequestMax = 10_000;
@@ -159,7 +159,7 @@ function appendFailure(runtime: Runtime, error: unknown): StrandError {
 
 export const produceOperations: Record<string, Operation> = {
   'POST /v3/clusters/{cluster_id}/topics/{topic_name}/records': async (req, runtime) => {
-    const topic = await loadTopic(req, runtime);
+    const topic = await loadTopicCached(req, runtime);
     const input = parseJsonBody(req, recordSchema);
     const now = runtime.clock.now();
     const prepared = prepareRecord(input, topic, randomPartition(topic), now);
@@ -182,7 +182,7 @@ export const produceOperations: Record<string, Operation> = {
   },
 
   'POST /v3/clusters/{cluster_id}/topics/{topic_name}/records:batch': async (req, runtime) => {
-    const topic = await loadTopic(req, runtime);
+    const topic = await loadTopicCached(req, runtime);
     const body = parseJsonBody(req, batchBodySchema);
     const now = runtime.clock.now();
     const sticky = randomPartition(topic);
@@ -248,7 +248,7 @@ export const produceOperations: Record<string, Operation> = {
   },
 
   'POST /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/batches': async (req, runtime) => {
-    const topic = await loadTopic(req, runtime);
+    const topic = await loadTopicCached(req, runtime);
     const partition = partitionParam(req);
     runtime.engine.assertPartition(topic, partition);
     assertBodySize(req);

@@ -110,6 +110,12 @@ export async function loadTopic(req: ApiRequest, runtime: Runtime): Promise<Topi
   return runtime.engine.topics.get(pathParam(req, 'topic_name'));
 }
 
+/** For the data path (produce, fetch): the topic as read at most a second ago (TopicCatalog.getCached). */
+export async function loadTopicCached(req: ApiRequest, runtime: Runtime): Promise<Topic> {
+  assertCluster(req, runtime);
+  return runtime.engine.topics.getCached(pathParam(req, 'topic_name'));
+}
+
 /** Runs `fn` over items with at most `limit` in flight, keeping order. */
 export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);

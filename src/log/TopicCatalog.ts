@@ -37,11 +37,34 @@ export function partitionKey(topic: Pick<Topic, 'topicId'>, partition: number): 
   return `${topic.topicId}#${partition}`;
 }
 
+/**
+ * How long the data path (produce, fetch) trusts a topic it read: a config
+ * change or a deletion reaches it within this time, as topic metadata reaches
+ * Kafka clients and brokers with a delay. It saves one DynamoDB read per
+ * produce and fetch request.
+ */
+export const topicCacheMs = 1_000;
+const topicsCachedMax = 10_000;
+
 export class TopicCatalog {
+  private readonly cache = new Map<string, { topic: Topic; at: number }>();
+
   constructor(
     private readonly ddb: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly now: () => number = Date.now,
   ) {}
+
+  /** The topic as read at most topicCacheMs ago (the data path); admin reads use get(). */
+  async getCached(name: string): Promise<Topic> {
+    const hit = this.cache.get(name);
+    const now = this.now();
+    if (hit && now - hit.at < topicCacheMs) return hit.topic;
+    const topic = await this.get(name);
+    if (this.cache.size >= topicsCachedMax) this.cache.clear();
+    this.cache.set(name, { topic, at: now });
+    return topic;
+  }
 
   async create(name: string, partitionsCount: number, replicationFactor: number, overrides: ConfigOverrides, now: number): Promise<Topic> {
     assertPartitions(partitionsCount);
@@ -87,6 +110,7 @@ export class TopicCatalog {
   /** Grows the partition count; Kafka never shrinks it. The same count is a no-op. */
   async growPartitions(name: string, partitionsCount: number): Promise<Topic> {
     assertPartitions(partitionsCount);
+    this.cache.delete(name);
     try {
       const out = await this.ddb.send(
         new UpdateCommand({
@@ -114,6 +138,7 @@ export class TopicCatalog {
 
   /** Replaces the topic's config overrides as a whole (the caller merged them). */
   async setOverrides(topic: Topic, overrides: ConfigOverrides): Promise<void> {
+    this.cache.delete(topic.name);
     try {
       await this.ddb.send(
         new UpdateCommand({
@@ -132,6 +157,7 @@ export class TopicCatalog {
 
   /** Removes the catalog entry; returns the topic that was removed, for its data to be deleted. */
   async remove(name: string): Promise<Topic> {
+    this.cache.delete(name);
     try {
       const out = await this.ddb.send(
         new DeleteCommand({ TableName: this.table, Key: { pk: name }, ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' }),
