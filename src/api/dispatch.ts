@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime';
 import type { ApiRequest, ApiResponse } from './http';
 import { routeKey, routes, type FunctionName } from './routes';
 import { operations } from './operations';
+import { assertPathParameters } from './request';
 
 export function errorResponse(err: StrandError): ApiResponse {
   return { status: err.status, headers: err.headers, json: err.toBody() };
@@ -21,6 +22,7 @@ export async function dispatch(fn: FunctionName, request: ApiRequest, runtime: R
     return { status: 404, json: { error_code: 404, message: `No route ${request.routeKey} in the ${fn} function.` } };
   }
   try {
+    assertPathParameters(request);
     return await operation(request, runtime);
   } catch (err) {
     if (err instanceof StrandError) return errorResponse(err);

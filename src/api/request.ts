@@ -70,6 +70,22 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/**
+ * Every name in a path (topic, group, consumer instance, …) is at most Kafka's
+ * 249 characters and 1,000 UTF-8 bytes: names become DynamoDB keys, whose sort
+ * keys may not exceed 1,024 bytes, and a longer name is never valid anyway.
+ */
+export const pathParameterCharsMax = 249;
+const pathParameterBytesMax = 1000;
+
+export function assertPathParameters(req: ApiRequest): void {
+  for (const [name, value] of Object.entries(req.pathParameters)) {
+    if (value.length > pathParameterCharsMax || Buffer.byteLength(value, 'utf8') > pathParameterBytesMax) {
+      throw invalidValue(`Path parameter '${name}' is ${value.length} characters; at most ${pathParameterCharsMax} are allowed.`);
+    }
+  }
+}
+
 export function pathParam(req: ApiRequest, name: string): string {
   const v = req.pathParameters[name];
   if (v === undefined) throw badRequest(`Path parameter '${name}' is missing.`);

@@ -25,6 +25,8 @@ const networkCodes = new Set([
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+const sdkWrapperOfNetworkError = new RegExp(`^AWS SDK error wrapper for .*\\b(${[...networkCodes].join('|')})\\b`);
+
 interface SdkLikeError {
   name?: string;
   code?: string;
@@ -41,6 +43,9 @@ export function isTransientStorageError(err: unknown, depth = 0): boolean {
   if (e.name && throttlingNames.has(e.name)) return true;
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.name === 'RequestTimeout') return true;
   if (e.code && networkCodes.has(e.code)) return true;
+  // The SDK's retry middleware wraps a non-Error rejection (e.g. an error from another
+  // realm, as under Jest's VM) as `AWS SDK error wrapper for <text>`: only the text survives.
+  if (typeof (err as Error).message === 'string' && sdkWrapperOfNetworkError.test((err as Error).message)) return true;
   if (e.$retryable) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;

@@ -31,3 +31,8 @@ describe('storage errors are classified', () => {
     expect(isTransientStorageError(sdk('ConditionalCheckFailedException', 400))).toBe(false);
   });
 });
+
+test("the SDK's wrapper of a non-Error rejection keeps only text; a network code in it is transient", () => {
+  expect(isTransientStorageError(new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:39137'))).toBe(true);
+  expect(isTransientStorageError(new Error('AWS SDK error wrapper for Error: something else'))).toBe(false);
+});

@@ -1,0 +1,6 @@
+/** Generated hostile requests, shard 1 of 2 (see ./generatedRequests.ts): 5,000 requests. */
+import { generatedRequestsShard } from './generatedRequests';
+
+describe('generated requests against every route', () => {
+  generatedRequestsShard(2026_07_01, 5_000);
+});
