@@ -9,6 +9,7 @@ import { recordsFrom, type FetchedRecord } from '../log/readPartition';
 import type { Operation } from './operations';
 import { loadTopicCached, partitionParam, queryInteger } from './request';
 import { recordBatchMediaType } from './produce';
+import { avroEmbedder, type AvroEmbedded } from '../schemas/recordSchemas';
 
 export const fetchBytesDefault = 1024 * 1024;
 export const fetchBytesMax = 4 * 1024 * 1024;
@@ -20,10 +21,10 @@ export const longPollMsMax = 20_000;
  */
 export const jsonResponseBytesMax = 5 * 1024 * 1024;
 
-type EmbeddedFormat = 'binary' | 'string' | 'json';
-const embeddedFormats: EmbeddedFormat[] = ['binary', 'string', 'json'];
+type EmbeddedFormat = 'binary' | 'string' | 'json' | 'avro';
+const embeddedFormats: EmbeddedFormat[] = ['binary', 'string', 'json', 'avro'];
 
-function embed(bytes: Buffer | null, format: EmbeddedFormat): { type: string; data: unknown } | null {
+function embed(bytes: Buffer | null, format: EmbeddedFormat, avro?: (b: Buffer) => AvroEmbedded): { type: string; data: unknown } | null {
   if (bytes === null) return null;
   switch (format) {
     case 'binary':
@@ -38,16 +39,19 @@ function embed(bytes: Buffer | null, format: EmbeddedFormat): { type: string; da
         // blocking the partition for a consumer that asked for JSON.
         return { type: 'BINARY', data: bytes.toString('base64') };
       }
+    case 'avro':
+      // Confluent wire format with a known schema id → {type: AVRO, data, schema_id}; anything else as BINARY (src/schemas/recordSchemas.ts).
+      return avro!(bytes);
   }
 }
 
-function recordJson(r: FetchedRecord, format: EmbeddedFormat) {
+function recordJson(r: FetchedRecord, format: EmbeddedFormat, avro?: (b: Buffer) => AvroEmbedded) {
   return {
     offset: r.offset,
     timestamp: r.timestamp,
     timestamp_type: r.timestampType === TimestampType.LogAppendTime ? 'LogAppendTime' : 'CreateTime',
-    key: embed(r.key, format),
-    value: embed(r.value, format),
+    key: embed(r.key, format, avro),
+    value: embed(r.value, format, avro),
     headers: r.headers.map((h) => ({ name: h.key, value: h.value === null ? null : h.value.toString('base64') })),
   };
 }
@@ -89,8 +93,9 @@ export const fetchOperations: Record<string, Operation> = {
     let budget = jsonResponseBytesMax;
     // At the high watermark (or after a long poll that timed out) there are no batches to decode.
     const fetched = result.batches.length === 0 ? [] : recordsFrom(result.batches, offset);
+    const avro = format === 'avro' ? await avroEmbedder(runtime, fetched) : undefined;
     for (const r of fetched) {
-      const json = recordJson(r, format);
+      const json = recordJson(r, format, avro);
       budget -= JSON.stringify(json).length;
       if (budget < 0 && records.length > 0) {
         nextOffset = r.offset;

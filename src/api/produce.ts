@@ -21,6 +21,7 @@ import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Runtime } from '../runtime';
 import type { Operation } from './operations';
 import { assertBodySize, assertContentType, loadTopicCached, parseJsonBody, partitionParam, validate } from './request';
+import { RecordSchemas, schemaDataFields, validateBatches, type SchemaEncoded } from '../schemas/recordSchemas';
 
 /** Entries one records:batch request may carry. */
 export const entriesPerBatchRequestMax = 10_000;
@@ -30,9 +31,9 @@ export const headersPerRecordMax = 1_000;
 const headerNameLengthMax = 1_024;
 export const recordBatchMediaType = 'application/vnd.kafka.record-batch.v2';
 
-const dataType = z.enum(['BINARY', 'JSON', 'STRING']);
+const dataType = z.enum(['BINARY', 'JSON', 'STRING', 'AVRO']);
 type DataType = z.infer<typeof dataType>;
-const embeddedData = z.object({ type: dataType.optional(), data: z.unknown().optional() }).nullable().optional();
+const embeddedData = z.object({ type: dataType.optional(), data: z.unknown().optional(), ...schemaDataFields }).nullable().optional();
 
 const recordSchema = z.object({
   partition_id: z.number().int().min(0).nullable().optional(),
@@ -75,6 +76,8 @@ function encodeData(input: RecordInput['key'], field: string): EncodedData {
       return { bytes: Buffer.from(input.data, 'utf8'), type };
     case 'JSON':
       return { bytes: Buffer.from(JSON.stringify(input.data), 'utf8'), type };
+    case 'AVRO': // encoded by RecordSchemas (src/schemas/recordSchemas.ts) before this is reached
+      throw invalidValue(`Field '${field}' has type AVRO but no schema, schema_id or schema_version.`);
   }
 }
 
@@ -98,9 +101,9 @@ interface PreparedRecord {
   value: EncodedData;
 }
 
-function prepareRecord(input: RecordInput, topic: Topic, stickyPartition: number, now: number): PreparedRecord {
-  const key = encodeData(input.key, 'key');
-  const value = encodeData(input.value, 'value');
+function prepareRecord(input: RecordInput, topic: Topic, stickyPartition: number, now: number, schemas: { key?: SchemaEncoded; value?: SchemaEncoded } = {}): PreparedRecord {
+  const key = schemas.key ?? encodeData(input.key, 'key');
+  const value = schemas.value ?? encodeData(input.value, 'value');
   const headers = (input.headers ?? []).map((h, i) => ({
     key: h.name,
     value: h.value === null || h.value === undefined ? null : decodeBase64(h.value, `headers[${i}].value`),
@@ -162,7 +165,9 @@ export const produceOperations: Record<string, Operation> = {
     const topic = await loadTopicCached(req, runtime);
     const input = parseJsonBody(req, recordSchema);
     const now = runtime.clock.now();
-    const prepared = prepareRecord(input, topic, randomPartition(topic), now);
+    const schemas = new RecordSchemas(runtime, topic);
+    const prepared = prepareRecord(input, topic, randomPartition(topic), now, await schemas.encode(input));
+    await schemas.validate(prepared.record, 'Record');
     const batches = encodeWithinLimit([prepared.record], topic, now);
     const [result] = await runtime.engine.append(topic, [{ partition: prepared.partition, batches }]);
     if (!result!.ok) throw appendFailure(runtime, result!.error);
@@ -188,13 +193,15 @@ export const produceOperations: Record<string, Operation> = {
     const sticky = randomPartition(topic);
     const failures: { id: string; error_code: number; message: string }[] = [];
     const accepted: { id: string; prepared: PreparedRecord }[] = [];
-    body.entries.forEach((raw, i) => {
+    const schemas = new RecordSchemas(runtime, topic);
+    for (const [i, raw] of body.entries.entries()) {
       const rawId = (raw as { id?: unknown } | null)?.id;
       if (typeof rawId !== 'string' && typeof rawId !== 'number') throw badRequest(`Field 'entries[${i}].id' is required.`);
       const id = String(rawId);
       try {
         const entry = validate(batchEntrySchema, raw, `.entries[${i}]`);
-        const prepared = prepareRecord(entry, topic, sticky, now);
+        const prepared = prepareRecord(entry, topic, sticky, now, await schemas.encode(entry));
+        await schemas.validate(prepared.record, `Entry '${id}'`);
         // A record over max.message.bytes fails alone (41302), not with every entry of its partition.
         encodeWithinLimit([prepared.record], topic, now);
         accepted.push({ id, prepared });
@@ -202,7 +209,7 @@ export const produceOperations: Record<string, Operation> = {
         if (!(err instanceof StrandError)) throw err;
         failures.push({ id, error_code: err.code, message: err.message });
       }
-    });
+    }
 
     // Group by partition, keeping entry order: entries of one partition get contiguous offsets.
     const byPartition = new Map<number, { id: string; prepared: PreparedRecord }[]>();
@@ -271,6 +278,7 @@ export const produceOperations: Record<string, Operation> = {
     }
     // Batches from an idempotent producer (producerId >= 0) are appended at most once (40926 on a gap or stale epoch).
     const producer = producerOfBatches(slices.map((s) => s.header));
+    await validateBatches(runtime, topic, body);
     const [result] = await runtime.engine.append(topic, [{ partition, batches: [body], ...(producer ? { producer } : {}) }]);
     if (!result!.ok) throw appendFailure(runtime, result!.error);
     return {
