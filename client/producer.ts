@@ -32,7 +32,7 @@ import type { StrandClient } from './StrandClient';
 export const recordBatchMediaType = 'application/vnd.kafka.record-batch.v2';
 
 /** The codecs Strand's RecordBatch codec can write today. */
-export const supportedCompressionCodecs: readonly CompressionCodec[] = ['none', 'gzip'];
+export const supportedCompressionCodecs: readonly CompressionCodec[] = ['none', 'gzip', 'snappy'];
 
 /** kafkajs's CompressionTypes, by name. */
 export const CompressionTypes = { None: 'none', GZIP: 'gzip', Snappy: 'snappy', LZ4: 'lz4', ZSTD: 'zstd' } as const;

@@ -58,7 +58,7 @@ describe('gzip compression', () => {
 });
 
 describe('unsupported codecs', () => {
-  it.each(['snappy', 'lz4', 'zstd'] as const)('%s is recognised but rejected as unsupported', (codec) => {
+  it.each(['lz4', 'zstd'] as const)('%s is recognised but rejected as unsupported', (codec) => {
     expect(() => compress(codec, Buffer.from('x'))).toThrow(`compression codec ${codec} is not supported`);
     expect(() => decompress(codec, Buffer.from('x'))).toThrow(CorruptBatchError);
   });

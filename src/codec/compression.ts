@@ -5,14 +5,15 @@
  *   compressed batch    => header … recordsCount INT32, codec(Record…)
  *
  * Follows `clients/src/main/java/org/apache/kafka/common/record/CompressionType.java`.
- * Only gzip is implemented (node:zlib, synchronously); snappy, lz4 and zstd are
- * recognised but rejected as unsupported. Decompression is bounded by
- * `decompressedBytesMax`, so a gzip bomb becomes a CorruptBatchError instead of
- * an out-of-memory crash.
+ * gzip (node:zlib, synchronously) and snappy (./snappy.ts, Kafka's xerial
+ * framing) are implemented; lz4 and zstd are recognised but rejected as
+ * unsupported. Decompression is bounded by `decompressedBytesMax`, so a bomb
+ * becomes a CorruptBatchError instead of an out-of-memory crash.
  */
 import * as zlib from 'node:zlib';
 import { CorruptBatchError } from '../errors';
 import { assert } from './assert';
+import { snappyCompress, snappyDecompress } from './snappy';
 
 export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
@@ -54,6 +55,8 @@ export function compress(codec: CompressionCodec, buf: Buffer): Buffer {
       return buf;
     case 'gzip':
       return zlib.gzipSync(buf);
+    case 'snappy':
+      return snappyCompress(buf);
     default:
       throw unsupported(codec);
   }
@@ -79,6 +82,8 @@ export function decompress(codec: CompressionCodec, buf: Buffer, maxOutputBytes 
         const reason = err instanceof Error ? err.message : String(err);
         throw new CorruptBatchError(`gzip records section of ${buf.length} bytes does not decompress: ${reason}`);
       }
+    case 'snappy':
+      return snappyDecompress(buf, maxOutputBytes);
     default:
       throw unsupported(codec);
   }

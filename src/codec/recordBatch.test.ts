@@ -447,10 +447,16 @@ describe('batch decoding hardening', () => {
     expect(() => readBatchHeader(resign(bad))).toThrow(`unknown compression codec id ${id}`);
   });
 
-  it('a snappy batch is rejected as unsupported', () => {
+  it('an lz4 batch is rejected as unsupported', () => {
+    const bad = valid();
+    bad.writeInt16BE(3, f.attributes);
+    expect(() => decodeRecordBatch(resign(bad))).toThrow('compression codec lz4 is not supported');
+  });
+
+  it('a batch whose attributes claim snappy but whose records are not snappy is corrupt', () => {
     const bad = valid();
     bad.writeInt16BE(2, f.attributes);
-    expect(() => decodeRecordBatch(resign(bad))).toThrow('compression codec snappy is not supported');
+    expect(() => decodeRecordBatch(resign(bad))).toThrow(/snappy records section .* does not decompress/);
   });
 
   it('a record count above the records present is corrupt', () => {

@@ -148,6 +148,18 @@ describe('Producer: partitioning and records', () => {
     expect(res.json.records).toHaveLength(100);
   });
 
+  test('snappy batches (Kafka\'s xerial framing) are marked snappy on the wire and read back', async () => {
+    await createTopic(strand.http, 'p-snappy', 1);
+    const producer = client.producer({ compression: 'snappy' });
+    await producer.send({ topic: 'p-snappy', messages: Array.from({ length: 100 }, (_, i) => ({ value: `compressible ${i} `.repeat(20) })) });
+    await producer.close();
+    const req = batchRequests().find((r) => r.path.includes('/p-snappy/'));
+    expect(readBatchHeader(req!.body).compression).toBe('snappy');
+    const res = await fetchJson(strand.http, 'p-snappy', 0, 0);
+    expect(res.json.records).toHaveLength(100);
+    expect(res.json.records[99].value.data).toBe('compressible 99 '.repeat(20));
+  });
+
   test('codecs the codec module cannot write are refused up front', () => {
     expect(() => client.producer({ compression: 'zstd' })).toThrow(/not supported yet/);
   });
