@@ -1,30 +1,54 @@
-/** Counts S3 and DynamoDB requests with middleware on the SDK clients: counts, not guesses. */
+/**
+ * Counts S3 and DynamoDB requests with middleware on the SDK clients: counts,
+ * not guesses. DynamoDB requests are also asked for their consumed capacity
+ * (ReturnConsumedCapacity: TOTAL), so write and read units are measured too.
+ */
 import type { StorageClients } from '../src/storage/clients';
 
 export interface RequestCounts {
   dynamodb: number;
+  dynamodbWriteUnits: number;
+  dynamodbReadUnits: number;
   s3Puts: number;
   s3Gets: number;
   s3Other: number;
   reset(): void;
 }
 
+const capacityCommands = new Set([
+  'GetItemCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'QueryCommand', 'ScanCommand',
+  'BatchWriteItemCommand', 'BatchGetItemCommand',
+]);
+const writeCommands = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+
+type Capacity = { CapacityUnits?: number } | { CapacityUnits?: number }[] | undefined;
+
 export function countRequests(clients: StorageClients): RequestCounts {
   const counts: RequestCounts = {
     dynamodb: 0,
+    dynamodbWriteUnits: 0,
+    dynamodbReadUnits: 0,
     s3Puts: 0,
     s3Gets: 0,
     s3Other: 0,
     reset() {
-      this.dynamodb = this.s3Puts = this.s3Gets = this.s3Other = 0;
+      this.dynamodb = this.dynamodbWriteUnits = this.dynamodbReadUnits = this.s3Puts = this.s3Gets = this.s3Other = 0;
     },
   };
   clients.dynamodb.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       counts.dynamodb++;
-      return next(args);
+      const command = context.commandName ?? '';
+      const input = args.input as Record<string, unknown>;
+      if (capacityCommands.has(command)) input.ReturnConsumedCapacity ??= 'TOTAL';
+      const result = await next(args);
+      const capacity = (result.output as { ConsumedCapacity?: Capacity }).ConsumedCapacity;
+      const units = (Array.isArray(capacity) ? capacity : capacity ? [capacity] : []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+      if (writeCommands.has(command)) counts.dynamodbWriteUnits += units;
+      else counts.dynamodbReadUnits += units;
+      return result;
     },
-    { step: 'finalizeRequest', name: 'strandCountDynamoDb' },
+    { step: 'initialize', name: 'strandCountDynamoDb' },
   );
   clients.s3.middlewareStack.add(
     (next, context) => async (args) => {
@@ -34,7 +58,7 @@ export function countRequests(clients: StorageClients): RequestCounts {
       else counts.s3Other++;
       return next(args);
     },
-    { step: 'finalizeRequest', name: 'strandCountS3' },
+    { step: 'initialize', name: 'strandCountS3' },
   );
   return counts;
 }

@@ -21,7 +21,23 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(runtime: Runtime, options: { host?: string; port?: number } = {}): Promise<Gateway> {
+/** What the gateway reports of each handled request (the bench prices Lambda time from it). */
+export interface HandledRequest {
+  fn: FunctionName;
+  routeKey: string;
+  status: number;
+  requestBytes: number;
+  /** Handler wall time: what Lambda would bill. */
+  ms: number;
+}
+
+export interface GatewayOptions {
+  host?: string;
+  port?: number;
+  onRequest?: (request: HandledRequest) => void;
+}
+
+export async function startGateway(runtime: Runtime, options: GatewayOptions = {}): Promise<Gateway> {
   const handlers = new Map<FunctionName, LambdaHandler>();
   const handlerFor = (fn: FunctionName) => {
     let h = handlers.get(fn);
@@ -30,7 +46,7 @@ export async function startGateway(runtime: Runtime, options: { host?: string; p
   };
 
   const server = createServer((req, res) => {
-    serve(req, res, handlerFor, runtime).catch((err: unknown) => {
+    serve(req, res, handlerFor, runtime, options.onRequest).catch((err: unknown) => {
       runtime.logger.error('gateway failure', { error: String(err) });
       if (!res.headersSent) send(res, 500, { error_code: 50001, message: 'Internal error.' });
       else res.destroy();
@@ -58,6 +74,7 @@ async function serve(
   res: ServerResponse,
   handlerFor: (fn: FunctionName) => LambdaHandler,
   runtime: Runtime,
+  onRequest?: (request: HandledRequest) => void,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = (req.method ?? 'GET').toUpperCase();
@@ -112,7 +129,9 @@ async function serve(
       timeEpoch: now,
     },
   };
+  const started = performance.now();
   const result = await handlerFor(match.route.fn)(event);
+  onRequest?.({ fn: match.route.fn, routeKey: key, status: result.statusCode ?? 200, requestBytes: body.length, ms: performance.now() - started });
   res.statusCode = result.statusCode ?? 200;
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
   const out = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');

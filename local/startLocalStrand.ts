@@ -10,7 +10,8 @@ import { createClients } from '../src/storage/clients';
 import { createRuntime, type Runtime } from '../src/runtime';
 import type { Clock } from '../src/clock';
 import { startEmulators, type Emulators } from './emulators';
-import { startGateway, type Gateway } from './gateway';
+import { startEmulatorsInChildProcess } from './emulatorProcess';
+import { startGateway, type Gateway, type GatewayOptions } from './gateway';
 import { provisionStorage } from './provision';
 import { runMaintenance } from '../src/maintenance/runMaintenance';
 
@@ -43,6 +44,10 @@ export interface LocalStrandOptions {
   endpoint?: string;
   config?: StrandConfig;
   clock?: Clock;
+  /** Told of every request the gateway handled. */
+  onRequest?: GatewayOptions['onRequest'];
+  /** Run the embedded emulators in a child process (a core of their own). @default false */
+  emulatorsInChildProcess?: boolean;
   /** Run the maintenance pass every this many ms; 0 turns it off. @default 60000 (npm start reads STRAND_MAINTENANCE_INTERVAL_MS) */
   maintenanceIntervalMs?: number;
   logger?: Logger;
@@ -70,7 +75,10 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
     s3Endpoint = dynamodbEndpoint = options.endpoint;
     clients = createClients({ endpoint: options.endpoint });
   } else {
-    emulators = await startEmulators({ dataDir: resolve(options.dataDir ?? '.strand'), host: '127.0.0.1' });
+    const dataDir = resolve(options.dataDir ?? '.strand');
+    emulators = options.emulatorsInChildProcess
+      ? await startEmulatorsInChildProcess(dataDir)
+      : await startEmulators({ dataDir, host: '127.0.0.1' });
     s3Endpoint = emulators.s3Endpoint;
     dynamodbEndpoint = emulators.dynamodbEndpoint;
     const s3 = createClients({ endpoint: s3Endpoint, credentials: emulatorCredentials }).s3;
@@ -81,7 +89,7 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
   try {
     await provisionStorage(config, clients.s3, clients.dynamodb);
     const runtime = createRuntime({ config, clients, clock: options.clock, logger });
-    gateway = await startGateway(runtime, { host: options.host ?? '127.0.0.1', port: options.port ?? 8082 });
+    gateway = await startGateway(runtime, { host: options.host ?? '127.0.0.1', port: options.port ?? 8082, onRequest: options.onRequest });
     const g = gateway;
     const maintenance = startMaintenanceTimer(runtime, options.maintenanceIntervalMs ?? 60_000);
     let stopped: Promise<void> | undefined;

@@ -1,0 +1,43 @@
+/** Small helpers shared by the benchmarks. */
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/**
+ * Runs `workers` loops of `step(worker, iteration)` until `seconds` pass, and
+ * returns the seconds it actually took (the last steps finish after the deadline).
+ */
+export async function runFor(seconds: number, workers: number, step: (worker: number, iteration: number) => Promise<void>): Promise<number> {
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      for (let i = 0; performance.now() < deadline; i++) await step(w, i);
+    }),
+  );
+  return (performance.now() - start) / 1000;
+}
+
+export function parseArgs(argv: string[]) {
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  return {
+    flag: (name: string) => argv.includes(`--${name}`),
+    number(name: string, fallback: number): number {
+      const v = value(name);
+      if (v === undefined) return fallback;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number, not '${v}'`);
+      return n;
+    },
+    list(name: string, fallback: number[]): number[] {
+      const v = value(name);
+      return v === undefined ? fallback : v.split(',').map(Number);
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * List prices, us-east-1, in US dollars, as published on the pages named beside
+ * each, read on the date below. The bench applies them to request counts it
+ * measured; nothing here is a measurement. Check the pages before relying on a
+ * number: AWS changes prices (DynamoDB on-demand halved on 2024-11-01).
+ */
+export const pricesAsOf = '2026-11-26';
+export const pricesRegion = 'us-east-1';
+
+export const prices = {
+  s3: {
+    source: 'https://aws.amazon.com/s3/pricing/ (S3 Standard)',
+    putPerRequest: 0.005 / 1000,
+    getPerRequest: 0.0004 / 1000,
+    storagePerGbMonth: 0.023,
+  },
+  dynamodb: {
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    perWriteRequestUnit: 0.625 / 1e6,
+    perReadRequestUnit: 0.125 / 1e6,
+  },
+  apiGateway: {
+    source: 'https://aws.amazon.com/api-gateway/pricing/ (HTTP APIs, first 300 million)',
+    perRequest: 1.0 / 1e6,
+    /** HTTP API requests are metered in 512 KB increments. */
+    meteringBytes: 512 * 1024,
+  },
+  lambda: {
+    source: 'https://aws.amazon.com/lambda/pricing/ (Arm)',
+    perGbSecond: 0.0000133334,
+    perRequest: 0.2 / 1e6,
+  },
+  kinesisOnDemand: {
+    source: 'https://aws.amazon.com/kinesis/data-streams/pricing/ (on-demand)',
+    ingestPerGb: 0.08,
+    /** Each record is billed rounded up to the next KB. */
+    recordRoundingBytes: 1024,
+  },
+  mskServerless: {
+    source: 'https://aws.amazon.com/msk/pricing/ (MSK Serverless)',
+    dataInPerGb: 0.1,
+    clusterHour: 0.75,
+    partitionHour: 0.0015,
+  },
+} as const;
