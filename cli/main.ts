@@ -14,6 +14,7 @@ import { consume } from './consume';
 import { UsageError, createContext, type Context, type GlobalOptions } from './context';
 import { groupsCommand } from './groups';
 import { produce } from './produce';
+import { schemasCommand } from './schemas';
 import { topicsCommand } from './topics';
 
 export function buildProgram(): Command {
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     .option('-p, --partition <n>', 'send every record to this partition')
     .option('-f, --file <path>', 'read lines from this file instead of stdin')
     .option('-z, --compression <codec>', 'none or gzip', 'none')
+    .option('--value-schema-id <id>', 'each line is JSON data (Avro JSON encoding) for this registered schema; sent in the Confluent wire format')
     .action(wrap((ctx: Context, topic: string, opts: Parameters<typeof produce>[2]) => produce(ctx, topic, opts)));
 
   program
@@ -58,6 +60,7 @@ export function buildProgram(): Command {
     .action(wrap((ctx: Context, topic: string, opts: Parameters<typeof consume>[2]) => consume(ctx, topic, opts)));
 
   groupsCommand(program, wrap);
+  schemasCommand(program, wrap);
   return program;
 }
 

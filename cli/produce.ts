@@ -8,6 +8,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Message } from '../client';
 import { parseInteger, type Context } from './context';
+import { valueEncoder } from './schemas';
 import { Progress, formatBytes, formatCount } from './progress';
 
 export const linesPerSendMax = 1000;
@@ -20,6 +21,8 @@ export interface ProduceOptions {
   partition?: string;
   file?: string;
   compression?: string;
+  /** Encode each line (JSON) with this registered schema (cli/schemas.ts). */
+  valueSchemaId?: string;
 }
 
 export interface ProduceSummary {
@@ -34,6 +37,7 @@ export async function produce(ctx: Context, topic: string, opts: ProduceOptions)
   const partition = opts.partition === undefined ? undefined : parseInteger(opts.partition, '--partition');
   // Fail fast, naming the topic, before reading any input.
   await ctx.client.admin().describeTopic(topic);
+  const encodeValue = await valueEncoder(ctx, opts.valueSchemaId);
   const producer = ctx.client.producer({ lingerMs: 20, batchSize: 256 * 1024, compression: opts.compression === 'gzip' ? 'gzip' : 'none' });
   const input = opts.file ? createReadStream(opts.file) : process.stdin;
   const totalBytes = opts.file ? statSync(opts.file).size : undefined;
@@ -43,6 +47,7 @@ export async function produce(ctx: Context, topic: string, opts: ProduceOptions)
   let records = 0;
   let bytes = 0;
   let readBytes = 0;
+  let lineNumber = 0;
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
 
@@ -67,7 +72,16 @@ export async function produce(ctx: Context, topic: string, opts: ProduceOptions)
   for await (const line of lines) {
     readBytes += Buffer.byteLength(line) + 1;
     if (failure) break;
-    chunk.push(toMessage(line, opts.keySeparator, partition));
+    const message = toMessage(line, opts.keySeparator, partition);
+    if (encodeValue) {
+      try {
+        message.value = await encodeValue(message.value as string, ++lineNumber);
+      } catch (err) {
+        failure ??= err;
+        break;
+      }
+    }
+    chunk.push(message);
     if (chunk.length >= linesPerSendMax) {
       sendChunk(chunk);
       chunk = [];
