@@ -26,6 +26,15 @@ export {
   type AutoOffsetReset,
 } from './consumer';
 export type { Message, RecordMetadata, KafkaMessage, IHeaders } from './messages';
+export {
+  SchemaRegistry,
+  SchemaRegistryError,
+  encodeWireFormat,
+  decodeWireFormat,
+  type CompatibilityLevel,
+  type CompatibilityResult,
+  type SubjectVersion,
+} from './schemaRegistry';
 export type { RetryOptions } from './retry';
 export type { SigningOptions, AwsCredentials } from './signing';
 export * from './errors';
