@@ -205,15 +205,15 @@ export class PartitionIndex {
           ConditionExpression: 'hw >= :o AND (attribute_not_exists(lso) OR lso < :o)',
           ExpressionAttributeValues: { ':o': offset },
           ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return { logStartOffset: offset, highWatermark: Number(out.Attributes?.hw ?? 0), moved: true };
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
-      // Not every DynamoDB implementation returns the item on a failed condition: read it then.
-      const old = (err as { Item?: Record<string, unknown> }).Item;
-      const head = old ? toHead(old) : await this.readHead(pk);
+      // Why it failed (past the high watermark, or already at or past the offset)
+      // is read, not taken from the error: dynalite returns no item there, and the
+      // document client would not unmarshall one.
+      const head = await this.readHead(pk);
       if (offset > head.highWatermark) throw new OffsetOutOfRangeError(offset, head.logStartOffset, head.highWatermark);
       return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark, moved: false };
     }

@@ -55,6 +55,12 @@ export class TopicCatalog {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Drops cached topics (all, or one), so the next data-path read goes to the table. */
+  forget(name?: string): void {
+    if (name === undefined) this.cache.clear();
+    else this.cache.delete(name);
+  }
+
   /** The topic as read at most topicCacheMs ago (the data path); admin reads use get(). */
   async getCached(name: string): Promise<Topic> {
     const hit = this.cache.get(name);

@@ -20,6 +20,14 @@ export interface ClientOptions {
 }
 
 /**
+ * Bounds on one HTTP attempt to S3 or DynamoDB. Without them a hung call waits
+ * for the Lambda timeout; with them it fails, is retried by the SDK, and at
+ * worst reaches the client as a retriable 503.
+ */
+export const storageConnectTimeoutMs = 3_000;
+export const storageRequestTimeoutMs = 10_000;
+
+/**
  * Builds the SDK clients. With an endpoint (emulators, LocalStack) S3 uses path-style
  * addressing, and flexible checksums are only sent when an operation requires them,
  * because emulators do not understand aws-chunked uploads.
@@ -32,6 +40,7 @@ export function createClients(options: ClientOptions = {}): StorageClients {
     ...(endpoint ? { endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    requestHandler: { connectionTimeout: storageConnectTimeoutMs, requestTimeout: storageRequestTimeoutMs },
   };
   const s3 = new S3Client({
     ...common,
