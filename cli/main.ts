@@ -73,7 +73,8 @@ export function describeError(err: unknown, url: string): { message: string; exi
   }
   if (err instanceof StrandApiError) {
     const hint =
-      err.code === 40401
+      // The registry's 40401 is Confluent's "subject not found", not an unknown cluster.
+      err.code === 40401 && err.name !== 'SchemaRegistryError'
         ? ' Check --cluster (STRAND_CLUSTER).'
         : err.code === 40925
           ? ' Stop its consumers first (or wait for their sessions to time out).'

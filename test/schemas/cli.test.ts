@@ -51,7 +51,7 @@ describe('strand schemas', () => {
 
     const missing = await strandCli(['schemas', 'get', 'cli-nope']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/Subject 'cli-nope' not found\. \(error 40401\)/);
+    expect(missing.stderr).toMatch(/Subject 'cli-nope' not found\. \(error 40401\)\n/);
   });
 
   test('check: exit 0 when compatible, exit 1 with the reason when not; nothing is registered', async () => {
