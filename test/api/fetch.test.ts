@@ -299,7 +299,7 @@ describe('fetch errors', () => {
     ["max_bytes 'lots'", 'offset=0&max_bytes=lots', 40002],
     ['max_wait_ms over 20000', 'offset=0&max_wait_ms=20001', 40002],
     ['a negative max_wait_ms', 'offset=0&max_wait_ms=-1', 40002],
-    ['an unknown embedded_format', 'offset=0&embedded_format=avro', 40002],
+    ['an unknown embedded_format', 'offset=0&embedded_format=protobuf', 40002],
   ])('%s (?%s) is rejected with %i', async (_label, query, code) => {
     await createTopic(strand.http, `fx-query-${_label.replace(/[^a-z0-9]/g, '')}`);
     const res = await get(`fx-query-${_label.replace(/[^a-z0-9]/g, '')}`, query);
