@@ -8,6 +8,7 @@ import { producerOperations } from './producers';
 import { groupOperations } from './groups';
 import { consumerOperations } from './consumers';
 import { recordsOperations } from './records';
+import { uploadOperations } from './uploads';
 import { schemaOperations } from './schemas';
 
 export type Operation = (req: ApiRequest, runtime: Runtime) => Promise<ApiResponse>;
@@ -20,5 +21,6 @@ export const operations: Record<string, Operation> = {
   ...groupOperations,
   ...consumerOperations,
   ...recordsOperations,
+  ...uploadOperations,
   ...schemaOperations,
 };

@@ -40,6 +40,9 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: `${T}/records:batch`, fn: 'produce' },
   { method: 'POST', path: `${P}/records:delete`, fn: 'admin' },
   { method: 'POST', path: `${P}/batches`, fn: 'produce' },
+  // Direct-to-S3 produce: a presigned PUT, then the commit (src/api/uploads.ts).
+  { method: 'POST', path: `${P}/uploads`, fn: 'produce' },
+  { method: 'POST', path: `${P}/uploads/{upload_id}/commit`, fn: 'produce' },
   { method: 'GET', path: `${P}/records`, fn: 'fetch' },
   // Idempotent producers (InitProducerId).
   { method: 'POST', path: `${C}/producers`, fn: 'produce' },
