@@ -5,6 +5,8 @@ export interface GlobalOptions {
   url: string;
   cluster: string;
   json?: boolean;
+  /** --api-key; else STRAND_API_KEY. */
+  apiKey?: string;
 }
 
 export interface Context {
@@ -25,7 +27,8 @@ export function createContext(options: GlobalOptions): Context {
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
     // The idempotence fallback warning is for SDK users; the CLI stays quiet unless asked.
     logger: { warn: (m) => (process.env.STRAND_DEBUG ? process.stderr.write(`${m}\n`) : undefined) },
-    ...(process.env.STRAND_API_KEY ? { headers: { authorization: `Bearer ${process.env.STRAND_API_KEY}` } } : {}),
+    // Sent as Authorization: Bearer (the SDK's apiKey option); --api-key wins over STRAND_API_KEY.
+    ...(options.apiKey || process.env.STRAND_API_KEY ? { apiKey: options.apiKey || process.env.STRAND_API_KEY } : {}),
     ...(process.env.STRAND_AWS_REGION ? { signing: { region: process.env.STRAND_AWS_REGION } } : {}),
   });
   return {

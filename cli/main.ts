@@ -1,7 +1,7 @@
 /**
  * `strand`: the command-line client, in the spirit of kcat and the Kafka
  * console tools. Global options: --url (STRAND_URL), --cluster (STRAND_CLUSTER),
- * --json. Every failure prints one line a person can act on and exits 1
+ * --api-key (STRAND_API_KEY), --json. Every failure prints one line a person can act on and exits 1
  * (usage errors exit 2).
  *
  * Optional environment: STRAND_API_KEY (sent as `Authorization: Bearer …`),
@@ -13,6 +13,7 @@ import { StrandApiError, StrandConnectionError, StrandUsageError } from '../clie
 import { consume } from './consume';
 import { UsageError, createContext, type Context, type GlobalOptions } from './context';
 import { groupsCommand } from './groups';
+import { keysCommand } from './keys';
 import { produce } from './produce';
 import { schemasCommand } from './schemas';
 import { topicsCommand } from './topics';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     .option('--url <url>', 'Strand HTTP API URL', process.env.STRAND_URL || 'http://localhost:8082')
     .option('--cluster <id>', 'cluster id', process.env.STRAND_CLUSTER || 'local')
     .option('--json', 'machine-readable output')
+    .option('--api-key <key>', 'API key, sent as Authorization: Bearer (default: STRAND_API_KEY)')
     .showHelpAfterError()
     .exitOverride();
 
@@ -60,6 +62,7 @@ export function buildProgram(): Command {
     .action(wrap((ctx: Context, topic: string, opts: Parameters<typeof consume>[2]) => consume(ctx, topic, opts)));
 
   groupsCommand(program, wrap);
+  keysCommand(program, wrap);
   schemasCommand(program, wrap);
   return program;
 }
@@ -79,7 +82,7 @@ export function describeError(err: unknown, url: string): { message: string; exi
         : err.code === 40925
           ? ' Stop its consumers first (or wait for their sessions to time out).'
           : err.code === 40101 || err.status === 403
-            ? ' Check STRAND_API_KEY or your AWS credentials.'
+            ? ' Check --api-key (STRAND_API_KEY) or your AWS credentials.'
             : '';
     return { message: `${err.message} (error ${err.code})${hint}`, exitCode: 1 };
   }

@@ -24,7 +24,13 @@ export interface StrandClientConfig {
   /** The cluster id in `/v3/clusters/{cluster_id}`. @default process.env.STRAND_CLUSTER ?? 'local' */
   clusterId?: string;
   /**
-   * Headers sent with every request, or a function returning them (called per
+   * A Strand API key, sent as `Authorization: Bearer <key>` (a stack or local
+   * runtime with STRAND_AUTH=keys; docs/security.md).
+   * @default process.env.STRAND_API_KEY
+   */
+  apiKey?: string;
+  /**
+   * Headers sent with every request (merged over the API key's), or a function returning them (called per
    * request, so a token can be refreshed): e.g. `{ authorization: 'Bearer <api key>' }`.
    */
   headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
@@ -40,6 +46,13 @@ export interface StrandClientConfig {
   logger?: Logger;
 }
 
+function withApiKey(apiKey: string | undefined, headers: StrandClientConfig['headers']): StrandClientConfig['headers'] {
+  if (!apiKey) return headers;
+  const auth = { authorization: `Bearer ${apiKey}` };
+  if (typeof headers === 'function') return async () => ({ ...auth, ...(await headers()) });
+  return { ...auth, ...headers };
+}
+
 export class StrandClient {
   readonly url: string;
   readonly clusterId: string;
@@ -51,7 +64,7 @@ export class StrandClient {
   constructor(config: StrandClientConfig = {}) {
     this.url = (config.url ?? process.env.STRAND_URL ?? 'http://localhost:8082').replace(/\/+$/, '');
     this.clusterId = config.clusterId ?? process.env.STRAND_CLUSTER ?? 'local';
-    this.transport = new Transport({ url: this.url, headers: config.headers, signing: config.signing, retry: config.retry, requestTimeout: config.requestTimeout });
+    this.transport = new Transport({ url: this.url, headers: withApiKey(config.apiKey ?? process.env.STRAND_API_KEY, config.headers), signing: config.signing, retry: config.retry, requestTimeout: config.requestTimeout });
     this.metadata = new MetadataCache(async (topic) => (await this.admin().describeTopic(topic)).partitions, config.metadataMaxAge ?? 300_000);
     this.logger = config.logger ?? { warn: (m) => console.warn(m) };
   }

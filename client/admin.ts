@@ -88,6 +88,31 @@ export interface PartitionLag {
   memberId: string;
 }
 
+/** An API key as the api-keys endpoint describes it (docs/security.md); the secret only in `apiKey`, once, at creation. */
+export interface ApiKeyDescription {
+  keyId: string;
+  name: string;
+  /** Text form: `produce:orders-*`, `consume:group:billing`, `admin:cluster`. */
+  permissions: string[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+interface ApiKeyJson {
+  key_id: string;
+  name: string;
+  permissions: { operation: string; resource_type: string; pattern: string }[];
+  created_at: string;
+  revoked_at: string | null;
+  api_key?: string;
+}
+
+function apiKeyDescription(k: ApiKeyJson): ApiKeyDescription {
+  const text = (p: ApiKeyJson['permissions'][number]) =>
+    p.resource_type === 'cluster' ? 'admin:cluster' : p.resource_type === 'topic' ? `${p.operation}:${p.pattern}` : `${p.operation}:${p.resource_type}:${p.pattern}`;
+  return { keyId: k.key_id, name: k.name, permissions: k.permissions.map(text), createdAt: k.created_at, revokedAt: k.revoked_at };
+}
+
 export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number };
 
 interface GroupJson {
@@ -297,6 +322,23 @@ export class Admin {
 
   async deleteGroups(groupIds: string[]): Promise<void> {
     for (const g of groupIds) await this.deleteGroup(g);
+  }
+
+  /** Creates an API key (needs admin on the cluster when auth is on). `apiKey` is the secret: shown this once. */
+  async createApiKey(name: string, permissions: string[]): Promise<ApiKeyDescription & { apiKey: string }> {
+    const json = await this.http.json<ApiKeyJson>('POST', `${this.client.clusterPath}/api-keys`, { json: { name, permissions } });
+    return { ...apiKeyDescription(json), apiKey: json.api_key ?? '' };
+  }
+
+  /** Every key, revoked ones included; never a secret. */
+  async listApiKeys(): Promise<ApiKeyDescription[]> {
+    const res = await this.http.json<{ data: ApiKeyJson[] }>('GET', `${this.client.clusterPath}/api-keys`);
+    return res.data.map(apiKeyDescription);
+  }
+
+  /** Revokes a key: refused from then on (by other Lambda containers within 10 s). */
+  async revokeApiKey(keyId: string): Promise<void> {
+    await this.http.request('DELETE', `${this.client.clusterPath}/api-keys/${encodeURIComponent(keyId)}`);
   }
 }
 

@@ -12,6 +12,7 @@ export {
   type GroupOffset,
   type PartitionLag,
   type ResetTarget,
+  type ApiKeyDescription,
 } from './admin';
 export { Producer, CompressionTypes, supportedCompressionCodecs, type ProducerConfig, type ProducerRecord } from './producer';
 export {

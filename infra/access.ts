@@ -26,7 +26,10 @@ export interface FunctionAccess {
 }
 
 /**
- * The grants each function needs (design.md, issue 3):
+ * The grants each function needs (design.md, issue 3). Every function behind a
+ * route reads the keys table: with API keys on (STRAND_AUTH=keys) each request's
+ * key is looked up there (src/auth/); only admin writes it.
+ *
  * - admin: the topic catalog, and on topic deletion the topic's index, leases
  *   and objects; the only API function that deletes data.
  * - produce: writes one new object per request (never overwrites or deletes),
@@ -39,24 +42,25 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
   admin: {
     objects: ['get', 'put', 'delete'],
     list: true,
-    tables: { topics: 'readWrite', log: 'readWrite', leases: 'readWrite' },
+    // keys: read/write, it serves the api-keys endpoint (src/api/apiKeys.ts).
+    tables: { topics: 'readWrite', log: 'readWrite', leases: 'readWrite', keys: 'readWrite' },
   },
   produce: {
     objects: ['put'],
     // schemas: read to resolve schema ids and versions and for broker-side validation (src/schemas/recordSchemas.ts);
     // write, because an inline schema in a produce request is registered under its subject, as REST Proxy does.
-    tables: { topics: 'read', log: 'readWrite', leases: 'readWrite', schemas: 'readWrite' },
+    tables: { topics: 'read', log: 'readWrite', leases: 'readWrite', schemas: 'readWrite', keys: 'read' },
   },
   fetch: {
     objects: ['get'],
     // schemas: read, to decode embedded_format=avro.
-    tables: { topics: 'read', log: 'read', schemas: 'read' },
+    tables: { topics: 'read', log: 'read', schemas: 'read', keys: 'read' },
   },
   // groups: the coordinator writes the groups and consumer-instance tables; it
   // reads topics, partition bounds and (for v2 consumer records) batches.
   groups: {
     objects: ['get'],
-    tables: { topics: 'read', log: 'read', groups: 'readWrite', consumers: 'readWrite' },
+    tables: { topics: 'read', log: 'read', groups: 'readWrite', consumers: 'readWrite', keys: 'read' },
   },
   // maintenance: retention, compaction and merging read and rewrite objects and
   // the index under partition leases, the sweep lists and deletes objects, and
@@ -69,7 +73,7 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
   // schemas: the schema registry (Confluent Schema Registry API); its own table only.
   schemas: {
     objects: [],
-    tables: { schemas: 'readWrite' },
+    tables: { schemas: 'readWrite', keys: 'read' },
   },
 };
 

@@ -147,6 +147,7 @@ describe('functions', () => {
     const expected = [...Object.keys(configToEnv(localDefaults)), ...powertoolsEnvVars].sort();
     expect(Object.keys(variables).sort()).toEqual(expected);
     expect(variables[EnvVar.clusterId]).toBe(clusterId);
+    expect(variables[EnvVar.auth]).toBe('none');
     expect(variables[EnvVar.bucket]).toEqual({ Ref: logicalId(stack, stack.strand.bucket) });
     expect(variables[EnvVar.topicsTable]).toEqual({ Ref: logicalId(stack, stack.strand.tables.topics) });
     expect(variables[EnvVar.logTable]).toEqual({ Ref: logicalId(stack, stack.strand.tables.log) });
@@ -244,12 +245,15 @@ describe('least privilege', () => {
     expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
   });
 
-  test('the fetch role reaches only the topics and log tables', () => {
+  test('the fetch role reaches only the tables infra/access.ts lists for it (topics, log, schemas, keys), all read-only', () => {
     const tableResources = roleStatements(stack, template, 'fetch')
       .filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')))
       .map((s) => JSON.stringify(s.Resource));
     const arn = (t: keyof TableNames) => JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, stack.strand.tables[t]), 'Arn'] });
-    expect(tableResources.sort()).toEqual([arn('topics'), arn('log')].sort());
+    const listed = Object.keys(functionAccess.fetch.tables) as (keyof TableNames)[];
+    expect(listed.every((t) => functionAccess.fetch.tables[t] === 'read')).toBe(true);
+    expect(listed).toEqual(expect.arrayContaining(['topics', 'log']));
+    expect(tableResources.sort()).toEqual(listed.map(arn).sort());
   });
 
   test('only admin (and, once it exists, maintenance) may delete objects', () => {

@@ -56,7 +56,13 @@ export type StrandAuth =
   /** AWS SigV4: callers need `execute-api:Invoke` on the API's routes (see `grantInvoke`). */
   | { type: 'iam' }
   /** A JWT from an OIDC issuer (Cognito, Auth0, …) in `Authorization: Bearer …`. */
-  | { type: 'jwt'; issuer: string; audience: string[] };
+  | { type: 'jwt'; issuer: string; audience: string[] }
+  /**
+   * Strand API keys (`Authorization: Bearer strand_…` or `X-API-Key`) with
+   * per-key permissions on topic and group patterns, checked by the functions
+   * (STRAND_AUTH=keys; docs/security.md). The gateway itself lets every request through.
+   */
+  | { type: 'apiKeys' };
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -208,7 +214,10 @@ export class Strand extends Construct {
         groups: tables.groups.tableName,
         consumers: tables.consumers.tableName,
         schemas: tables.schemas.tableName,
+        keys: tables.keys.tableName,
       },
+      // API keys are checked by the functions themselves (src/auth/); IAM and JWT at the gateway.
+      auth: props.auth?.type === 'apiKeys' ? 'keys' : 'none',
     };
     const environment: Record<string, string> = {
       ...configToEnv(this.config),
@@ -254,7 +263,9 @@ export class Strand extends Construct {
     const authorizer =
       props.auth?.type === 'jwt'
         ? new HttpJwtAuthorizer('JwtAuthorizer', props.auth.issuer, { jwtAudience: props.auth.audience })
-        : new HttpIamAuthorizer();
+        : props.auth?.type === 'apiKeys'
+          ? new apigw.HttpNoneAuthorizer()
+          : new HttpIamAuthorizer();
     this.api = new apigw.HttpApi(this, 'Api', {
       description: `Strand HTTP API (cluster ${this.clusterId})`,
       createDefaultStage: false,

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { loadConfig, type StrandConfig } from '../src/config/env';
+import { loadConfig, type AuthMode, type StrandConfig } from '../src/config/env';
 import { createClients } from '../src/storage/clients';
 import { createRuntime, type Runtime } from '../src/runtime';
 import type { Clock } from '../src/clock';
@@ -43,6 +43,10 @@ export interface LocalStrandOptions {
   /** An S3/DynamoDB endpoint to use instead of the embedded emulators (LocalStack). */
   endpoint?: string;
   config?: StrandConfig;
+  /** API keys on (`keys`) or off; overrides the config's (STRAND_AUTH). @default config.auth, i.e. 'none' */
+  auth?: AuthMode;
+  /** An admin key accepted besides stored ones (STRAND_BOOTSTRAP_ADMIN_KEY), to create the first key. */
+  bootstrapAdminKey?: string;
   clock?: Clock;
   /** Told of every request the gateway handled. */
   onRequest?: GatewayOptions['onRequest'];
@@ -65,7 +69,11 @@ export interface LocalStrand {
 const emulatorCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export async function startLocalStrand(options: LocalStrandOptions = {}): Promise<LocalStrand> {
-  const config = options.config ?? loadConfig();
+  const config: StrandConfig = {
+    ...(options.config ?? loadConfig()),
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.bootstrapAdminKey ? { bootstrapAdminKey: options.bootstrapAdminKey } : {}),
+  };
   const logger = options.logger ?? new Logger({ serviceName: 'strand', logLevel: (process.env.POWERTOOLS_LOG_LEVEL as 'INFO') ?? 'WARN' });
   let emulators: Emulators | undefined;
   let s3Endpoint: string;

@@ -14,6 +14,8 @@ export const ErrorCode = {
   UnknownTopic: 40403,
   UnknownGroup: 40404,
   UnknownConsumerInstance: 40405,
+  /** Not in the contract's table: an unknown API key id on the api-keys endpoint (docs/security.md). */
+  UnknownApiKey: 40406,
   MethodNotAllowed: 40501,
   TopicExists: 40902,
   ConsumerInstanceExists: 40903,

@@ -1,7 +1,8 @@
 /**
  * Routes an ApiRequest to its operation and turns every failure into the
  * contract's error body. Unknown failures are 500 / 50001 with no stack trace;
- * storage faults a retry may cure are 503 / 50301.
+ * storage faults a retry may cure are 503 / 50301. With API keys on, the
+ * access check (src/auth/authorize.ts) runs before the operation.
  */
 import { ErrorCode, StrandError } from '../errors';
 import { asStorageUnavailable } from '../storage/storageErrors';
@@ -10,6 +11,7 @@ import type { ApiRequest, ApiResponse } from './http';
 import { routeKey, routes, type FunctionName } from './routes';
 import { operations } from './operations';
 import { assertPathParameters } from './request';
+import { authorize, filterListing } from '../auth/authorize';
 
 export function errorResponse(err: StrandError): ApiResponse {
   return { status: err.status, headers: err.headers, json: err.toBody() };
@@ -23,7 +25,9 @@ export async function dispatch(fn: FunctionName, request: ApiRequest, runtime: R
   }
   try {
     assertPathParameters(request);
-    return await operation(request, runtime);
+    // Access control (STRAND_AUTH=keys): the one check, before any operation runs.
+    const caller = await authorize(route, request, runtime);
+    return filterListing(route, request, caller, await operation(request, runtime));
   } catch (err) {
     if (err instanceof StrandError) return errorResponse(err);
     const transient = asStorageUnavailable(err);

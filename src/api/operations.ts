@@ -10,6 +10,7 @@ import { consumerOperations } from './consumers';
 import { recordsOperations } from './records';
 import { uploadOperations } from './uploads';
 import { schemaOperations } from './schemas';
+import { apiKeyOperations } from './apiKeys';
 
 export type Operation = (req: ApiRequest, runtime: Runtime) => Promise<ApiResponse>;
 
@@ -23,4 +24,5 @@ export const operations: Record<string, Operation> = {
   ...recordsOperations,
   ...uploadOperations,
   ...schemaOperations,
+  ...apiKeyOperations,
 };

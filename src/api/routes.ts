@@ -44,6 +44,11 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: `${P}/uploads`, fn: 'produce' },
   { method: 'POST', path: `${P}/uploads/{upload_id}/commit`, fn: 'produce' },
   { method: 'GET', path: `${P}/records`, fn: 'fetch' },
+  // API keys (STRAND_AUTH=keys; src/api/apiKeys.ts). The secret is returned once, by POST.
+  { method: 'POST', path: `${C}/api-keys`, fn: 'admin' },
+  { method: 'GET', path: `${C}/api-keys`, fn: 'admin' },
+  { method: 'GET', path: `${C}/api-keys/{key_id}`, fn: 'admin' },
+  { method: 'DELETE', path: `${C}/api-keys/{key_id}`, fn: 'admin' },
   // Idempotent producers (InitProducerId).
   { method: 'POST', path: `${C}/producers`, fn: 'produce' },
   // Consumer groups (KIP-848 heartbeats, offsets, REST Proxy v3 reads and admin).

@@ -12,8 +12,18 @@ export const EnvVar = {
   groupsTable: 'STRAND_GROUPS_TABLE',
   consumersTable: 'STRAND_CONSUMERS_TABLE',
   schemasTable: 'STRAND_SCHEMAS_TABLE',
+  keysTable: 'STRAND_KEYS_TABLE',
+  /** `none` (default) or `keys`: API keys checked by the functions themselves (src/auth/). */
+  auth: 'STRAND_AUTH',
 } as const;
 export type EnvVarName = (typeof EnvVar)[keyof typeof EnvVar];
+
+/**
+ * An admin key accepted besides the stored ones, to create the first real key.
+ * A secret: read by loadConfig, never written by configToEnv (so never put into
+ * a template); set it by hand where needed and remove it afterwards.
+ */
+export const bootstrapAdminKeyEnvVar = 'STRAND_BOOTSTRAP_ADMIN_KEY';
 
 /** Standard AWS SDK settings, read by the SDK or by `createClients`. */
 export const AwsEnvVar = {
@@ -34,12 +44,20 @@ export interface TableNames {
   consumers: string;
   /** Schema registry: schemas by id, subjects and versions, compatibility config (src/schemas/SchemaStore.ts). */
   schemas: string;
+  /** API keys: one item per key, the secret stored only as its SHA-256 (src/auth/ApiKeyStore.ts). */
+  keys: string;
 }
+
+/** `none`: no check in the functions (IAM or JWT at the gateway, or nothing locally). `keys`: API keys (src/auth/). */
+export type AuthMode = 'none' | 'keys';
 
 export interface StrandConfig {
   clusterId: string;
   bucket: string;
   tables: TableNames;
+  auth: AuthMode;
+  /** From STRAND_BOOTSTRAP_ADMIN_KEY: a key with every permission, for creating the first stored key. */
+  bootstrapAdminKey?: string;
 }
 
 export const localDefaults: StrandConfig = {
@@ -52,7 +70,9 @@ export const localDefaults: StrandConfig = {
     groups: 'strand-groups',
     consumers: 'strand-consumers',
     schemas: 'strand-schemas',
+    keys: 'strand-keys',
   },
+  auth: 'none',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): StrandConfig {
@@ -66,8 +86,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): StrandConfig {
       groups: env[EnvVar.groupsTable] || localDefaults.tables.groups,
       consumers: env[EnvVar.consumersTable] || localDefaults.tables.consumers,
       schemas: env[EnvVar.schemasTable] || localDefaults.tables.schemas,
+      keys: env[EnvVar.keysTable] || localDefaults.tables.keys,
     },
+    auth: parseAuthMode(env[EnvVar.auth]),
+    ...(env[bootstrapAdminKeyEnvVar] ? { bootstrapAdminKey: env[bootstrapAdminKeyEnvVar] } : {}),
   };
+}
+
+export function parseAuthMode(value: string | undefined): AuthMode {
+  if (value === undefined || value === '' || value === 'none') return 'none';
+  if (value === 'keys') return 'keys';
+  throw new Error(`${EnvVar.auth} must be 'none' or 'keys', not '${value}'.`);
 }
 
 /** The environment a function needs to find its resources: the inverse of loadConfig. */
@@ -81,5 +110,7 @@ export function configToEnv(config: StrandConfig): Record<EnvVarName, string> {
     [EnvVar.groupsTable]: config.tables.groups,
     [EnvVar.consumersTable]: config.tables.consumers,
     [EnvVar.schemasTable]: config.tables.schemas,
+    [EnvVar.keysTable]: config.tables.keys,
+    [EnvVar.auth]: config.auth,
   };
 }

@@ -29,4 +29,6 @@ export const tableSchemas: Record<keyof TableNames, TableSchema> = {
   consumers: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
   // Schema registry: pk/sk strings; the item layout is in src/schemas/SchemaStore.ts.
   schemas: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
+  // pk = API key id (the public part of `strand_<id>_<secret>`); the secret only as its SHA-256.
+  keys: { partitionKey: { name: 'pk', type: 'S' } },
 };

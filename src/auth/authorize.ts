@@ -1,0 +1,96 @@
+/**
+ * The access check, in one place: dispatch (src/api/dispatch.ts) calls
+ * `authorize` before every operation and `filterListing` after it. With
+ * STRAND_AUTH=none (the default) both do nothing: IAM or a JWT authorizer at
+ * API Gateway, or nothing locally, decides who gets in.
+ *
+ * With STRAND_AUTH=keys, a request carries `Authorization: Bearer <key>` (or
+ * `X-API-Key: <key>`, e.g. behind a gateway that uses Authorization itself):
+ *   no key, a malformed, unknown or revoked key  → 401 / 40101
+ *   a valid key without the route's permission    → 403 / 40301
+ *   GET /health                                    → open
+ */
+import { ErrorCode, StrandError } from '../errors';
+import type { ApiRequest, ApiResponse } from '../api/http';
+import type { RouteSpec } from '../api/routes';
+import type { Runtime } from '../runtime';
+import { ApiKeyStore, bootstrapKeyCharsMin, hashApiKey, sameHash, type ApiKey } from './ApiKeyStore';
+import { describe, describeRequirement, grants } from './permissions';
+import { routeAccess } from './routeRequirements';
+
+/** One key store (and so one lookup cache) per runtime: per Lambda container, per local server. */
+const stores = new WeakMap<Runtime, ApiKeyStore>();
+export function apiKeyStore(runtime: Runtime): ApiKeyStore {
+  let store = stores.get(runtime);
+  if (!store) {
+    store = new ApiKeyStore(runtime.clients.ddb, runtime.config.tables.keys, runtime.clock);
+    stores.set(runtime, store);
+  }
+  return store;
+}
+
+/** Who made the request, once `authorize` let it through; undefined when auth is off or the route is open. */
+export type Caller = ApiKey | undefined;
+
+const bootstrapCaller: ApiKey = { id: 'bootstrap', name: 'STRAND_BOOTSTRAP_ADMIN_KEY', permissions: [{ operation: 'admin', resource: 'cluster', pattern: '*' }], createdAt: 0 };
+
+const unauthenticated = (message: string) =>
+  new StrandError(ErrorCode.Unauthenticated, message, { headers: { 'WWW-Authenticate': 'Bearer realm="strand"' } });
+
+/** The key a request presents: a Bearer token, else X-API-Key. */
+export function presentedKey(req: ApiRequest): string | undefined {
+  const authorization = req.headers.authorization?.trim();
+  const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization)?.[1] : undefined;
+  return bearer ?? (req.headers['x-api-key']?.trim() || undefined);
+}
+
+const warnedShortBootstrap = new WeakSet<Runtime>();
+
+async function authenticate(req: ApiRequest, runtime: Runtime): Promise<ApiKey> {
+  const key = presentedKey(req);
+  if (key === undefined) throw unauthenticated('An API key is required: send Authorization: Bearer <key> or X-API-Key: <key>.');
+  const bootstrap = runtime.config.bootstrapAdminKey;
+  if (bootstrap !== undefined) {
+    if (bootstrap.length < bootstrapKeyCharsMin) {
+      if (!warnedShortBootstrap.has(runtime)) runtime.logger.warn(`STRAND_BOOTSTRAP_ADMIN_KEY is shorter than ${bootstrapKeyCharsMin} characters; it is ignored.`);
+      warnedShortBootstrap.add(runtime);
+    } else if (sameHash(hashApiKey(key), hashApiKey(bootstrap))) {
+      return bootstrapCaller;
+    }
+  }
+  const found = await apiKeyStore(runtime).lookup(key);
+  if (found.ok) return found.key;
+  if (found.reason === 'revoked') throw unauthenticated(`API key '${found.id}' has been revoked.`);
+  throw unauthenticated('The API key is not valid.');
+}
+
+export async function authorize(route: RouteSpec, req: ApiRequest, runtime: Runtime): Promise<Caller> {
+  if (runtime.config.auth !== 'keys') return undefined;
+  const access = routeAccess(route, req);
+  if (access.kind === 'open') return undefined;
+  const caller = await authenticate(req, runtime);
+  if (access.kind === 'permissions') {
+    for (const requirement of access.requirements) {
+      if (!grants(caller.permissions, requirement)) {
+        throw new StrandError(ErrorCode.Forbidden, `API key '${caller.id}' (${caller.name}) lacks ${describeRequirement(requirement)}.`);
+      }
+    }
+  }
+  return caller;
+}
+
+/**
+ * Lists (topics, consumer groups) show only what the caller may describe, as
+ * Kafka's ListTopics does under ACLs.
+ */
+export function filterListing(route: RouteSpec, req: ApiRequest, caller: Caller, response: ApiResponse): ApiResponse {
+  if (caller === undefined || response.status !== 200) return response;
+  const access = routeAccess(route, req);
+  if (access.kind !== 'authenticated' || access.filter === undefined) return response;
+  const resource = access.filter;
+  const body = response.json as { data?: Record<string, unknown>[] } | undefined;
+  if (!body || !Array.isArray(body.data)) return response;
+  const field = resource === 'topic' ? 'topic_name' : 'consumer_group_id';
+  const data = body.data.filter((item) => typeof item[field] === 'string' && grants(caller.permissions, describe(resource, item[field] as string)));
+  return { ...response, json: { ...body, data } };
+}
