@@ -34,7 +34,9 @@ export interface FunctionAccess {
  *   and objects; the only API function that deletes data.
  * - produce: writes one new object per request (never overwrites or deletes),
  *   reads the topic, appends to the partition head and spills index entries
- *   under the partition lease.
+ *   under the partition lease. It reads objects only to validate a direct
+ *   upload before committing it (src/api/uploads.ts); it signs the upload URLs,
+ *   so they carry its PutObject permission.
  * - fetch: reads only. No S3 write or delete and no DynamoDB write, so a bug in
  *   the read path cannot change the log.
  */
@@ -46,7 +48,7 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     tables: { topics: 'readWrite', log: 'readWrite', leases: 'readWrite', keys: 'readWrite' },
   },
   produce: {
-    objects: ['put'],
+    objects: ['get', 'put'],
     // schemas: read to resolve schema ids and versions and for broker-side validation (src/schemas/recordSchemas.ts);
     // write, because an inline schema in a produce request is registered under its subject, as REST Proxy does.
     tables: { topics: 'read', log: 'readWrite', leases: 'readWrite', schemas: 'readWrite', keys: 'read' },

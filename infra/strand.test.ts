@@ -261,9 +261,9 @@ describe('least privilege', () => {
     expect(deleters.every((fn) => fn === 'admin' || (fn as string) === 'maintenance')).toBe(true);
   });
 
-  test('produce writes new objects but cannot read or delete them', () => {
+  test('produce writes new objects and reads them (to validate direct uploads) but cannot delete them', () => {
     const actions = actionsOf(roleStatements(stack, template, 'produce')).filter((a) => s3DataActions.includes(a));
-    expect(actions).toEqual(['s3:PutObject']);
+    expect(actions.sort()).toEqual(['s3:GetObject', 's3:PutObject']);
   });
 
   test('object actions are scoped to the data bucket', () => {

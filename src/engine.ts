@@ -14,10 +14,12 @@ import { LeaseStore } from './log/LeaseStore';
 import { ObjectStore, topicPrefix } from './log/ObjectStore';
 import { PartitionIndex } from './log/PartitionIndex';
 import { TopicCatalog, partitionKey, type Topic } from './log/TopicCatalog';
-import { appendBatches, type PartitionAppend, type PartitionAppendResult } from './log/appendBatches';
+import { appendBatches, appendUploaded, type PartitionAppend, type PartitionAppendResult } from './log/appendBatches';
 import {
+  locateRanges,
   offsetForTimestamp,
   partitionBounds,
+  type LocatedRanges,
   readPartition,
   waitForData,
   type PartitionBounds,
@@ -101,6 +103,18 @@ export class Engine {
   read(topic: Topic, partition: number, offset: number, bytesWanted: number): Promise<ReadResult> {
     this.assertPartition(topic, partition);
     return readPartition(this.context, topic, partition, offset, bytesWanted);
+  }
+
+  /** Where the batches from `offset` on live in S3, without reading them. */
+  locate(topic: Topic, partition: number, offset: number, bytesWanted: number): Promise<LocatedRanges> {
+    this.assertPartition(topic, partition);
+    return locateRanges(this.context, topic, partition, offset, bytesWanted);
+  }
+
+  /** Commits an object a producer uploaded directly (validated by the caller). */
+  appendUploaded(topic: Topic, objectId: string, append: PartitionAppend): Promise<PartitionAppendResult> {
+    this.assertPartition(topic, append.partition);
+    return appendUploaded(this.context, topic, objectId, append);
   }
 
   bounds(topic: Topic, partition: number): Promise<PartitionBounds> {

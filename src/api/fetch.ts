@@ -6,7 +6,9 @@
 import { invalidValue } from '../errors';
 import { TimestampType } from '../codec/recordBatch';
 import { recordsFrom, type FetchedRecord } from '../log/readPartition';
+import { objectKey } from '../log/ObjectStore';
 import type { Operation } from './operations';
+import type { ApiResponse } from './http';
 import { loadTopicCached, partitionParam, queryInteger } from './request';
 import { recordBatchMediaType } from './produce';
 import { avroEmbedder, type AvroEmbedded } from '../schemas/recordSchemas';
@@ -14,6 +16,10 @@ import { avroEmbedder, type AvroEmbedded } from '../schemas/recordSchemas';
 export const fetchBytesDefault = 1024 * 1024;
 export const fetchBytesMax = 4 * 1024 * 1024;
 export const longPollMsMax = 20_000;
+/** Media type of a fetch answered with presigned ranged-GET URLs (the direct-to-S3 data plane). */
+export const batchUrlsMediaType = 'application/vnd.strand.batch-urls+json';
+/** How long a fetch's presigned GET URLs work. */
+export const batchUrlSeconds = 300;
 /**
  * Lambda caps a response at 6 MB. Binary bodies are base64-encoded by API Gateway
  * (4 MiB of batches → 5.6 MB); a JSON body stops adding records once it passes
@@ -57,7 +63,7 @@ function recordJson(r: FetchedRecord, format: EmbeddedFormat, avro?: (b: Buffer)
 }
 
 export const fetchOperations: Record<string, Operation> = {
-  'GET /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/records': async (req, runtime) => {
+  'GET /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/records': async (req, runtime): Promise<ApiResponse> => {
     const topic = await loadTopicCached(req, runtime);
     const partition = partitionParam(req);
     runtime.engine.assertPartition(topic, partition);
@@ -68,7 +74,41 @@ export const fetchOperations: Record<string, Operation> = {
     if (!embeddedFormats.includes(format)) {
       throw invalidValue(`'embedded_format' must be one of ${embeddedFormats.join(', ')}, not '${req.query.embedded_format}'.`);
     }
-    const binary = (req.headers.accept ?? '').toLowerCase().includes(recordBatchMediaType);
+    const accept = (req.headers.accept ?? '').toLowerCase();
+    if (accept.includes(batchUrlsMediaType)) {
+      // Direct-to-S3: where the batches are, as presigned ranged GETs; no bytes through Lambda.
+      let located = await runtime.engine.locate(topic, partition, offset, maxBytes);
+      if (located.runs.length === 0 && maxWaitMs > 0) {
+        await runtime.engine.waitForData(topic, partition, offset, maxWaitMs);
+        located = await runtime.engine.locate(topic, partition, offset, maxBytes);
+      }
+      const objects = runtime.engine.context.objects;
+      const urls = new Map<string, string>();
+      for (const run of located.runs) {
+        if (!urls.has(run.objectId)) urls.set(run.objectId, await objects.presignGet(objectKey(topic.topicId, run.objectId), batchUrlSeconds));
+      }
+      return {
+        status: 200,
+        headers: { 'content-type': batchUrlsMediaType },
+        json: {
+          cluster_id: runtime.config.clusterId,
+          topic_name: topic.name,
+          partition_id: partition,
+          high_watermark: located.highWatermark,
+          log_start_offset: located.logStartOffset,
+          next_offset: located.nextOffset,
+          expires_at: new Date(runtime.clock.now() + batchUrlSeconds * 1000).toISOString(),
+          ranges: located.runs.map((run) => ({
+            url: urls.get(run.objectId),
+            range: `bytes=${run.position}-${run.position + run.size - 1}`,
+            size: run.size,
+            base_offset: run.entries[0]!.baseOffset,
+            last_offset: run.entries[run.entries.length - 1]!.baseOffset + run.entries[run.entries.length - 1]!.span - 1,
+          })),
+        },
+      };
+    }
+    const binary = accept.includes(recordBatchMediaType);
 
     let result = await runtime.engine.read(topic, partition, offset, maxBytes);
     if (result.batches.length === 0 && maxWaitMs > 0) {

@@ -152,7 +152,7 @@ function sizeOf(d: EncodedData) {
   return d.bytes === null ? null : { type: d.type, size: d.bytes.length };
 }
 
-function appendFailure(runtime: Runtime, error: unknown): StrandError {
+export function appendFailure(runtime: Runtime, error: unknown): StrandError {
   if (error instanceof StrandError) return error;
   const transient = asStorageUnavailable(error);
   if (transient) return transient;
@@ -261,24 +261,8 @@ export const produceOperations: Record<string, Operation> = {
     assertBodySize(req);
     assertContentType(req, recordBatchMediaType);
     const body = Buffer.from(req.body);
-    const slices = splitBatches(body, { verifyCrc: true });
-    const limit = topic.config['max.message.bytes'];
     const now = runtime.clock.now();
-    const logAppend = topic.config['message.timestamp.type'] === 'LogAppendTime';
-    for (const slice of slices) {
-      const h = slice.header;
-      if (h.recordCount === 0) throw new StrandError(ErrorCode.CorruptBatch, `Batch at byte ${slice.start} holds no records.`);
-      if (h.isControl || h.isTransactional) throw invalidValue(`Batch at byte ${slice.start} is transactional or a control batch; Strand does not support transactions.`);
-      if (h.sizeInBytes > limit) {
-        throw new StrandError(ErrorCode.RecordTooLarge, `Batch at byte ${slice.start} is ${h.sizeInBytes} bytes; topic '${topic.name}' allows ${limit} (max.message.bytes).`);
-      }
-      // Full decode: a batch that cannot be read back (codec, record framing) is refused now, not at fetch time.
-      decodeRecordBatch(body, slice.start);
-      if (logAppend) withLogAppendTime(body, slice.start, now);
-    }
-    // Batches from an idempotent producer (producerId >= 0) are appended at most once (40926 on a gap or stale epoch).
-    const producer = producerOfBatches(slices.map((s) => s.header));
-    await validateBatches(runtime, topic, body);
+    const { producer, logAppend } = await validateBinaryBatches(runtime, topic, body, now);
     const [result] = await runtime.engine.append(topic, [{ partition, batches: [body], ...(producer ? { producer } : {}) }]);
     if (!result!.ok) throw appendFailure(runtime, result!.error);
     return {
@@ -301,3 +285,36 @@ function randomPartition(topic: Topic): number {
   return Math.floor(Math.random() * topic.partitionsCount);
 }
 
+
+/**
+ * Validates RecordBatch v2 bytes from a client (the binary endpoint and direct
+ * uploads) before anything is written: structure and CRC-32C, a full decode (a
+ * batch that cannot be read back is refused now, not at fetch time), no
+ * transactions, max.message.bytes, schema validation where the topic asks for
+ * it. Stamps LogAppendTime in place when the topic uses it. Returns the
+ * idempotent producer the batches carry, if any.
+ */
+export async function validateBinaryBatches(
+  runtime: Runtime,
+  topic: Topic,
+  body: Buffer,
+  now: number,
+): Promise<{ producer: ReturnType<typeof producerOfBatches>; logAppend: boolean }> {
+  const slices = splitBatches(body, { verifyCrc: true });
+  const limit = topic.config['max.message.bytes'];
+  const logAppend = topic.config['message.timestamp.type'] === 'LogAppendTime';
+  for (const slice of slices) {
+    const h = slice.header;
+    if (h.recordCount === 0) throw new StrandError(ErrorCode.CorruptBatch, `Batch at byte ${slice.start} holds no records.`);
+    if (h.isControl || h.isTransactional) throw invalidValue(`Batch at byte ${slice.start} is transactional or a control batch; Strand does not support transactions.`);
+    if (h.sizeInBytes > limit) {
+      throw new StrandError(ErrorCode.RecordTooLarge, `Batch at byte ${slice.start} is ${h.sizeInBytes} bytes; topic '${topic.name}' allows ${limit} (max.message.bytes).`);
+    }
+    decodeRecordBatch(body, slice.start);
+    if (logAppend) withLogAppendTime(body, slice.start, now);
+  }
+  // Batches from an idempotent producer (producerId >= 0) are appended at most once (40926 on a gap or stale epoch).
+  const producer = producerOfBatches(slices.map((s) => s.header));
+  await validateBatches(runtime, topic, body);
+  return { producer, logAppend };
+}

@@ -13,6 +13,13 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+
+export class ObjectTooLargeError extends Error {
+  constructor(key: string, size: number, max: number) {
+    super(`Object ${key} is ${size} bytes; at most ${max} are read.`);
+  }
+}
 
 /** S3 DeleteObjects takes at most 1000 keys. */
 const deleteKeysPerRequestMax = 1000;
@@ -60,6 +67,38 @@ export class ObjectStore {
       throw new Error(`Short read of s3://${this.bucket}/${key}: wanted ${length} bytes at ${start}, got ${bytes.length}.`);
     }
     return bytes;
+  }
+
+  /** A whole object, refusing one larger than `bytesMax`; undefined when there is none. */
+  async getWhole(key: string, bytesMax: number): Promise<Buffer | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if ((out.ContentLength ?? 0) > bytesMax) {
+        out.Body?.transformToByteArray().catch(() => undefined);
+        throw new ObjectTooLargeError(key, out.ContentLength ?? 0, bytesMax);
+      }
+      return Buffer.from(await out.Body!.transformToByteArray());
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * A URL that lets its holder PUT exactly this object: its length and SHA-256
+   * are signed, so S3 refuses other bytes (the direct-to-S3 produce path).
+   */
+  presignPut(key: string, size: number, sha256Base64: string, expiresInSeconds: number): Promise<string> {
+    return getSignedUrl(
+      this.s3,
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentLength: size, ChecksumSHA256: sha256Base64, ContentType: 'application/vnd.kafka.record-batch.v2' }),
+      { expiresIn: expiresInSeconds, unhoistableHeaders: new Set(['x-amz-checksum-sha256']), signableHeaders: new Set(['content-length', 'content-type']) },
+    );
+  }
+
+  /** A URL to GET an object (any byte range of it, with a Range header) for a while. */
+  presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
   }
 
   /** Keys under a prefix, in key order, up to `keysMax`. */

@@ -52,7 +52,24 @@ export async function appendBatches(ctx: LogContext, topic: Topic, appends: Part
     position += body.length;
   }
   await ctx.objects.put(objectKey(topic.topicId, objectId), Buffer.concat(appends.flatMap((a) => a.batches)));
+  return commitPlaced(ctx, topic, placed);
+}
 
+/**
+ * The direct-to-S3 path: the producer already PUT the object (a presigned URL)
+ * and it was read back and validated; only the commit is left. `objectId` must
+ * hold exactly `append.batches`, from byte 0.
+ */
+export async function appendUploaded(ctx: LogContext, topic: Topic, objectId: string, append: PartitionAppend): Promise<PartitionAppendResult> {
+  const body = Buffer.concat(append.batches);
+  const slices = splitBatches(body, { verifyCrc: false });
+  const span = slices.reduce((sum, s) => sum + s.header.lastOffsetDelta + 1, 0);
+  const maxTimestamp = Math.max(-1, ...slices.map((s) => s.header.maxTimestamp));
+  const [result] = await commitPlaced(ctx, topic, [{ append, entry: { objectId, position: 0, size: body.length, span, maxTimestamp } }]);
+  return result!;
+}
+
+function commitPlaced(ctx: LogContext, topic: Topic, placed: { append: PartitionAppend; entry: IndexEntry }[]): Promise<PartitionAppendResult[]> {
   return Promise.all(
     placed.map(async ({ append, entry }): Promise<PartitionAppendResult> => {
       const pk = partitionKey(topic, append.partition);

@@ -78,6 +78,28 @@ export async function readPartition(
 
 class IndexMovedError extends Error {}
 
+export interface LocatedRanges extends PartitionBounds {
+  /** Runs of adjacent entries in one object: one ranged GET each. */
+  runs: RangeRun[];
+  nextOffset: number;
+}
+
+/**
+ * Where the batches from `offset` on live, without reading them (the
+ * direct-to-S3 fetch path hands these to the client as presigned ranged GETs).
+ */
+export async function locateRanges(ctx: LogContext, topic: Topic, partition: number, offset: number, bytesWanted: number): Promise<LocatedRanges> {
+  const pk = partitionKey(topic, partition);
+  const head = await ctx.index.readHead(pk);
+  assertInRange(offset, head);
+  const bounds = { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark };
+  if (offset === head.highWatermark) return { ...bounds, runs: [], nextOffset: offset };
+  const entries = await ctx.index.locate(pk, head, offset, bytesWanted);
+  if (entries.length === 0) throw new StorageUnavailableError(`Partition ${partition} of '${topic.name}' moved under the read; retry.`);
+  const last = entries[entries.length - 1]!;
+  return { ...bounds, runs: coalesce(entries), nextOffset: last.baseOffset + last.span };
+}
+
 function isNoSuchKey(err: unknown): boolean {
   const name = (err as { name?: string } | null)?.name;
   return name === 'NoSuchKey' || name === 'NotFound';
@@ -120,7 +142,7 @@ export async function readEntries(ctx: LogContext, topicId: string, entries: Pla
   return out;
 }
 
-interface RangeRun {
+export interface RangeRun {
   objectId: string;
   position: number;
   size: number;

@@ -1,0 +1,108 @@
+/**
+ * The direct-to-S3 data plane: producers PUT batches to S3 with a presigned URL
+ * and commit them; fetch can answer with presigned ranged-GET URLs.
+ */
+import { createHash } from 'node:crypto';
+import { ManualClock } from '../../src/clock';
+import { decodeRecordBatch, encodeRecordBatch, patchBaseOffset, splitBatches } from '../../src/codec/recordBatch';
+import { createTopic, fetchJson, partitionPath, startTestStrand, type TestStrand } from '../support/localStrand';
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('base64');
+const batchOf = (values: string[], t = 1_700_000_000_000) =>
+  encodeRecordBatch(values.map((v, i) => ({ key: null, value: Buffer.from(v), headers: [], timestamp: t + i })));
+
+describe('direct-to-S3 data plane', () => {
+  let strand: TestStrand;
+  let clock: ManualClock;
+  beforeAll(async () => {
+    clock = new ManualClock(Date.now());
+    strand = await startTestStrand({ clock });
+  });
+  afterAll(() => strand.dispose());
+
+  async function upload(topic: string, partition: number, body: Buffer) {
+    const res = await strand.http.post(`${partitionPath(topic, partition)}/uploads`, { size: body.length, sha256: sha256(body) });
+    expect(res.status).toBe(201);
+    const put = await fetch(res.json.url, { method: 'PUT', headers: res.json.headers, body });
+    expect(put.status).toBe(200);
+    return res.json as { upload_id: string; url: string; headers: Record<string, string>; expires_at: string; commit_before: string };
+  }
+  const commit = (topic: string, partition: number, id: string) => strand.http.post(`${partitionPath(topic, partition)}/uploads/${id}/commit`);
+  const highWatermark = async (topic: string, p: number) => (await strand.http.get(partitionPath(topic, p))).json.high_watermark as number;
+
+  test('an uploaded batch is committed with offsets, as /batches would give, and reads back', async () => {
+    await createTopic(strand.http, 'direct', 2);
+    const first = await upload('direct', 1, batchOf(['a', 'b', 'c']));
+    expect(first.headers['x-amz-checksum-sha256']).toBeDefined();
+    const res = await commit('direct', 1, first.upload_id);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ partition_id: 1, base_offset: 0, last_offset: 2, upload_id: first.upload_id });
+    const second = await upload('direct', 1, batchOf(['d']));
+    expect((await commit('direct', 1, second.upload_id)).json).toMatchObject({ base_offset: 3, last_offset: 3 });
+    const fetched = await fetchJson(strand.http, 'direct', 1, 0);
+    expect(fetched.json.records.map((r: { offset: number; value: { data: string } }) => [r.offset, r.value.data])).toEqual([
+      [0, 'a'], [1, 'b'], [2, 'c'], [3, 'd'],
+    ]);
+  });
+
+  test('a commit of nothing uploaded, of a malformed id or of an expired upload is 40002 and appends nothing', async () => {
+    await createTopic(strand.http, 'direct-bad', 1);
+    const res = await strand.http.post(`${partitionPath('direct-bad', 0)}/uploads`, { size: 100, sha256: sha256(Buffer.alloc(100)) });
+    expect((await commit('direct-bad', 0, res.json.upload_id)).json.error_code).toBe(40002);
+    expect((await commit('direct-bad', 0, 'not-an-id')).json.error_code).toBe(40002);
+    const late = await upload('direct-bad', 0, batchOf(['late']));
+    clock.advance(9 * 60_000);
+    const expired = await commit('direct-bad', 0, late.upload_id);
+    expect(expired.json.error_code).toBe(40002);
+    expect(expired.json.message).toMatch(/can no longer be committed/);
+    expect(await highWatermark('direct-bad', 0)).toBe(0);
+  });
+
+  test('an upload request is validated: size and a base64 SHA-256 are required', async () => {
+    await createTopic(strand.http, 'direct-req', 1);
+    expect((await strand.http.post(`${partitionPath('direct-req', 0)}/uploads`, { size: 100 })).json.error_code).toBe(40001);
+    expect((await strand.http.post(`${partitionPath('direct-req', 0)}/uploads`, { size: 10, sha256: sha256(Buffer.from('x')) })).json.error_code).toBe(40002);
+    expect((await strand.http.post(`${partitionPath('direct-req', 0)}/uploads`, { size: 100, sha256: 'nope' })).json.error_code).toBe(40002);
+    expect((await strand.http.post(`${partitionPath('direct-req', 9)}/uploads`, { size: 100, sha256: sha256(Buffer.from('x')) })).json.error_code).toBe(40402);
+  });
+
+  test('uploaded bytes that are not valid batches are refused at commit with 42201, and nothing is appended', async () => {
+    await createTopic(strand.http, 'direct-corrupt', 1);
+    const bad = batchOf(['x', 'y']);
+    bad[bad.length - 1] ^= 0xff;
+    const up = await upload('direct-corrupt', 0, bad);
+    const res = await commit('direct-corrupt', 0, up.upload_id);
+    expect(res.status).toBe(422);
+    expect(res.json.error_code).toBe(42201);
+    expect(await highWatermark('direct-corrupt', 0)).toBe(0);
+  });
+
+  test('fetch can answer with presigned ranged GETs; the ranges, with base offsets patched, are the log', async () => {
+    await createTopic(strand.http, 'direct-read', 1);
+    for (let i = 0; i < 5; i++) {
+      await strand.http.post(`${partitionPath('direct-read', 0)}/records`.replace(/\/partitions\/0\/records$/, '/records'), {
+        partition_id: 0,
+        value: { type: 'STRING', data: `r${i}` },
+      });
+    }
+    const res = await strand.http.get(`${partitionPath('direct-read', 0)}/records?offset=2`, { accept: 'application/vnd.strand.batch-urls+json' });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ high_watermark: 5, log_start_offset: 0, next_offset: 5 });
+    const seen: [number, string][] = [];
+    for (const range of res.json.ranges) {
+      const got = await fetch(range.url, { headers: { range: range.range } });
+      expect(got.status).toBe(206);
+      const bytes = Buffer.from(await got.arrayBuffer());
+      expect(bytes.length).toBe(range.size);
+      let base = range.base_offset as number;
+      for (const slice of splitBatches(bytes)) {
+        patchBaseOffset(bytes, slice.start, base);
+        base += slice.header.lastOffsetDelta + 1;
+        for (const r of decodeRecordBatch(bytes, slice.start).records) seen.push([r.offset, r.value!.toString()]);
+      }
+    }
+    expect(seen.filter(([o]) => o >= 2)).toEqual([[2, 'r2'], [3, 'r3'], [4, 'r4']]);
+    const atEnd = await strand.http.get(`${partitionPath('direct-read', 0)}/records?offset=5`, { accept: 'application/vnd.strand.batch-urls+json' });
+    expect(atEnd.json.ranges).toEqual([]);
+  });
+});
