@@ -16,12 +16,15 @@
  * `partitionsConsumedConcurrently` at a time, in offset order per partition.
  */
 import { EventEmitter } from 'node:events';
-import { decodeRecordBatch, splitBatches } from '../src/codec/recordBatch';
+import { decodeRecordBatch, patchBaseOffset, splitBatches } from '../src/codec/recordBatch';
 import { FencedMemberError, OffsetOutOfRangeError, StrandClientError, StrandUsageError } from './errors';
 import { decodeHeaders, type KafkaMessage } from './messages';
 import { backoffMs, retryPolicy, sleep, type RetryOptions } from './retry';
 import type { StrandClient } from './StrandClient';
 import { recordBatchMediaType } from './producer';
+
+/** Media type of a fetch answered with presigned ranged-GET URLs (src/api/fetch.ts). */
+export const batchUrlsMediaType = 'application/vnd.strand.batch-urls+json';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 
@@ -57,6 +60,11 @@ export interface ConsumerConfig {
   onPartitionsLost?: (partitions: TopicPartition[]) => void | Promise<void>;
   /** Heartbeat at most this often, in ms; the server's heartbeat_interval_ms when smaller. */
   heartbeatInterval?: number;
+  /**
+   * Read batches straight from S3 through presigned ranged-GET URLs the API hands
+   * out, instead of through the API (the direct-to-S3 data plane). @default false
+   */
+  directFetch?: boolean;
 }
 
 export interface EachMessagePayload {
@@ -513,6 +521,7 @@ export class Consumer extends EventEmitter {
   }
 
   private async fetch(s: PartitionState, offset: number, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
+    if (this.config.directFetch) return this.fetchDirect(s, offset, signal);
     const res = await this.client.transport.request('GET', `${this.client.clusterPath}/topics/${encodeURIComponent(s.topic)}/partitions/${s.partition}/records`, {
       query: { offset, max_bytes: this.maxBytes, max_wait_ms: this.maxWaitMs },
       headers: { accept: recordBatchMediaType },
@@ -520,26 +529,45 @@ export class Consumer extends EventEmitter {
       timeout: this.maxWaitMs + 30_000,
     });
     const highWatermark = Number(res.headers.get('kafka-high-watermark') ?? NaN);
-    const messages: KafkaMessage[] = [];
-    if (res.body.length > 0) {
-      for (const slice of splitBatches(res.body)) {
-        for (const r of decodeRecordBatch(res.body, slice.start).records) {
-          if (r.offset < offset) continue; // a stored batch is returned whole
-          messages.push({
-            key: r.key,
-            value: r.value,
-            headers: decodeHeaders(r.headers),
-            offset: r.offset,
-            timestamp: r.timestamp,
-            size: (r.key?.length ?? 0) + (r.value?.length ?? 0),
-          });
-        }
-      }
-    }
+    const messages = messagesOf(res.body, offset);
     const nextHeader = Number(res.headers.get('kafka-next-offset') ?? NaN);
     const last = messages.length > 0 ? messages[messages.length - 1]!.offset + 1 : offset;
     return { messages, nextOffset: Number.isFinite(nextHeader) ? Math.max(nextHeader, last) : last, highWatermark };
   }
+
+  /**
+   * The direct-to-S3 read: the API answers where the batches are (presigned
+   * ranged GETs), the bytes come straight from S3, and the base offsets the
+   * broker would patch are patched here.
+   */
+  private async fetchDirect(s: PartitionState, offset: number, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
+    const located = (
+      await this.client.transport.request('GET', `${this.client.clusterPath}/topics/${encodeURIComponent(s.topic)}/partitions/${s.partition}/records`, {
+        query: { offset, max_bytes: this.maxBytes, max_wait_ms: this.maxWaitMs },
+        headers: { accept: batchUrlsMediaType },
+        signal,
+        timeout: this.maxWaitMs + 30_000,
+      })
+    ).json as { high_watermark: number; next_offset: number; ranges: { url: string; range: string; size: number; base_offset: number }[] };
+    const parts = await Promise.all(
+      located.ranges.map(async (r) => {
+        const res = await fetch(r.url, { headers: { range: r.range }, signal });
+        if (res.status !== 206 && res.status !== 200) throw new StrandClientError(`S3 answered ${res.status} for a batch range of ${s.topic}/${s.partition}; the URL may have expired.`);
+        const bytes = Buffer.from(await res.arrayBuffer());
+        if (bytes.length !== r.size) throw new StrandClientError(`S3 returned ${bytes.length} bytes for a range of ${r.size}.`);
+        let base = r.base_offset;
+        for (const slice of splitBatches(bytes)) {
+          patchBaseOffset(bytes, slice.start, base);
+          base += slice.header.lastOffsetDelta + 1;
+        }
+        return bytes;
+      }),
+    );
+    const messages = messagesOf(Buffer.concat(parts), offset);
+    const last = messages.length > 0 ? messages[messages.length - 1]!.offset + 1 : offset;
+    return { messages, nextOffset: Math.max(located.next_offset, last), highWatermark: located.high_watermark };
+  }
+
 
   private async acquire(): Promise<void> {
     if (this.slots > 0) {
@@ -629,4 +657,24 @@ function groupTopicPartitions(tps: TopicPartition[]): { topic_name: string; part
   const byTopic = new Map<string, number[]>();
   for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
   return [...byTopic].map(([topic_name, ids]) => ({ topic_name, partition_ids: ids.sort((a, b) => a - b) }));
+}
+
+/** The messages of stored batches (base offsets already real) from `offset` on. */
+function messagesOf(batches: Buffer, offset: number): KafkaMessage[] {
+  const messages: KafkaMessage[] = [];
+  if (batches.length === 0) return messages;
+  for (const slice of splitBatches(batches)) {
+    for (const r of decodeRecordBatch(batches, slice.start).records) {
+      if (r.offset < offset) continue; // a stored batch is returned whole
+      messages.push({
+        key: r.key,
+        value: r.value,
+        headers: decodeHeaders(r.headers),
+        offset: r.offset,
+        timestamp: r.timestamp,
+        size: (r.key?.length ?? 0) + (r.value?.length ?? 0),
+      });
+    }
+  }
+  return messages;
 }

@@ -20,13 +20,14 @@
  * at 0) before its next batch. A server without the endpoint (404) gets
  * non-idempotent batches and one warning.
  */
+import { createHash } from 'node:crypto';
 import { encodeRecordBatch } from '../src/codec/recordBatch';
 import { isCompressionCodec, type CompressionCodec } from '../src/codec/compression';
 import type { LogRecord } from '../src/codec/record';
 import { partitionForKey } from '../src/partitioner/murmur2';
-import { StrandApiError, StrandUsageError, apiErrorFrom, UnknownPartitionError, UnknownTopicError } from './errors';
+import { StrandApiError, StrandClientError, StrandUsageError, apiErrorFrom, UnknownPartitionError, UnknownTopicError } from './errors';
 import { estimatedRecordBytes, toLogRecord, type Message, type RecordMetadata } from './messages';
-import type { RetryOptions } from './retry';
+import { backoffMs, retryPolicy, sleep, type RetryOptions } from './retry';
 import type { StrandClient } from './StrandClient';
 
 export const recordBatchMediaType = 'application/vnd.kafka.record-batch.v2';
@@ -50,6 +51,13 @@ export interface ProducerConfig {
   retry?: RetryOptions;
   /** Bytes of queued, unsent records; `send` waits while the queue is fuller. @default 33554432 (Kafka's buffer.memory) */
   bufferMemory?: number;
+  /**
+   * Batches of at least this many bytes go straight to S3 through a presigned
+   * PUT and are then committed (the direct-to-S3 data plane), instead of through
+   * the API; Infinity turns it off. The API takes at most 4 MiB per request, an
+   * upload up to 64 MiB. @default 1048576
+   */
+  directUploadBytes?: number;
 }
 
 export interface ProducerRecord {
@@ -288,7 +296,7 @@ export class Producer {
       });
       let res: BatchResponse;
       try {
-        res = await this.client.transport.json<BatchResponse>('POST', `${this.client.clusterPath}/topics/${encodeURIComponent(q.topic)}/partitions/${q.partition}/batches`, {
+        res = body.length >= (this.config.directUploadBytes ?? 1024 * 1024) ? await this.uploadDirect(q, body) : await this.client.transport.json<BatchResponse>('POST', `${this.client.clusterPath}/topics/${encodeURIComponent(q.topic)}/partitions/${q.partition}/batches`, {
           body,
           headers: { 'content-type': recordBatchMediaType },
           retry: this.config.retry,
@@ -314,6 +322,38 @@ export class Producer {
     } catch (err) {
       for (const p of batch) p.reject(err);
     }
+  }
+
+  /**
+   * The direct-to-S3 path: ask for a presigned PUT (it signs the batch's length
+   * and SHA-256), PUT the bytes to S3, then commit. Retrying any step is safe:
+   * the URL accepts only these bytes, and an idempotent batch commits once.
+   */
+  private async uploadDirect(q: PartitionQueue, body: Buffer): Promise<BatchResponse> {
+    const partitionPath = `${this.client.clusterPath}/topics/${encodeURIComponent(q.topic)}/partitions/${q.partition}`;
+    const upload = await this.client.transport.json<{ upload_id: string; url: string; headers: Record<string, string> }>('POST', `${partitionPath}/uploads`, {
+      json: { size: body.length, sha256: createHash('sha256').update(body).digest('base64') },
+      retry: this.config.retry,
+    });
+    const policy = retryPolicy({ ...this.config.retry });
+    for (let attempt = 0; ; attempt++) {
+      let status: number | undefined;
+      let failure: unknown;
+      try {
+        const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body });
+        if (put.ok) break;
+        status = put.status;
+      } catch (err) {
+        failure = err; // a network error: retried
+      }
+      if (status !== undefined) {
+        failure = new StrandClientError(`S3 refused the upload of ${body.length} bytes to ${q.topic}/${q.partition}: HTTP ${status}.`);
+        if (status < 500 && status !== 429) throw failure;
+      }
+      if (attempt >= policy.retries) throw failure;
+      await sleep(backoffMs(policy, attempt));
+    }
+    return this.client.transport.json<BatchResponse>('POST', `${partitionPath}/uploads/${upload.upload_id}/commit`, { retry: this.config.retry });
   }
 
   /** The producer id to stamp on batches, or null when the server has no producers endpoint. */
