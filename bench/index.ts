@@ -16,13 +16,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStrand } from '../local/startLocalStrand';
 import type { HandledRequest } from '../local/gateway';
 import { StrandClient } from '../client';
 import { functionSizing } from '../infra/access';
 import { kinesisUsdPerGib, mskServerlessUsdPerGib, usdPerGibIngested, type ProduceRequestProfile } from '../src/cost/costModel';
 import { pricesAsOf } from '../src/cost/prices';
-import { countRequests } from './requestCounter';
+import { countRequests, timeStorageCalls } from './requestCounter';
 import { percentile, runFor, parseArgs } from './benchUtil';
 
 const args = parseArgs(process.argv.slice(2));
@@ -33,13 +34,20 @@ const partitions = args.number('partitions', 4);
 const recordBytes = args.number('record-bytes', 1024);
 const seconds = args.number('seconds', quick ? 6 : 12);
 const batchKiB = args.list('batch-kib', quick ? [256] : [64, 256, 1024]);
+/** Sizes also run on the direct-to-S3 data plane (presigned PUT + commit; presigned ranged GETs). */
+const directKiB = args.list('direct-kib', quick ? [] : [1024]);
+const runs = [...batchKiB.map((kib) => ({ kib, direct: false })), ...directKiB.map((kib) => ({ kib, direct: true }))];
 const mib = 1024 * 1024;
 
 interface SizeResult {
   batch_kib: number;
+  path: 'api' | 'direct';
   raw_put_mib_s: number;
   produce_mib_s: number;
   produce_ratio: number;
+  /** PUT + one UpdateItem per batch at the same concurrency: the floor of the protocol. */
+  storage_floor_mib_s: number;
+  produce_vs_floor: number;
   raw_get_mib_s: number;
   fetch_mib_s: number;
   fetch_ratio: number;
@@ -50,6 +58,9 @@ interface SizeResult {
   ddb_requests_per_partition_batch: number;
   ddb_wru_per_partition_batch: number;
   handler_p50_ms: number;
+  /** Of a produce request's handler time: mean ms inside S3 PUTs/GETs and inside DynamoDB calls (emulator time). */
+  handler_s3_ms: number;
+  handler_dynamodb_ms: number;
   s3_gets_per_fetched_mib: number;
   usd_per_gib_ingested: number;
 }
@@ -65,6 +76,7 @@ async function main(): Promise<void> {
     onRequest: (r) => handled.push(r),
   });
   const counts = countRequests(strand.runtime.clients);
+  const timing = timeStorageCalls(strand.runtime.clients);
   const s3 = strand.runtime.clients.s3;
   const bucket = strand.runtime.config.bucket;
   const client = new StrandClient({ url: strand.url, logger: { warn: () => {} } });
@@ -72,11 +84,11 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   let e2eP50 = 0;
   try {
-    for (const kib of batchKiB) {
+    for (const { kib, direct } of runs) {
       const batchBytes = kib * 1024;
       const recordsPerBatch = Math.max(1, Math.floor(batchBytes / recordBytes));
       const payloadPerBatch = recordsPerBatch * recordBytes;
-      const topic = `bench-${kib}k`;
+      const topic = `bench-${kib}k${direct ? '-direct' : ''}`;
       await admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries: [{ name: 'retention.ms', value: '-1' }, { name: 'max.message.bytes', value: String(8 * mib) }] }] });
 
       // Ceiling: raw PUTs of a batch's size at the same concurrency.
@@ -91,13 +103,33 @@ async function main(): Promise<void> {
       });
       const rawPutMiBs = (rawPuts * payloadPerBatch) / mib / putSeconds;
 
+      // The storage floor of design.md's protocol: the same PUT, then one atomic
+      // UpdateItem (the commit), nothing else — what any implementation of it pays.
+      let floorAppends = 0;
+      const floorSeconds = await runFor(seconds, producers, async (w, i) => {
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `bench-floor/${kib}/${w}-${i}`, Body: body }));
+        await strand.runtime.clients.ddb.send(
+          new UpdateCommand({
+            TableName: strand.runtime.config.tables.log,
+            Key: { pk: `bench-floor-${kib}#${w}`, sk: -1 },
+            UpdateExpression: 'SET e = list_append(if_not_exists(e, :empty), :entry) ADD hw :n',
+            ExpressionAttributeValues: { ':empty': [], ':entry': [`floor ${i}`], ':n': recordsPerBatch },
+          }),
+        );
+        floorAppends++;
+      });
+      const floorMiBs = (floorAppends * payloadPerBatch) / mib / floorSeconds;
+
       // Produce through the SDK: each worker its own partition, one batch per send.
       const value = Buffer.alloc(recordBytes, 1);
       const latencies: number[] = [];
       handled.length = 0;
       counts.reset();
+      timing.reset();
       let batches = 0;
-      const producerList = Array.from({ length: producers }, () => client.producer({ lingerMs: 0, batchSize: payloadPerBatch + 1024 }));
+      const producerList = Array.from({ length: producers }, () =>
+        client.producer({ lingerMs: 0, batchSize: Math.ceil(payloadPerBatch * 1.25), directUploadBytes: direct ? 0 : Infinity }),
+      );
       const produceSeconds = await runFor(seconds, producers, async (w) => {
         const t0 = performance.now();
         await producerList[w]!.send({ topic, messages: Array.from({ length: recordsPerBatch }, () => ({ value, partition: w % partitions })) });
@@ -105,7 +137,9 @@ async function main(): Promise<void> {
         batches++;
       });
       await Promise.all(producerList.map((p) => p.close()));
-      const produceRequests = handled.filter((h) => h.routeKey.endsWith('/batches') && h.status === 200);
+      // A produce request is a /batches call, or on the direct path the commit of an upload.
+      const produceRequests = handled.filter((h) => (h.routeKey.endsWith('/batches') || h.routeKey.endsWith('/commit')) && h.status === 200);
+      const storageMs = timing.snapshot();
       const produceMiBs = (batches * payloadPerBatch) / mib / produceSeconds;
       const profile: ProduceRequestProfile = {
         requestBytes: payloadPerBatch,
@@ -133,7 +167,7 @@ async function main(): Promise<void> {
       let consumed = 0;
       const fetchStart = performance.now();
       const consumerList = Array.from({ length: Math.min(consumers, partitions) }, () =>
-        client.consumer({ maxBytesPerPartition: 4 * mib, maxWaitTimeInMs: 100, autoOffsetReset: 'earliest' }),
+        client.consumer({ maxBytesPerPartition: 4 * mib, maxWaitTimeInMs: 100, autoOffsetReset: 'earliest', directFetch: direct }),
       );
       await new Promise<void>((resolve) => {
         consumerList.forEach((c, i) => {
@@ -154,9 +188,12 @@ async function main(): Promise<void> {
 
       results.push({
         batch_kib: kib,
+        path: direct ? 'direct' : 'api',
         raw_put_mib_s: round(rawPutMiBs),
         produce_mib_s: round(produceMiBs),
         produce_ratio: round(produceMiBs / rawPutMiBs, 3),
+        storage_floor_mib_s: round(floorMiBs),
+        produce_vs_floor: round(produceMiBs / floorMiBs, 3),
         raw_get_mib_s: round(rawGetMiBs),
         fetch_mib_s: round(fetchedMiB / fetchSeconds),
         fetch_ratio: round(fetchedMiB / fetchSeconds / rawGetMiBs, 3),
@@ -167,6 +204,8 @@ async function main(): Promise<void> {
         ddb_requests_per_partition_batch: round(ddbPerBatch, 3),
         ddb_wru_per_partition_batch: round(profile.dynamodbWriteUnits, 3),
         handler_p50_ms: round(profile.lambdaMs, 1),
+        handler_s3_ms: round(storageMs.s3Ms / produceRequests.length, 1),
+        handler_dynamodb_ms: round(storageMs.dynamodbMs / produceRequests.length, 1),
         s3_gets_per_fetched_mib: round(counts.s3Gets / fetchedMiB, 2),
         usd_per_gib_ingested: usdPerGibIngested(profile),
       });
@@ -223,9 +262,10 @@ function report(results: SizeResult[], e2eP50: number): void {
     lambdaMs: Math.max(5, (r.handler_p50_ms * kib) / r.batch_kib),
     lambdaMemoryMiB: functionSizing.produce!.memoryMiB,
   });
-  const main = results.find((r) => r.batch_kib === 256) ?? results[0]!;
-  const usd1mib = costAt(results, 1024, profileOf);
-  const usd64kib = costAt(results, 64, profileOf);
+  const apiResults = results.filter((r) => r.path === 'api');
+  const main = apiResults.find((r) => r.batch_kib === 256) ?? results[0]!;
+  const usd1mib = costAt(apiResults, 1024, profileOf);
+  const usd64kib = costAt(apiResults, 64, profileOf);
   const kinesis = kinesisUsdPerGib(recordBytes);
   const msk = mskServerlessUsdPerGib();
 
@@ -234,9 +274,12 @@ function report(results: SizeResult[], e2eP50: number): void {
   console.table(
     results.map((r) => ({
       'batch KiB': r.batch_kib,
+      path: r.path,
       'raw PUT MiB/s': r.raw_put_mib_s,
       'produce MiB/s': r.produce_mib_s,
       'produce ratio': r.produce_ratio,
+      'PUT+commit MiB/s': r.storage_floor_mib_s,
+      'vs PUT+commit': r.produce_vs_floor,
       'raw GET MiB/s': r.raw_get_mib_s,
       'fetch MiB/s': r.fetch_mib_s,
       'fetch ratio': r.fetch_ratio,
@@ -245,6 +288,7 @@ function report(results: SizeResult[], e2eP50: number): void {
       'S3 PUT/req': r.s3_puts_per_produce_request,
       'DDB req/batch': r.ddb_requests_per_partition_batch,
       'GET/MiB': r.s3_gets_per_fetched_mib,
+      'handler ms (S3, DDB)': `${r.handler_p50_ms} (${r.handler_s3_ms}, ${r.handler_dynamodb_ms})`,
       '$/GiB in': r.usd_per_gib_ingested.toFixed(4),
     })),
   );

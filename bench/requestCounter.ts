@@ -62,3 +62,35 @@ export function countRequests(clients: StorageClients): RequestCounts {
   );
   return counts;
 }
+
+export interface StorageTiming {
+  s3Ms: number;
+  dynamodbMs: number;
+  reset(): void;
+  snapshot(): { s3Ms: number; dynamodbMs: number };
+}
+
+/** Wall time spent inside S3 and DynamoDB calls (the emulators' share of a request). */
+export function timeStorageCalls(clients: StorageClients): StorageTiming {
+  const timing: StorageTiming = {
+    s3Ms: 0,
+    dynamodbMs: 0,
+    reset() {
+      this.s3Ms = this.dynamodbMs = 0;
+    },
+    snapshot() {
+      return { s3Ms: this.s3Ms, dynamodbMs: this.dynamodbMs };
+    },
+  };
+  const wrap = (add: (ms: number) => void) => (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+    const t0 = performance.now();
+    try {
+      return await next(args);
+    } finally {
+      add(performance.now() - t0);
+    }
+  };
+  clients.s3.middlewareStack.add(wrap((ms) => (timing.s3Ms += ms)) as never, { step: 'initialize', name: 'strandTimeS3' });
+  clients.dynamodb.middlewareStack.add(wrap((ms) => (timing.dynamodbMs += ms)) as never, { step: 'initialize', name: 'strandTimeDynamoDb' });
+  return timing;
+}

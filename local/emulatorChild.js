@@ -1,13 +1,15 @@
-// Runs the embedded emulators in a process of their own (see emulatorProcess.ts):
-// prints their endpoints as one JSON line, stops on SIGTERM.
+// Runs one embedded emulator ('s3' or 'dynamodb') in a process of its own (see
+// emulatorProcess.ts): prints its endpoint as one JSON line, stops on SIGTERM.
 'use strict';
 require('tsx/cjs/api').register();
-const { startEmulators } = require('./emulators.ts');
+const { startDynamoDbEmulator, startS3Emulator } = require('./emulators.ts');
 
-startEmulators({ dataDir: process.argv[2] }).then(
-  (emulators) => {
-    process.stdout.write(JSON.stringify({ dynamodbEndpoint: emulators.dynamodbEndpoint, s3Endpoint: emulators.s3Endpoint }) + '\n');
-    const stop = () => emulators.stop().then(() => process.exit(0));
+const [which, dataDir] = process.argv.slice(2);
+const start = which === 's3' ? startS3Emulator : startDynamoDbEmulator;
+start(dataDir).then(
+  (emulator) => {
+    process.stdout.write(JSON.stringify({ endpoint: emulator.endpoint }) + '\n');
+    const stop = () => emulator.stop().then(() => process.exit(0));
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     process.on('disconnect', stop);

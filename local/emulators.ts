@@ -31,35 +31,49 @@ export interface EmulatorOptions {
   s3Port?: number;
 }
 
-export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
-  const host = options.host ?? '127.0.0.1';
-  const ddbDir = join(options.dataDir, 'dynamodb');
-  const s3Dir = join(options.dataDir, 's3');
-  mkdirSync(ddbDir, { recursive: true });
-  mkdirSync(s3Dir, { recursive: true });
+export interface Emulator {
+  endpoint: string;
+  stop(): Promise<void>;
+}
 
-  const ddb = dynalite({ path: ddbDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+export async function startDynamoDbEmulator(dataDir: string, host = '127.0.0.1', port = 0): Promise<Emulator> {
+  const dir = join(dataDir, 'dynamodb');
+  mkdirSync(dir, { recursive: true });
+  const ddb = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     ddb.once('error', reject);
-    ddb.listen(options.dynamodbPort ?? 0, host, () => resolve());
+    ddb.listen(port, host, () => resolve());
   });
-  const s3 = new S3rver({ address: host, port: options.s3Port ?? 0, directory: s3Dir, silent: true });
+  return { endpoint: `http://${host}:${(ddb.address() as AddressInfo).port}`, stop: () => closeServer(ddb) };
+}
+
+export async function startS3Emulator(dataDir: string, host = '127.0.0.1', port = 0): Promise<Emulator> {
+  const dir = join(dataDir, 's3');
+  mkdirSync(dir, { recursive: true });
+  const s3 = new S3rver({ address: host, port, directory: dir, silent: true });
   // s3rver's request handlers log through a winston logger whose only transport is
   // silenced, and winston then warns on every write; a no-op logger keeps it quiet.
   s3.context.logger = quietLogger;
-  let s3Address: AddressInfo;
+  const address = await s3.run();
+  return { endpoint: `http://${host}:${address.port}`, stop: () => s3.close() };
+}
+
+export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
+  const host = options.host ?? '127.0.0.1';
+  const ddb = await startDynamoDbEmulator(options.dataDir, host, options.dynamodbPort ?? 0);
+  let s3: Emulator;
   try {
-    s3Address = await s3.run();
+    s3 = await startS3Emulator(options.dataDir, host, options.s3Port ?? 0);
   } catch (err) {
-    await closeServer(ddb);
+    await ddb.stop();
     throw err;
   }
   return {
-    dynamodbEndpoint: `http://${host}:${(ddb.address() as AddressInfo).port}`,
-    s3Endpoint: `http://${host}:${s3Address.port}`,
+    dynamodbEndpoint: ddb.endpoint,
+    s3Endpoint: s3.endpoint,
     async stop() {
-      await s3.close();
-      await closeServer(ddb);
+      await s3.stop();
+      await ddb.stop();
     },
   };
 }

@@ -112,7 +112,7 @@ async function spillIfDue(ctx: LogContext, pk: string, committed: CommitResult):
       // Idempotent producer state is trimmed on the same leader turn (expired producers, slots past the window).
       await ctx.producers.trim(pk, epoch, ctx.clock.now());
       return spilled;
-    });
+    }, { fenceFirst: false });
   } catch (err) {
     ctx.logger.warn('index spill failed; a later append will retry', { pk, error: String(err) });
   }

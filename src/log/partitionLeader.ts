@@ -16,11 +16,19 @@ export async function asPartitionLeader<T>(
   ctx: LogContext,
   pk: string,
   work: (epoch: number) => Promise<T>,
+  options: {
+    /**
+     * Write the epoch to the head before the work (default). Work whose every
+     * write is itself conditioned on the epoch and sets it (a spill) may skip
+     * this extra request: it fences older leaders with its own first write.
+     */
+    fenceFirst?: boolean;
+  } = {},
 ): Promise<T | undefined> {
   const lease = await ctx.leases.acquire(pk, ctx.holderId, leaderLeaseTtlMs);
   if (!lease) return undefined;
   try {
-    if (!(await ctx.index.fence(pk, lease.epoch))) return undefined;
+    if ((options.fenceFirst ?? true) && !(await ctx.index.fence(pk, lease.epoch))) return undefined;
     return await work(lease.epoch);
   } finally {
     await ctx.leases.release(lease).catch((err: unknown) => ctx.logger.warn('lease release failed', { pk, error: String(err) }));
