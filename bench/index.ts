@@ -24,7 +24,7 @@ import { functionSizing } from '../infra/access';
 import { kinesisUsdPerGib, mskServerlessUsdPerGib, usdPerGibIngested, type ProduceRequestProfile } from '../src/cost/costModel';
 import { pricesAsOf } from '../src/cost/prices';
 import { countRequests, timeStorageCalls } from './requestCounter';
-import { percentile, runFor, parseArgs } from './benchUtil';
+import { measureCpu, percentile, runFor, parseArgs } from './benchUtil';
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.flag('quick');
@@ -48,6 +48,9 @@ interface SizeResult {
   /** PUT + one UpdateItem per batch at the same concurrency: the floor of the protocol. */
   storage_floor_mib_s: number;
   produce_vs_floor: number;
+  /** CPU ms per MiB in each process (this one: SDK clients + gateway + handlers; and each emulator). */
+  cpu_ms_per_mib_raw_put: Record<string, number>;
+  cpu_ms_per_mib_produce: Record<string, number>;
   raw_get_mib_s: number;
   fetch_mib_s: number;
   fetch_ratio: number;
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
     onRequest: (r) => handled.push(r),
   });
   const counts = countRequests(strand.runtime.clients);
+  const pids = { strand: undefined, s3: strand.emulatorPids?.s3, dynamodb: strand.emulatorPids?.dynamodb };
   const timing = timeStorageCalls(strand.runtime.clients);
   const s3 = strand.runtime.clients.s3;
   const bucket = strand.runtime.config.bucket;
@@ -95,12 +99,14 @@ async function main(): Promise<void> {
       const body = Buffer.alloc(payloadPerBatch, 7);
       let rawPuts = 0;
       const rawKeys: string[] = [];
-      const putSeconds = await runFor(seconds, producers, async (w, i) => {
-        const key = `bench-raw/${kib}/${w}-${i}`;
-        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-        rawKeys.push(key);
-        rawPuts++;
-      });
+      const { result: putSeconds, cpuMs: putCpu } = await measureCpu(pids, () =>
+        runFor(seconds, producers, async (w, i) => {
+          const key = `bench-raw/${kib}/${w}-${i}`;
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+          rawKeys.push(key);
+          rawPuts++;
+        }),
+      );
       const rawPutMiBs = (rawPuts * payloadPerBatch) / mib / putSeconds;
 
       // The storage floor of design.md's protocol: the same PUT, then one atomic
@@ -130,17 +136,23 @@ async function main(): Promise<void> {
       const producerList = Array.from({ length: producers }, () =>
         client.producer({ lingerMs: 0, batchSize: Math.ceil(payloadPerBatch * 1.25), directUploadBytes: direct ? 0 : Infinity }),
       );
-      const produceSeconds = await runFor(seconds, producers, async (w) => {
-        const t0 = performance.now();
-        await producerList[w]!.send({ topic, messages: Array.from({ length: recordsPerBatch }, () => ({ value, partition: w % partitions })) });
-        latencies.push(performance.now() - t0);
-        batches++;
-      });
+      const { result: produceSeconds, cpuMs: produceCpu } = await measureCpu(pids, () =>
+        runFor(seconds, producers, async (w) => {
+          const t0 = performance.now();
+          await producerList[w]!.send({ topic, messages: Array.from({ length: recordsPerBatch }, () => ({ value, partition: w % partitions })) });
+          latencies.push(performance.now() - t0);
+          batches++;
+        }),
+      );
       await Promise.all(producerList.map((p) => p.close()));
       // A produce request is a /batches call, or on the direct path the commit of an upload.
       const produceRequests = handled.filter((h) => (h.routeKey.endsWith('/batches') || h.routeKey.endsWith('/commit')) && h.status === 200);
       const storageMs = timing.snapshot();
       const produceMiBs = (batches * payloadPerBatch) / mib / produceSeconds;
+      const perMiB = (cpu: Record<string, number>, mibs: number) =>
+        Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, round(ms / mibs, 1)])) as Record<string, number>;
+      const putCpuPerMiB = perMiB(putCpu, rawPuts * payloadPerBatch / mib);
+      const produceCpuPerMiB = perMiB(produceCpu, batches * payloadPerBatch / mib);
       const profile: ProduceRequestProfile = {
         requestBytes: payloadPerBatch,
         s3Puts: counts.s3Puts / produceRequests.length,
@@ -194,6 +206,8 @@ async function main(): Promise<void> {
         produce_ratio: round(produceMiBs / rawPutMiBs, 3),
         storage_floor_mib_s: round(floorMiBs),
         produce_vs_floor: round(produceMiBs / floorMiBs, 3),
+        cpu_ms_per_mib_raw_put: putCpuPerMiB,
+        cpu_ms_per_mib_produce: produceCpuPerMiB,
         raw_get_mib_s: round(rawGetMiBs),
         fetch_mib_s: round(fetchedMiB / fetchSeconds),
         fetch_ratio: round(fetchedMiB / fetchSeconds / rawGetMiBs, 3),
@@ -293,6 +307,18 @@ function report(results: SizeResult[], e2eP50: number): void {
     })),
   );
   console.log(`Cost per GiB ingested (prices of ${pricesAsOf}, us-east-1): Strand 64 KiB batches $${usd64kib.toFixed(4)}, 1 MiB batches $${usd1mib.toFixed(4)}; Kinesis on-demand $${kinesis.toFixed(4)}; MSK Serverless data-in $${msk.toFixed(4)} (+ cluster and partition hours).`);
+  console.log('CPU ms per MiB, by process (strand = SDK clients + local gateway + handlers in this process):');
+  console.table(
+    results.map((r) => ({
+      'batch KiB': r.batch_kib,
+      path: r.path,
+      'raw PUT: strand': r.cpu_ms_per_mib_raw_put.strand,
+      'raw PUT: s3': r.cpu_ms_per_mib_raw_put.s3,
+      'produce: strand': r.cpu_ms_per_mib_produce.strand,
+      'produce: s3': r.cpu_ms_per_mib_produce.s3,
+      'produce: dynamodb': r.cpu_ms_per_mib_produce.dynamodb,
+    })),
+  );
   console.log(`End to end (send → long-polling consumer) p50: ${e2eP50.toFixed(1)} ms`);
   const summary = {
     batch_kib: main.batch_kib,

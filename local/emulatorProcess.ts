@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Emulator, Emulators } from './emulators';
 
-async function startChild(which: 's3' | 'dynamodb', dataDir: string): Promise<Emulator> {
+async function startChild(which: 's3' | 'dynamodb', dataDir: string): Promise<Emulator & { pid: number }> {
   const child = spawn(process.execPath, [join(__dirname, 'emulatorChild.js'), which, dataDir], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
@@ -21,6 +21,7 @@ async function startChild(which: 's3' | 'dynamodb', dataDir: string): Promise<Em
   });
   return {
     endpoint: (JSON.parse(line) as { endpoint: string }).endpoint,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -33,6 +34,7 @@ export async function startEmulatorsInChildProcess(dataDir: string): Promise<Emu
   return {
     dynamodbEndpoint: ddb.endpoint,
     s3Endpoint: s3.endpoint,
+    pids: { s3: s3.pid, dynamodb: ddb.pid },
     async stop() {
       await Promise.all([s3.stop(), ddb.stop()]);
     },

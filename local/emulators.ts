@@ -20,6 +20,8 @@ const quietLogger = { info() {}, warn() {}, error() {}, debug() {}, log() {} };
 export interface Emulators {
   dynamodbEndpoint: string;
   s3Endpoint: string;
+  /** Process ids of the emulators when they run in processes of their own (CPU accounting in the bench). */
+  pids?: { s3: number; dynamodb: number };
   stop(): Promise<void>;
 }
 

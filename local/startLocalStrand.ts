@@ -62,6 +62,8 @@ export interface LocalStrand {
   runtime: Runtime;
   /** Where the engine's storage lives. */
   endpoints: { s3: string; dynamodb: string };
+  /** The emulators' process ids, when they run in processes of their own. */
+  emulatorPids?: { s3: number; dynamodb: number };
   stop(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
       url: g.url,
       runtime,
       endpoints: { s3: s3Endpoint, dynamodb: dynamodbEndpoint },
+      ...(emulators?.pids ? { emulatorPids: emulators.pids } : {}),
       stop: () =>
         (stopped ??= (async () => {
           await maintenance.stop();
