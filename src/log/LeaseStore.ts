@@ -10,7 +10,7 @@
  */
 import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock';
-import { isConditionalCheckFailed } from '../storage/storageErrors';
+import { conditionally, isConditionalCheckFailed } from '../storage/storageErrors';
 
 export interface Lease {
   key: string;
@@ -83,8 +83,8 @@ export class LeaseStore {
 
   /** Gives the lease up early so the next leader need not wait for expiry. The epoch stays. */
   async release(lease: Lease): Promise<void> {
-    try {
-      await this.ddb.send(
+    await conditionally(
+      this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: lease.key },
@@ -92,10 +92,8 @@ export class LeaseStore {
           ConditionExpression: 'holder = :h AND epoch = :e',
           ExpressionAttributeValues: { ':h': lease.holder, ':e': lease.epoch, ':zero': 0 },
         }),
-      );
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+      ),
+    );
   }
 }
 

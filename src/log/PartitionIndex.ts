@@ -33,7 +33,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { OffsetOutOfRangeError } from '../errors';
-import { isConditionalCheckFailed } from '../storage/storageErrors';
+import { conditionally, isConditionalCheckFailed } from '../storage/storageErrors';
 import { decodeIndexEntry, encodeIndexEntry, placeEntries, spanOf, type IndexEntry, type PlacedEntry } from './indexEntry';
 
 export const headSortKey = -1;
@@ -109,8 +109,8 @@ export class PartitionIndex {
    * one. False when a newer epoch has already written the head.
    */
   async fence(pk: string, epoch: number): Promise<boolean> {
-    try {
-      await this.ddb.send(
+    return conditionally(
+      this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk, sk: headSortKey },
@@ -118,12 +118,8 @@ export class PartitionIndex {
           ConditionExpression: 'attribute_not_exists(le) OR le <= :e',
           ExpressionAttributeValues: { ':e': epoch },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /**
@@ -239,8 +235,8 @@ export class PartitionIndex {
    */
   async replaceChunk(pk: string, epoch: number, chunk: IndexChunk, entries: IndexEntry[]): Promise<boolean> {
     if (spanOf(entries) !== chunk.end - chunk.base) throw new Error(`replaceChunk ${pk}@${chunk.base}: the new entries change the span.`);
-    try {
-      await this.ddb.send(
+    return conditionally(
+      this.ddb.send(
         new PutCommand({
           TableName: this.table,
           Item: {
@@ -257,12 +253,8 @@ export class PartitionIndex {
           ConditionExpression: 'h = :old AND (attribute_not_exists(le) OR le <= :ep)',
           ExpressionAttributeValues: { ':old': chunkHash(chunk.entries), ':ep': epoch },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /** Deletes a chunk that lies wholly below the log start offset. */

@@ -65,3 +65,17 @@ export function asStorageUnavailable(err: unknown): StorageUnavailableError | un
 export function isConditionalCheckFailed(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as SdkLikeError).name === 'ConditionalCheckFailedException';
 }
+
+/**
+ * Runs a conditional write: true when it was applied, false when its condition
+ * failed (someone else got there first); any other failure is thrown.
+ */
+export async function conditionally(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if (isConditionalCheckFailed(err)) return false;
+    throw err;
+  }
+}
