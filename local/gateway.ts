@@ -12,6 +12,9 @@ import { matchRoute, routeKey, type FunctionName } from '../src/api/routes';
 import { requestBodyBytesMax } from '../src/api/http';
 import type { Runtime } from '../src/runtime';
 
+/** How long close() waits for handlers still running (long polls end at once on shutdown). */
+const inFlightDrainMsMax = 25_000;
+
 /** Content types API Gateway passes as text; everything else arrives base64-encoded. */
 const textMediaType = /^(application\/([a-z0-9.+-]*\+)?json|text\/.*|application\/x-www-form-urlencoded)$/;
 
@@ -45,12 +48,16 @@ export async function startGateway(runtime: Runtime, options: GatewayOptions = {
     return h;
   };
 
+  const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    serve(req, res, handlerFor, runtime, options.onRequest).catch((err: unknown) => {
-      runtime.logger.error('gateway failure', { error: String(err) });
-      if (!res.headersSent) send(res, 500, { error_code: 50001, message: 'Internal error.' });
-      else res.destroy();
-    });
+    const handling = serve(req, res, handlerFor, runtime, options.onRequest)
+      .catch((err: unknown) => {
+        runtime.logger.error('gateway failure', { error: String(err) });
+        if (!res.headersSent) send(res, 500, { error_code: 50001, message: 'Internal error.' });
+        else res.destroy();
+      })
+      .finally(() => inFlight.delete(handling));
+    inFlight.add(handling);
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -61,11 +68,14 @@ export async function startGateway(runtime: Runtime, options: GatewayOptions = {
   return {
     server,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    // Stops accepting requests, drops connections, and waits (bounded) for the
+    // handlers still running, so storage is not closed under them.
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, inFlightDrainMsMax).unref())]);
+    },
   };
 }
 

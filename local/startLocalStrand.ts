@@ -110,6 +110,7 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
       ...(emulators?.pids ? { emulatorPids: emulators.pids } : {}),
       stop: () =>
         (stopped ??= (async () => {
+          runtime.engine.shutdown();
           await maintenance.stop();
           await g.close();
           clients.s3.destroy();

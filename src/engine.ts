@@ -41,6 +41,7 @@ export interface EngineDeps {
 const partitionDeletesInFlightMax = 16;
 
 export class Engine {
+  private readonly stopping = new AbortController();
   readonly topics: TopicCatalog;
   readonly context: LogContext;
   /** Producer ids and epochs for idempotent producers (POST /producers). */
@@ -129,6 +130,11 @@ export class Engine {
 
   waitForData(topic: Topic, partition: number, offset: number, maxWaitMs: number): Promise<void> {
     this.assertPartition(topic, partition);
-    return waitForData(this.context, topic, partition, offset, maxWaitMs);
+    return waitForData(this.context, topic, partition, offset, maxWaitMs, this.stopping.signal);
+  }
+
+  /** Ends long polls at once (a process shutting down answers them now rather than after max_wait_ms). */
+  shutdown(): void {
+    this.stopping.abort();
   }
 }
