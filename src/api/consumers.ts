@@ -12,6 +12,32 @@ import { parseTpKey, tpKey } from '../groups/topicPartition';
 import type { ApiRequest, ApiResponse } from './http';
 import type { Operation } from './operations';
 import { parseJsonBody, pathParam, queryInteger } from './request';
+import { longPollMsMax } from './fetch';
+import { longPollIntervalMs } from '../log/readPartition';
+import type { Runtime } from '../runtime';
+
+/**
+ * Waits until any partition the instance consumes has records past its
+ * position, or `timeoutMs` passes. Reads partition heads only (no writes), every
+ * longPollIntervalMs. True when there is something to read.
+ */
+async function waitForAnyPartition(runtime: Runtime, item: InstanceItem, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const tps = consumerInstancesOf(runtime).consumed(item);
+  if (tps.length === 0) return false;
+  while (Date.now() < deadline) {
+    for (const tp of tps) {
+      const { topic, partition } = parseTpKey(tp);
+      const position = item.positions[tp];
+      const t = await runtime.engine.topics.getCached(topic).catch(() => undefined);
+      if (!t || position === undefined || partition >= t.partitionsCount) continue;
+      const bounds = await runtime.engine.bounds(t, partition);
+      if (bounds.highWatermark > position || bounds.logStartOffset > position) return true;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(longPollIntervalMs, Math.max(0, deadline - Date.now()))));
+  }
+  return false;
+}
 
 const V2 = '/consumers/{group_name}';
 const I = `${V2}/instances/{instance}`;
@@ -121,8 +147,13 @@ export const consumerOperations: Record<string, Operation> = {
   [`GET ${I}/records`]: async (req, runtime) => {
     const item = await instance(req, runtime);
     const maxBytes = queryInteger(req, 'max_bytes', { min: 1, max: recordsBytesMax, default: recordsBytesDefault });
-    queryInteger(req, 'timeout', { min: 0, max: 60_000, default: 0 });
-    const records = await consumerInstancesOf(runtime).records(item, maxBytes);
+    // REST Proxy's `timeout`: how long to wait for records when there are none yet (a long poll).
+    const timeoutMs = queryInteger(req, 'timeout', { min: 0, max: longPollMsMax, default: 0 });
+    const instances = consumerInstancesOf(runtime);
+    let records = await instances.records(item, maxBytes);
+    if (records.length === 0 && timeoutMs > 0 && (await waitForAnyPartition(runtime, item, timeoutMs))) {
+      records = await instances.records(item, maxBytes);
+    }
     return {
       status: 200,
       headers: { 'content-type': `application/vnd.kafka.${item.format === 'string' ? 'binary' : item.format}.v2+json` },

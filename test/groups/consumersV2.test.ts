@@ -145,3 +145,26 @@ describe('REST Proxy v2 consumer instances', () => {
     expect((await strand.http.request('POST', '/consumers/g-manual', { headers: { 'content-type': V2 }, body: '{"format":"avro"}' })).json.error_code).toBe(40002);
   });
 });
+
+describe('REST Proxy v2 records long poll', () => {
+  test('records with a timeout waits for a record produced meanwhile; without data it returns [] after the timeout', async () => {
+    await createTopic(strand.http, 'v2-poll', 1);
+    const c = new V2Consumer(strand.http);
+    expect((await c.create('v2-poll-group', { name: 'poller', 'auto.offset.reset': 'earliest' })).status).toBe(200);
+    expect((await c.call('POST', '/subscription', { topics: ['v2-poll'] })).status).toBe(204);
+    expect(await c.records()).toEqual([]);
+
+    const waiting = c.call('GET', '/records?timeout=3000', undefined, 'application/vnd.kafka.json.v2+json');
+    await new Promise((r) => setTimeout(r, 300));
+    await produceString(strand.http, 'v2-poll', 'late', { partition_id: 0 });
+    const res = await waiting;
+    expect(res.status).toBe(200);
+    expect(res.json.map((r: { offset: number }) => r.offset)).toEqual([0]);
+
+    const started = Date.now();
+    const empty = await c.call('GET', '/records?timeout=600', undefined, 'application/vnd.kafka.json.v2+json');
+    expect(empty.json).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect((await c.call('GET', '/records?timeout=20001', undefined, 'application/vnd.kafka.json.v2+json')).json.error_code).toBe(40002);
+  });
+});
