@@ -24,7 +24,7 @@ import { functionSizing } from '../infra/access';
 import { kinesisUsdPerGib, mskServerlessUsdPerGib, usdPerGibIngested, type ProduceRequestProfile } from '../src/cost/costModel';
 import { pricesAsOf } from '../src/cost/prices';
 import { countRequests, timeStorageCalls } from './requestCounter';
-import { measureCpu, percentile, runFor, parseArgs } from './benchUtil';
+import { cpuMs, measureCpu, percentile, runFor, parseArgs } from './benchUtil';
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.flag('quick');
@@ -51,6 +51,8 @@ interface SizeResult {
   /** CPU ms per MiB in each process (this one: SDK clients + gateway + handlers; and each emulator). */
   cpu_ms_per_mib_raw_put: Record<string, number>;
   cpu_ms_per_mib_produce: Record<string, number>;
+  cpu_ms_per_mib_raw_get: Record<string, number>;
+  cpu_ms_per_mib_fetch: Record<string, number>;
   raw_get_mib_s: number;
   fetch_mib_s: number;
   fetch_ratio: number;
@@ -165,12 +167,14 @@ async function main(): Promise<void> {
 
       // Ceiling: raw GETs of the same objects at the same concurrency.
       let rawGets = 0;
-      const getSeconds = await runFor(seconds, consumers, async (w, i) => {
-        const key = rawKeys[(w * 7919 + i) % rawKeys.length]!;
-        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        await out.Body!.transformToByteArray();
-        rawGets++;
-      });
+      const { result: getSeconds, cpuMs: getCpu } = await measureCpu(pids, () =>
+        runFor(seconds, consumers, async (w, i) => {
+          const key = rawKeys[(w * 7919 + i) % rawKeys.length]!;
+          const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          await out.Body!.transformToByteArray();
+          rawGets++;
+        }),
+      );
       const rawGetMiBs = (rawGets * payloadPerBatch) / mib / getSeconds;
 
       // Fetch through the SDK: consumers split the partitions and read everything produced.
@@ -178,6 +182,7 @@ async function main(): Promise<void> {
       const totalRecords = batches * recordsPerBatch;
       let consumed = 0;
       const fetchStart = performance.now();
+      const fetchCpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
       const consumerList = Array.from({ length: Math.min(consumers, partitions) }, () =>
         client.consumer({ maxBytesPerPartition: 4 * mib, maxWaitTimeInMs: 100, autoOffsetReset: 'earliest', directFetch: direct }),
       );
@@ -195,6 +200,7 @@ async function main(): Promise<void> {
         });
       });
       const fetchSeconds = (performance.now() - fetchStart) / 1000;
+      const fetchCpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid) - fetchCpuBefore[k]!]));
       await Promise.all(consumerList.map((c) => c.close()));
       const fetchedMiB = (totalRecords * recordBytes) / mib;
 
@@ -208,6 +214,8 @@ async function main(): Promise<void> {
         produce_vs_floor: round(produceMiBs / floorMiBs, 3),
         cpu_ms_per_mib_raw_put: putCpuPerMiB,
         cpu_ms_per_mib_produce: produceCpuPerMiB,
+        cpu_ms_per_mib_raw_get: perMiB(getCpu, (rawGets * payloadPerBatch) / mib),
+        cpu_ms_per_mib_fetch: perMiB(fetchCpu, (totalRecords * recordBytes) / mib),
         raw_get_mib_s: round(rawGetMiBs),
         fetch_mib_s: round(fetchedMiB / fetchSeconds),
         fetch_ratio: round(fetchedMiB / fetchSeconds / rawGetMiBs, 3),
@@ -317,6 +325,11 @@ function report(results: SizeResult[], e2eP50: number): void {
       'produce: strand': r.cpu_ms_per_mib_produce.strand,
       'produce: s3': r.cpu_ms_per_mib_produce.s3,
       'produce: dynamodb': r.cpu_ms_per_mib_produce.dynamodb,
+      'raw GET: strand': r.cpu_ms_per_mib_raw_get.strand,
+      'raw GET: s3': r.cpu_ms_per_mib_raw_get.s3,
+      'fetch: strand': r.cpu_ms_per_mib_fetch.strand,
+      'fetch: s3': r.cpu_ms_per_mib_fetch.s3,
+      'fetch: dynamodb': r.cpu_ms_per_mib_fetch.dynamodb,
     })),
   );
   console.log(`End to end (send → long-polling consumer) p50: ${e2eP50.toFixed(1)} ms`);
