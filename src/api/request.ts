@@ -36,10 +36,14 @@ export function assertContentType(req: ApiRequest, expected: string | RegExp): v
   }
 }
 
-/** Parses and validates a JSON body. A request with no Content-Type is taken as JSON (curl -d sends form type; that is refused). */
-export function parseJsonBody<S extends z.ZodType>(req: ApiRequest, schema: S): z.infer<S> {
+/**
+ * Parses and validates a JSON body. A request with no Content-Type is taken as
+ * JSON (curl -d sends form type; that is refused). `accepted` narrows or widens
+ * the JSON media types (the schema registry takes its own).
+ */
+export function parseJsonBody<S extends z.ZodType>(req: ApiRequest, schema: S, accepted: RegExp = jsonMediaType): z.infer<S> {
   assertBodySize(req);
-  if (mediaType(req) !== undefined) assertContentType(req, jsonMediaType);
+  if (mediaType(req) !== undefined) assertContentType(req, accepted);
   if (req.body.length === 0) throw badRequest('Request body is empty; a JSON object is required.');
   let parsed: unknown;
   try {

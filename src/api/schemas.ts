@@ -5,11 +5,10 @@
  * by the `schemas` function (src/api/routes.ts); the logic is src/schemas/.
  */
 import { z } from 'zod';
-import { ErrorCode, StrandError, badRequest } from '../errors';
 import type { Runtime } from '../runtime';
 import type { ApiRequest, ApiResponse } from './http';
 import type { Operation } from './operations';
-import { assertBodySize, pathParam, validate } from './request';
+import { parseJsonBody, pathParam } from './request';
 import { schemaTypes, type SchemaType } from '../schemas/avro';
 import { compatibilityLevels, isCompatibilityLevel } from '../schemas/compatibility';
 import { RegistryError, RegistryErrorCode, invalidSchema } from '../schemas/errors';
@@ -26,19 +25,7 @@ function ok(json: unknown): ApiResponse {
 }
 
 function parseBody<S extends z.ZodType>(req: ApiRequest, schema: S): z.infer<S> {
-  assertBodySize(req);
-  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-  if (type && !registryJsonType.test(type)) {
-    throw new StrandError(ErrorCode.UnsupportedMediaType, `Content-Type '${type}' is not supported here; send ${registryMediaType} or application/json.`);
-  }
-  if (req.body.length === 0) throw badRequest('Request body is empty; a JSON object is required.');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(req.body.toString('utf8'));
-  } catch (err) {
-    throw badRequest(`Request body is not valid JSON: ${(err as Error).message}`);
-  }
-  return validate(schema, parsed);
+  return parseJsonBody(req, schema, registryJsonType);
 }
 
 const schemaBody = z.object({

@@ -5,39 +5,18 @@
  * resumes where it committed; Admin group reads, reset and delete. How: records
  * carry their index as the value, and every delivery is recorded and counted.
  */
-import { startTestStrand, type TestStrand } from '../support/localStrand';
-import { StrandClient, type Consumer, type ConsumerConfig, type KafkaMessage } from '../../client';
+import type { TestStrand } from '../support/localStrand';
+import type { StrandClient, Consumer, ConsumerConfig, KafkaMessage } from '../../client';
+import { fast, produceIndexed as produceIndexedWith, until, useClientHarness } from '../support/clientHarness';
 
+const harness = useClientHarness();
 let strand: TestStrand;
 let client: StrandClient;
-beforeAll(async () => {
-  strand = await startTestStrand();
-  client = new StrandClient({ url: strand.url, retry: { initialRetryTime: 10 } });
+beforeAll(() => {
+  strand = harness.strand;
+  client = harness.client;
 });
-afterAll(async () => {
-  await new Promise((r) => setTimeout(r, 300)); // let the last long polls (maxWaitTimeInMs 200) end on the server
-  await strand.dispose();
-});
-
-async function produceIndexed(topic: string, partitions: number, count: number, from = 0): Promise<void> {
-  const producer = client.producer();
-  await producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: String(from + i), partition: (from + i) % partitions })) });
-  await producer.close();
-}
-
-function until(predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error('condition not met in time'));
-      setTimeout(check, 20);
-    };
-    check();
-  });
-}
-
-const fast: ConsumerConfig = { maxWaitTimeInMs: 200 };
+const produceIndexed = (topic: string, partitions: number, count: number, from = 0) => produceIndexedWith(client, topic, partitions, count, from);
 
 describe('Consumer groups', () => {
   const groupConfig = (groupId: string, extra: Partial<ConsumerConfig> = {}): ConsumerConfig => ({
