@@ -132,7 +132,7 @@ export const fetchOperations: Record<string, Operation> = {
     let nextOffset = result.nextOffset;
     let budget = jsonResponseBytesMax;
     // At the high watermark (or after a long poll that timed out) there are no batches to decode.
-    const fetched = result.batches.length === 0 ? [] : recordsFrom(result.batches, offset);
+    const fetched = recordsFrom(result.batches, offset);
     const avro = format === 'avro' ? await avroEmbedder(runtime, fetched) : undefined;
     for (const r of fetched) {
       const json = recordJson(r, format, avro);

@@ -353,9 +353,13 @@ export function splitBatches(buf: Buffer, options: { verifyCrc?: boolean } = {})
  * offset deltas must increase strictly within [0, lastOffsetDelta] (compaction
  * may leave gaps, never reorder).
  */
-export function decodeRecordBatch(buf: Buffer, start = 0): { header: RecordBatchHeader; records: DecodedRecord[] } {
+export function decodeRecordBatch(
+  buf: Buffer,
+  start = 0,
+  options: { /** false only for bytes whose CRC was just checked. @default true */ verifyCrc?: boolean } = {},
+): { header: RecordBatchHeader; records: DecodedRecord[] } {
   const header = readBatchHeader(buf, start);
-  verifyBatchCrc(buf, start);
+  if (options.verifyCrc ?? true) verifyBatchCrc(buf, start);
   const where = `record batch at offset ${start}`;
   const section = buf.subarray(start + recordBatchHeaderBytes, start + header.sizeInBytes);
   const plain = decompress(header.compression, section);

@@ -7,7 +7,7 @@
  * Each step is safe to stop after: a crash leaves a readable log and the next
  * turn finishes the job.
  */
-import { splitBatches, patchBaseOffset } from '../codec/recordBatch';
+import { splitBatches } from '../codec/recordBatch';
 import { filterBatchRecords } from '../codec/compactBatch';
 import { partitionKey, type Topic } from '../log/TopicCatalog';
 import { placeEntries, type PlacedEntry } from '../log/indexEntry';
@@ -169,16 +169,14 @@ async function compact(
   for (const [i, group] of groups.entries()) {
     const drops = groupRecords[i]!.some((r) => !plan.keeps(r, now, deleteRetentionMs));
     if (!drops && objectsOf(group) < Math.max(2, limits.mergeObjectsMin)) continue;
-    const result = await rewriteChunks(ctx, topic.topicId, pk, epoch, group, (entry, bytes) => {
-      const parts: Buffer[] = [];
-      let baseOffset = entry.baseOffset;
-      for (const slice of splitBatches(bytes, { verifyCrc: true })) {
-        patchBaseOffset(bytes, slice.start, baseOffset);
-        baseOffset += slice.header.lastOffsetDelta + 1;
-        parts.push(filterBatchRecords(bytes, slice.start, (r) => plan.keeps(r, now, deleteRetentionMs)));
-      }
-      return Buffer.concat(parts);
-    });
+    // rewriteChunks hands over bytes already read with their real base offsets patched in.
+    const result = await rewriteChunks(ctx, topic.topicId, pk, epoch, group, (_entry, bytes) =>
+      Buffer.concat(
+        splitBatches(bytes, { verifyCrc: false }).map((slice) =>
+          filterBatchRecords(bytes, slice.start, (r) => plan.keeps(r, now, deleteRetentionMs)),
+        ),
+      ),
+    );
     report.chunksCompacted += result.chunksRewritten;
     report.bytesRewritten += result.bytesBefore;
     report.released.push(...result.released);
