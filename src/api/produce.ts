@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ErrorCode, StrandError, badRequest, invalidValue } from '../errors';
 import {
   TimestampType,
-  decodeRecordBatch,
+  checkRecordBatch,
   encodeRecordBatch,
   splitBatches,
   withLogAppendTime,
@@ -288,8 +288,8 @@ function randomPartition(topic: Topic): number {
 
 /**
  * Validates RecordBatch v2 bytes from a client (the binary endpoint and direct
- * uploads) before anything is written: structure and CRC-32C, a full decode (a
- * batch that cannot be read back is refused now, not at fetch time), no
+ * uploads) before anything is written: structure and CRC-32C, every record's
+ * structure (a batch that cannot be read back is refused now, not at fetch time), no
  * transactions, max.message.bytes, schema validation where the topic asks for
  * it. Stamps LogAppendTime in place when the topic uses it. Returns the
  * idempotent producer the batches carry, if any.
@@ -300,7 +300,7 @@ export async function validateBinaryBatches(
   body: Buffer,
   now: number,
 ): Promise<{ producer: ReturnType<typeof producerOfBatches>; logAppend: boolean }> {
-  // The CRC-32C of each batch is verified once, by the full decode below.
+  // The CRC-32C of each batch is verified once, by checkRecordBatch below.
   const slices = splitBatches(body, { verifyCrc: false });
   const limit = topic.config['max.message.bytes'];
   const logAppend = topic.config['message.timestamp.type'] === 'LogAppendTime';
@@ -311,7 +311,7 @@ export async function validateBinaryBatches(
     if (h.sizeInBytes > limit) {
       throw new StrandError(ErrorCode.RecordTooLarge, `Batch at byte ${slice.start} is ${h.sizeInBytes} bytes; topic '${topic.name}' allows ${limit} (max.message.bytes).`);
     }
-    decodeRecordBatch(body, slice.start);
+    checkRecordBatch(body, slice.start);
     if (logAppend) withLogAppendTime(body, slice.start, now);
   }
   // Batches from an idempotent producer (producerId >= 0) are appended at most once (40926 on a gap or stale epoch).

@@ -112,6 +112,13 @@ export class ByteReader {
     return err instanceof CorruptBatchError ? new CorruptBatchError(`${this.what}: ${err.message}`) : err;
   }
 
+  /** Steps over the next `n` bytes (as `bytes`, without making a view). */
+  skip(n: number, field: string): void {
+    if (!(Number.isInteger(n) && n >= 0)) assert(false, `byte count ${n} is a non-negative integer`);
+    this.need(n, field);
+    this.offset += n;
+  }
+
   /** A view (no copy) of the next `n` bytes. */
   bytes(n: number, field: string): Buffer {
     if (!(Number.isInteger(n) && n >= 0)) assert(false, `byte count ${n} is a non-negative integer`);

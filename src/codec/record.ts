@@ -124,6 +124,23 @@ function writeNullableBytes(w: ByteWriter, b: Buffer | null): void {
  * and header values are views into the reader's buffer (no copy).
  */
 export function decodeRecord(r: ByteReader, index: number): RawRecord {
+  return readRecord(r, index, true);
+}
+
+/**
+ * Checks one record at `r.offset` exactly as decodeRecord does — it throws the
+ * same CorruptBatchError for the same bytes — but makes no views, strings or
+ * header objects: the returned record has null key and value and no headers.
+ * The produce path validates every record this way before it stores the batch
+ * unchanged, so nothing it would build is ever used.
+ */
+export function checkRecord(r: ByteReader, index: number): RawRecord {
+  return readRecord(r, index, false);
+}
+
+const noHeaders: RecordHeader[] = [];
+
+function readRecord(r: ByteReader, index: number, keep: boolean): RawRecord {
   const recordStart = r.offset;
   const where = () => `${r.what}: record ${index} at offset ${recordStart}`;
   const length = r.varint(`record ${index} length`);
@@ -139,8 +156,8 @@ export function decodeRecord(r: ByteReader, index: number): RawRecord {
   const attributes = body.int8('attributes');
   const timestampDelta = body.varlong('timestampDelta');
   const offsetDelta = body.varint('offsetDelta');
-  const key = readNullableBytes(body, 'key');
-  const value = readNullableBytes(body, 'value');
+  const key = readNullableBytes(body, 'key', keep);
+  const value = readNullableBytes(body, 'value', keep);
   const headersCount = body.varint('headersCount');
   if (headersCount < 0 || headersCount > headersPerRecordMax) {
     throw new CorruptBatchError(`${body.what}: headersCount ${headersCount} is outside [0, ${headersPerRecordMax}]`);
@@ -150,14 +167,19 @@ export function decodeRecord(r: ByteReader, index: number): RawRecord {
       `${body.what}: headersCount ${headersCount} cannot fit in the ${body.remaining} bytes that remain`,
     );
   }
-  const headers: RecordHeader[] = [];
+  const headers: RecordHeader[] = keep ? [] : noHeaders;
   for (let h = 0; h < headersCount; h++) {
     const keyLength = body.varint('header key length');
     if (keyLength < 0) {
       throw new CorruptBatchError(`${body.what}: header ${h} has negative key length ${keyLength}`);
     }
-    const headerKey = body.bytes(keyLength, 'header key').toString('utf8');
-    headers.push({ key: headerKey, value: readNullableBytes(body, 'header value') });
+    if (keep) {
+      const headerKey = body.bytes(keyLength, 'header key').toString('utf8');
+      headers.push({ key: headerKey, value: readNullableBytes(body, 'header value', true) });
+    } else {
+      body.skip(keyLength, 'header key');
+      readNullableBytes(body, 'header value', false);
+    }
   }
   if (body.remaining !== 0) {
     throw new CorruptBatchError(`${body.what}: ${body.remaining} bytes left over after the headers`);
@@ -165,9 +187,12 @@ export function decodeRecord(r: ByteReader, index: number): RawRecord {
   return { attributes, timestampDelta, offsetDelta, key, value, headers };
 }
 
-function readNullableBytes(r: ByteReader, field: string): Buffer | null {
+/** Reads (`keep`) or steps over a nullable BYTES field; stepped-over fields read as null. */
+function readNullableBytes(r: ByteReader, field: string, keep: boolean): Buffer | null {
   const length = r.varint(field + ' length');
   if (length === -1) return null;
   if (length < -1) throw new CorruptBatchError(`${r.what}: ${field} has invalid length ${length}`);
-  return r.bytes(length, field);
+  if (keep) return r.bytes(length, field);
+  r.skip(length, field);
+  return null;
 }

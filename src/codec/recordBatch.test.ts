@@ -9,6 +9,7 @@ import {
   TimestampType,
   batchFieldOffsets,
   batchesPerBufferMax,
+  checkRecordBatch,
   decodeRecordBatch,
   encodeRecordBatch,
   patchBaseOffset,
@@ -554,6 +555,7 @@ describe('properties', () => {
 
   /** Returns normally or throws CorruptBatchError; anything else fails the property. */
   function decodesOrCorrupt(buf: Buffer): void {
+    checkAgreesWithDecode(buf);
     try {
       for (const slice of splitBatches(buf, { verifyCrc: false })) decodeRecordBatch(buf, slice.start);
     } catch (err) {
@@ -565,6 +567,31 @@ describe('properties', () => {
       if (!(err instanceof CorruptBatchError)) throw err;
     }
   }
+
+  /** checkRecordBatch (the produce path's validation) gives decodeRecordBatch's verdict: the same header, or the same error. */
+  function checkAgreesWithDecode(buf: Buffer): void {
+    const verdict = (f: () => unknown) => {
+      try {
+        return { ok: f() };
+      } catch (err) {
+        return { error: String(err) };
+      }
+    };
+    for (const start of [0, ...(buf.length > recordBatchHeaderBytes ? [1] : [])]) {
+      const decoded = verdict(() => decodeRecordBatch(buf, start).header);
+      expect(verdict(() => checkRecordBatch(buf, start))).toEqual(decoded);
+    }
+  }
+
+  it('checking a batch accepts exactly what decoding it accepts', () => {
+    fc.assert(
+      fc.property(fc.array(logRecord, { minLength: 1, maxLength: 12 }), options, (records, opts) => {
+        const batch = encodeRecordBatch(records, opts);
+        expect(checkRecordBatch(batch)).toEqual(decodeRecordBatch(batch).header);
+      }),
+      { numRuns: 100 },
+    );
+  });
 
   const sample = fc
     .tuple(fc.array(logRecord, { minLength: 1, maxLength: 4 }), fc.constantFrom('none' as const, 'gzip' as const))

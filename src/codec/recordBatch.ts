@@ -32,7 +32,7 @@ import { assert } from './assert';
 import { ByteReader, ByteWriter, readInt64At, writeInt64At } from './bytes';
 import { CompressionCodec, compress, compressionCodecFromId, compressionCodecIds, decompress, isCompressionCodec } from './compression';
 import { crc32c } from './crc32c';
-import { LogRecord, RawRecord, decodeRecord, encodeRecord, recordBytesMin } from './record';
+import { LogRecord, RawRecord, checkRecord, decodeRecord, encodeRecord, recordBytesMin } from './record';
 import { isInt32 } from './varint';
 
 export type { CompressionCodec } from './compression';
@@ -358,8 +358,32 @@ export function decodeRecordBatch(
   start = 0,
   options: { /** false only for bytes whose CRC was just checked. @default true */ verifyCrc?: boolean } = {},
 ): { header: RecordBatchHeader; records: DecodedRecord[] } {
+  const records: DecodedRecord[] = [];
+  const header = walkRecordBatch(buf, start, options.verifyCrc ?? true, decodeRecord, (offset, timestamp, raw) => {
+    records.push({ offset, timestamp, key: raw.key, value: raw.value, headers: raw.headers });
+  });
+  return { header, records };
+}
+
+/**
+ * Accepts exactly the batches decodeRecordBatch accepts, and throws the same
+ * errors for the rest, without building any record: the CRC, decompression,
+ * every record's structure, offset deltas and timestamps are checked. The
+ * produce path uses it, since it stores the client's bytes unchanged.
+ */
+export function checkRecordBatch(buf: Buffer, start = 0): RecordBatchHeader {
+  return walkRecordBatch(buf, start, true, checkRecord, () => {});
+}
+
+function walkRecordBatch(
+  buf: Buffer,
+  start: number,
+  verifyCrc: boolean,
+  read: (r: ByteReader, index: number) => RawRecord,
+  onRecord: (offset: number, timestamp: number, raw: RawRecord) => void,
+): RecordBatchHeader {
   const header = readBatchHeader(buf, start);
-  if (options.verifyCrc ?? true) verifyBatchCrc(buf, start);
+  if (verifyCrc) verifyBatchCrc(buf, start);
   const where = `record batch at offset ${start}`;
   const section = buf.subarray(start + recordBatchHeaderBytes, start + header.sizeInBytes);
   const plain = decompress(header.compression, section);
@@ -370,10 +394,9 @@ export function decodeRecordBatch(
   }
 
   const r = new ByteReader(plain, 0, plain.length, `${where} records`);
-  const records: DecodedRecord[] = [];
   let previousDelta = -1;
   for (let i = 0; i < header.recordCount; i++) {
-    const raw = decodeRecord(r, i);
+    const raw = read(r, i);
     if (raw.offsetDelta <= previousDelta || raw.offsetDelta > header.lastOffsetDelta) {
       throw new CorruptBatchError(
         `${where}: record ${i} has offsetDelta ${raw.offsetDelta}; expected above ${previousDelta} and at most lastOffsetDelta ${header.lastOffsetDelta}`,
@@ -389,18 +412,12 @@ export function decodeRecordBatch(
         throw new CorruptBatchError(`${where}: record ${i} timestamp overflows (baseTimestamp ${header.baseTimestamp} + delta ${raw.timestampDelta})`);
       }
     }
-    records.push({
-      offset: header.baseOffset + raw.offsetDelta,
-      timestamp,
-      key: raw.key,
-      value: raw.value,
-      headers: raw.headers,
-    });
+    onRecord(header.baseOffset + raw.offsetDelta, timestamp, raw);
   }
   if (r.remaining !== 0) {
     throw new CorruptBatchError(`${where}: ${r.remaining} bytes left over after ${header.recordCount} records`);
   }
-  return { header, records };
+  return header;
 }
 
 // ---------------------------------------------------------------------------
