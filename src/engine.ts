@@ -23,6 +23,7 @@ import {
   readPartition,
   waitForData,
   type PartitionBounds,
+  type ReadOptions,
   type ReadResult,
 } from './log/readPartition';
 import type { LogContext } from './log/LogContext';
@@ -101,9 +102,9 @@ export class Engine {
     return appendBatches(this.context, topic, appends);
   }
 
-  read(topic: Topic, partition: number, offset: number, bytesWanted: number): Promise<ReadResult> {
+  read(topic: Topic, partition: number, offset: number, bytesWanted: number, options: ReadOptions = {}): Promise<ReadResult> {
     this.assertPartition(topic, partition);
-    return readPartition(this.context, topic, partition, offset, bytesWanted);
+    return readPartition(this.context, topic, partition, offset, bytesWanted, options);
   }
 
   /** Where the batches from `offset` on live in S3, without reading them. */

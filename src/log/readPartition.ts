@@ -42,12 +42,23 @@ export async function partitionBounds(ctx: LogContext, topic: Topic, partition: 
  */
 const readAttemptsMax = 3;
 
+export interface ReadOptions {
+  /**
+   * Check each batch's CRC-32C before answering (default true). The binary
+   * fetch passes false: like a Kafka broker, it hands the stored batches to a
+   * consumer that checks them itself (check.crcs), so the bytes are not
+   * checksummed twice on the way. Anything Strand decodes is checked.
+   */
+  verifyCrc?: boolean;
+}
+
 export async function readPartition(
   ctx: LogContext,
   topic: Topic,
   partition: number,
   offset: number,
   bytesWanted: number,
+  options: ReadOptions = {},
 ): Promise<ReadResult> {
   const pk = partitionKey(topic, partition);
   for (let attempt = 1; ; attempt++) {
@@ -59,12 +70,12 @@ export async function readPartition(
     try {
       const entries = await ctx.index.locate(pk, head, offset, bytesWanted);
       if (entries.length === 0) throw new IndexMovedError(`No index entry holds offset ${offset} of ${pk}.`);
-      const parts = await readEntries(ctx, topic.topicId, entries);
+      const parts = await readEntries(ctx, topic.topicId, entries, options);
       const last = entries[entries.length - 1]!;
       return {
         logStartOffset: head.logStartOffset,
         highWatermark: head.highWatermark,
-        batches: Buffer.concat(parts),
+        batches: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
         nextOffset: last.baseOffset + last.span,
       };
     } catch (err) {
@@ -112,7 +123,8 @@ function assertInRange(offset: number, head: PartitionHead): void {
 }
 
 /** Reads the entries' bytes, one GET per run of adjacent ranges, and patches base offsets. */
-export async function readEntries(ctx: LogContext, topicId: string, entries: PlacedEntry[]): Promise<Buffer[]> {
+export async function readEntries(ctx: LogContext, topicId: string, entries: PlacedEntry[], options: ReadOptions = {}): Promise<Buffer[]> {
+  const verifyCrc = options.verifyCrc ?? true;
   const runs = coalesce(entries);
   const bodies: Buffer[] = new Array(runs.length);
   let next = 0;
@@ -132,7 +144,7 @@ export async function readEntries(ctx: LogContext, topicId: string, entries: Pla
       const bytes = bodies[i]!.subarray(at, at + entry.size);
       at += entry.size;
       let baseOffset = entry.baseOffset;
-      for (const slice of splitBatches(bytes, { verifyCrc: true })) {
+      for (const slice of splitBatches(bytes, { verifyCrc })) {
         patchBaseOffset(bytes, slice.start, baseOffset);
         baseOffset += slice.header.lastOffsetDelta + 1;
       }
@@ -172,7 +184,7 @@ export interface FetchedRecord extends DecodedRecord {
 export function recordsFrom(batches: Buffer, fromOffset: number): FetchedRecord[] {
   const records: FetchedRecord[] = [];
   if (batches.length === 0) return records; // an empty read (at the high watermark) holds no batch
-  // Every caller passes bytes from readEntries, which already checked each batch's CRC-32C.
+  // Every caller passes bytes from readEntries with its default verifyCrc, which already checked each batch's CRC-32C.
   for (const slice of splitBatches(batches, { verifyCrc: false })) {
     if (slice.header.isControl) continue;
     for (const r of decodeRecordBatch(batches, slice.start, { verifyCrc: false }).records) {

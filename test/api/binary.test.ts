@@ -8,6 +8,8 @@
 import { cluster, createTopic, partitionPath, startTestStrand, topicPath, type TestStrand } from '../support/localStrand';
 import { expectError, expectStatus, fetchAll, highWatermark } from '../support/api';
 import { kafkajsBatch, kafkajsDecodeBatches, type TestRecord } from '../support/kafkajs';
+import { StrandClient } from '../../client';
+import { topicPrefix } from '../../src/log/ObjectStore';
 
 let strand: TestStrand;
 beforeAll(async () => {
@@ -128,6 +130,35 @@ describe('binary batches: accepted', () => {
     const [batch] = await kafkajsDecodeBatches(bin.body);
     expect(batch!.timestampType).toBe(1);
     expect(batch!.maxTimestamp).toBe(String(res.json.log_append_time));
+  });
+});
+
+describe('a batch damaged at rest', () => {
+  // Kafka's split of the work: the broker hands stored batches to consumers
+  // unread and the consumer checks each CRC (check.crcs). Strand checks what it
+  // decodes itself (the JSON fetch) and leaves the binary fetch to the client.
+  test('the JSON fetch refuses it with 42201; the binary fetch returns the stored bytes, and the SDK consumer refuses them', async () => {
+    await createTopic(strand.http, 'bb-rot');
+    expectStatus(await postBatches('bb-rot', 0, await kafkajsBatch(records('rot', 3))), 200);
+    const topic = await strand.runtime.engine.topics.get('bb-rot');
+    const objects = strand.runtime.engine.context.objects;
+    const [key] = await objects.list(topicPrefix(topic.topicId));
+    const stored = (await objects.getWhole(key!, 1 << 20))!;
+    stored[stored.length - 2] ^= 0x01; // inside the last record's value: covered by the CRC
+    await objects.put(key!, stored);
+
+    expectError(await strand.http.get(`${partitionPath('bb-rot', 0)}/records?offset=0`), 42201);
+    const bin = await strand.http.get(`${partitionPath('bb-rot', 0)}/records?offset=0`, { accept: batchType });
+    expectStatus(bin, 200);
+    expect(bin.body.subarray(8)).toEqual(stored.subarray(8)); // all but the base offset, which the fetch patches
+    const consumer = new StrandClient({ url: strand.url, logger: { warn: () => {} } }).consumer({ maxWaitTimeInMs: 100, retry: { retries: 1, initialRetryTime: 10 } });
+    consumer.assign([{ topic: 'bb-rot', partition: 0 }], { fromBeginning: true });
+    const crashed = new Promise<Error>((resolve) => consumer.on('crash', resolve));
+    const delivered: unknown[] = [];
+    await consumer.run({ eachMessage: async (m) => void delivered.push(m) });
+    expect((await crashed).message).toMatch(/fails its CRC-32C check/);
+    expect(delivered).toEqual([]);
+    await consumer.close();
   });
 });
 
