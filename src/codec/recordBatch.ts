@@ -166,7 +166,8 @@ export function encodeRecordBatch(records: LogRecord[], options: EncodeBatchOpti
     maxTimestamp = options.logAppendTime;
   }
 
-  const recordsWriter = new ByteWriter(1024, batchBytesMax);
+  // Sized up front from an upper estimate, so the writer does not grow (and copy) its way up to a 1 MiB batch.
+  const recordsWriter = new ByteWriter(Math.min(batchBytesMax, Math.max(1024, estimatedRecordsBytes(records))), batchBytesMax);
   records.forEach((record, index) => {
     const raw: RawRecord = {
       attributes: 0,
@@ -209,6 +210,16 @@ export function encodeRecordBatch(records: LogRecord[], options: EncodeBatchOpti
   assert(check.sizeInBytes === out.length, 'the encoded batch length covers the whole buffer');
   assert(check.recordCount === records.length, 'the encoded record count matches the input');
   return out;
+}
+
+/** At least the bytes `records` take encoded (varints are at most 10 bytes; UTF-8 at most 3 bytes per UTF-16 unit). */
+function estimatedRecordsBytes(records: LogRecord[]): number {
+  let bytes = 0;
+  for (const r of records) {
+    bytes += 40 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    for (const h of r.headers) bytes += 20 + 3 * h.key.length + (h.value?.length ?? 0);
+  }
+  return bytes;
 }
 
 // ---------------------------------------------------------------------------
