@@ -7,7 +7,7 @@
 import { readBatchHeader } from '../../src/codec/recordBatch';
 import { partitionForKey } from '../../src/partitioner/murmur2';
 import { createTopic, fetchJson, startTestStrand, topicPath, type TestStrand } from '../support/localStrand';
-import { StrandClient, StrandUsageError, UnknownTopicError, type KafkaMessage } from '../../client';
+import { StrandClient, StrandUsageError, UnknownPartitionError, UnknownTopicError, type KafkaMessage } from '../../client';
 import { startProxy, type TestProxy } from './proxy';
 
 let strand: TestStrand;
@@ -162,6 +162,34 @@ describe('Producer: partitioning and records', () => {
 
   test('codecs the codec module cannot write are refused up front', () => {
     expect(() => client.producer({ compression: 'zstd' })).toThrow(/not supported yet/);
+  });
+
+  test('a send spanning partitions resolves with each message where it landed, in message order', async () => {
+    await createTopic(strand.http, 'p-order', 3);
+    const producer = client.producer({ lingerMs: 0 });
+    const partitions = [2, 0, 2, 1, 0, 2];
+    const res = await producer.send({ topic: 'p-order', messages: partitions.map((partition, i) => ({ value: `m${i}`, partition })) });
+    expect(res.map((r) => [r.partition, r.offset])).toEqual([[2, 0], [0, 0], [2, 1], [1, 0], [0, 1], [2, 2]]);
+    await producer.close();
+  });
+
+  test("a send with one failing partition rejects with that partition's error; the other partitions' messages land and flush() returns", async () => {
+    await createTopic(strand.http, 'p-partial', 2);
+    const producer = client.producer({ lingerMs: 0 });
+    const send = producer.send({ topic: 'p-partial', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 7 }, { value: 'c', partition: 1 }] });
+    await expect(send).rejects.toBeInstanceOf(UnknownPartitionError);
+    await producer.flush();
+    expect((await readAll('p-partial', 2, 2)).map((m) => m.value!.toString()).sort()).toEqual(['a', 'c']);
+    await producer.close();
+  });
+
+  test('a message with an invalid partition stops the send: messages queued before it are still sent, and flush() returns', async () => {
+    await createTopic(strand.http, 'p-stopped', 1);
+    const producer = client.producer({ lingerMs: 0 });
+    await expect(producer.send({ topic: 'p-stopped', messages: [{ value: 'kept', partition: 0 }, { value: 'bad', partition: -1 }, { value: 'never', partition: 0 }] })).rejects.toBeInstanceOf(StrandUsageError);
+    await producer.flush();
+    expect((await readAll('p-stopped', 1, 1)).map((m) => m.value!.toString())).toEqual(['kept']);
+    await producer.close();
   });
 
   test('sending to an unknown topic rejects with UnknownTopicError', async () => {
