@@ -473,6 +473,18 @@ describe('batch decoding hardening', () => {
     expect(() => decodeRecordBatch(resign(bad))).toThrow(/bytes left over after 1 records/);
   });
 
+  it('a record whose declared length runs past its headers is corrupt, for the check as for the decode', () => {
+    // One record, then a padding byte inside it: the length says one byte more than the fields use.
+    const one = encodeRecordBatch([rec('k', 'v')]);
+    const at = recordBatchHeaderBytes;
+    const length = one[at]! >>> 1; // a one-byte zigzag varint
+    const padded = Buffer.concat([one.subarray(0, at), Buffer.from([(length + 1) << 1]), one.subarray(at + 1), Buffer.from([0])]);
+    padded.writeInt32BE(padded.length - 12, f.batchLength);
+    resign(padded);
+    expect(() => decodeRecordBatch(padded)).toThrow(/1 bytes left over after the headers/);
+    expect(() => checkRecordBatch(padded)).toThrow(/1 bytes left over after the headers/);
+  });
+
   it('a huge record count is rejected before any allocation', () => {
     const bad = valid();
     bad.writeInt32BE(0x7fffffff, f.lastOffsetDelta);
@@ -611,6 +623,20 @@ describe('properties', () => {
         decodesOrCorrupt(cut === null ? buf : buf.subarray(0, cut % (buf.length + 1)));
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('edits inside the records of an uncompressed batch (CRC fixed): checking agrees with decoding', () => {
+    // Aims at the fast scan of the produce path, which must never accept what the full check refuses.
+    const plainSample = fc.array(logRecord, { minLength: 1, maxLength: 6 }).map((records) => encodeRecordBatch(records));
+    fc.assert(
+      fc.property(plainSample, fc.array(mutation, { minLength: 1, maxLength: 3 }), (batch, edits) => {
+        const buf = Buffer.from(batch);
+        const recordsBytes = buf.length - recordBatchHeaderBytes;
+        for (const { at, byte } of edits) buf[recordBatchHeaderBytes + (at % recordsBytes)] = byte;
+        checkAgreesWithDecode(resign(buf));
+      }),
+      { numRuns: 3000 },
     );
   });
 

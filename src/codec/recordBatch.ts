@@ -34,6 +34,7 @@ import { CompressionCodec, compress, compressionCodecFromId, compressionCodecIds
 import { crc32c } from './crc32c';
 import { LogRecord, RawRecord, checkRecord, decodeRecord, encodeRecord, recordBytesMin } from './record';
 import { isInt32 } from './varint';
+import { recordsLookWellFormed } from './recordScan';
 
 export type { CompressionCodec } from './compression';
 export type { LogRecord, RecordHeader } from './record';
@@ -383,7 +384,12 @@ export function decodeRecordBatch(
  * produce path uses it, since it stores the client's bytes unchanged.
  */
 export function checkRecordBatch(buf: Buffer, start = 0): RecordBatchHeader {
-  return walkRecordBatch(buf, start, true, checkRecord, () => {});
+  const header = readBatchHeader(buf, start);
+  verifyBatchCrc(buf, start);
+  // The common case (uncompressed, ordinary records) is scanned without a reader per record; anything else, and every error, takes the full walk.
+  const scan = { ...header, createTime: header.timestampType === TimestampType.CreateTime };
+  if (header.compression === 'none' && recordsLookWellFormed(buf, start + recordBatchHeaderBytes, start + header.sizeInBytes, scan)) return header;
+  return walkRecordBatch(buf, start, false, checkRecord, () => {});
 }
 
 function walkRecordBatch(
