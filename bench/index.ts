@@ -4,8 +4,11 @@
  *
  * Drives a local Strand over HTTP through the SDK, and in the same run measures
  * the ceiling: raw S3 PutObject and GetObject of the same sizes, at the same
- * concurrency, against the same emulator. The emulators run in a process of
- * their own (a core of their own, as S3 and DynamoDB are other machines on AWS).
+ * concurrency, against the same emulator. Four processes, as four kinds of
+ * machine on AWS: the clients (bench/loadGenerator.ts: SDK producers and
+ * consumers, and the raw calls), Strand (this one: the local gateway and the
+ * Lambda handlers), the S3 emulator and the DynamoDB emulator; the CPU each
+ * spends per MiB is reported.
  * S3 and DynamoDB requests (and DynamoDB capacity units) are counted by SDK
  * middleware; dollars are the dated price table (src/cost/prices.ts) applied to
  * those counts. Prints tables, then one JSON object as the very last line.
@@ -15,8 +18,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { fork } from 'node:child_process';
 import { startLocalStrand } from '../local/startLocalStrand';
 import type { HandledRequest } from '../local/gateway';
 import { StrandClient } from '../client';
@@ -24,7 +26,8 @@ import { functionSizing } from '../infra/access';
 import { kinesisUsdPerGib, mskServerlessUsdPerGib, usdPerGibIngested, type ProduceRequestProfile } from '../src/cost/costModel';
 import { pricesAsOf } from '../src/cost/prices';
 import { countRequests, timeStorageCalls } from './requestCounter';
-import { cpuMs, measureCpu, percentile, runFor, parseArgs } from './benchUtil';
+import { measureCpu, percentile, parseArgs } from './benchUtil';
+import type { Command } from './loadGenerator';
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.flag('quick');
@@ -48,7 +51,10 @@ interface SizeResult {
   /** PUT + one UpdateItem per batch at the same concurrency: the floor of the protocol. */
   storage_floor_mib_s: number;
   produce_vs_floor: number;
-  /** CPU ms per MiB in each process (this one: SDK clients + gateway + handlers; and each emulator). */
+  /** The highest produce and fetch ratios the emulators' own CPU allows on this machine (ratioBound). */
+  produce_ratio_bound: number;
+  fetch_ratio_bound: number;
+  /** CPU ms per MiB in each process: the clients (load generator), Strand (gateway + handlers), each emulator. */
   cpu_ms_per_mib_raw_put: Record<string, number>;
   cpu_ms_per_mib_produce: Record<string, number>;
   cpu_ms_per_mib_raw_get: Record<string, number>;
@@ -70,6 +76,41 @@ interface SizeResult {
   usd_per_gib_ingested: number;
 }
 
+/** The load generator process (bench/loadGenerator.ts): one command at a time. */
+interface LoadGenerator {
+  pid: number;
+  call<T>(command: Command): Promise<T>;
+  stop(): void;
+}
+
+async function startLoadGenerator(): Promise<LoadGenerator> {
+  const child = fork(join(__dirname, 'loadGenerator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let nextId = 0;
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`The load generator exited with code ${code} before it started.`)));
+  });
+  child.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.error !== undefined) w?.reject(new Error(`load generator: ${m.error}`));
+    else w?.resolve(m.result);
+  });
+  return {
+    pid: child.pid!,
+    call: <T>(command: Command) =>
+      new Promise<T>((resolve, reject) => {
+        const id = nextId++;
+        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        child.send({ id, command });
+      }),
+    stop: () => child.kill(),
+  };
+}
+
+type Timed = { count: number; seconds: number };
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'strand-bench-'));
   const handled: HandledRequest[] = [];
@@ -80,84 +121,53 @@ async function main(): Promise<void> {
     emulatorsInChildProcess: true,
     onRequest: (r) => handled.push(r),
   });
+  const generator = await startLoadGenerator();
   const counts = countRequests(strand.runtime.clients);
-  const pids = { strand: undefined, s3: strand.emulatorPids?.s3, dynamodb: strand.emulatorPids?.dynamodb };
+  const pids = { clients: generator.pid, strand: undefined, s3: strand.emulatorPids?.s3, dynamodb: strand.emulatorPids?.dynamodb };
   const timing = timeStorageCalls(strand.runtime.clients);
-  const s3 = strand.runtime.clients.s3;
-  const bucket = strand.runtime.config.bucket;
   const client = new StrandClient({ url: strand.url, logger: { warn: () => {} } });
   const admin = client.admin();
   const results: SizeResult[] = [];
   let e2eP50 = 0;
   try {
+    await generator.call({
+      cmd: 'setup',
+      setup: { strandUrl: strand.url, s3Endpoint: strand.endpoints.s3, dynamodbEndpoint: strand.endpoints.dynamodb, bucket: strand.runtime.config.bucket, logTable: strand.runtime.config.tables.log },
+    });
     for (const { kib, direct } of runs) {
       const batchBytes = kib * 1024;
       const recordsPerBatch = Math.max(1, Math.floor(batchBytes / recordBytes));
       const payloadPerBatch = recordsPerBatch * recordBytes;
       const topic = `bench-${kib}k${direct ? '-direct' : ''}`;
       await admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries: [{ name: 'retention.ms', value: '-1' }, { name: 'max.message.bytes', value: String(8 * mib) }] }] });
+      const perMiB = (cpu: Record<string, number>, mibs: number) =>
+        Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, round(ms / mibs, 1)])) as Record<string, number>;
 
-      // Ceiling: raw PUTs of a batch's size at the same concurrency.
-      const body = Buffer.alloc(payloadPerBatch, 7);
-      let rawPuts = 0;
-      const rawKeys: string[] = [];
-      const { result: putSeconds, cpuMs: putCpu } = await measureCpu(pids, () =>
-        runFor(seconds, producers, async (w, i) => {
-          const key = `bench-raw/${kib}/${w}-${i}`;
-          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-          rawKeys.push(key);
-          rawPuts++;
-        }),
+      const { result: rawPut, cpuMs: putCpu } = await measureCpu(pids, () =>
+        generator.call<Timed>({ cmd: 'rawPut', seconds, workers: producers, bytes: payloadPerBatch, prefix: `bench-raw/${kib}${direct ? 'd' : ''}` }),
       );
-      const rawPutMiBs = (rawPuts * payloadPerBatch) / mib / putSeconds;
+      const rawPutMiBs = (rawPut.count * payloadPerBatch) / mib / rawPut.seconds;
+      const floor = await generator.call<Timed>({ cmd: 'floor', seconds, workers: producers, bytes: payloadPerBatch, prefix: `bench-floor-${kib}${direct ? 'd' : ''}`, recordsPerBatch });
+      const floorMiBs = (floor.count * payloadPerBatch) / mib / floor.seconds;
 
-      // The storage floor of design.md's protocol: the same PUT, then one atomic
-      // UpdateItem (the commit), nothing else — what any implementation of it pays.
-      let floorAppends = 0;
-      const floorSeconds = await runFor(seconds, producers, async (w, i) => {
-        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `bench-floor/${kib}/${w}-${i}`, Body: body }));
-        await strand.runtime.clients.ddb.send(
-          new UpdateCommand({
-            TableName: strand.runtime.config.tables.log,
-            Key: { pk: `bench-floor-${kib}#${w}`, sk: -1 },
-            UpdateExpression: 'SET e = list_append(if_not_exists(e, :empty), :entry) ADD hw :n',
-            ExpressionAttributeValues: { ':empty': [], ':entry': [`floor ${i}`], ':n': recordsPerBatch },
-          }),
-        );
-        floorAppends++;
-      });
-      const floorMiBs = (floorAppends * payloadPerBatch) / mib / floorSeconds;
-
-      // Produce through the SDK: each worker its own partition, one batch per send.
-      const value = Buffer.alloc(recordBytes, 1);
-      const latencies: number[] = [];
       handled.length = 0;
       counts.reset();
       timing.reset();
-      let batches = 0;
-      const producerList = Array.from({ length: producers }, () =>
-        client.producer({ lingerMs: 0, batchSize: Math.ceil(payloadPerBatch * 1.25), directUploadBytes: direct ? 0 : Infinity }),
-      );
-      const { result: produceSeconds, cpuMs: produceCpu } = await measureCpu(pids, () =>
-        runFor(seconds, producers, async (w) => {
-          const t0 = performance.now();
-          await producerList[w]!.send({ topic, messages: Array.from({ length: recordsPerBatch }, () => ({ value, partition: w % partitions })) });
-          latencies.push(performance.now() - t0);
-          batches++;
+      const { result: produced, cpuMs: produceCpu } = await measureCpu(pids, () =>
+        generator.call<Timed & { p50: number; p99: number; directPuts: number }>({
+          cmd: 'produce', topic, seconds, producers, partitions, recordsPerBatch, recordBytes, batchSize: Math.ceil(payloadPerBatch * 1.25), direct,
         }),
       );
-      await Promise.all(producerList.map((p) => p.close()));
       // A produce request is a /batches call, or on the direct path the commit of an upload.
       const produceRequests = handled.filter((h) => (h.routeKey.endsWith('/batches') || h.routeKey.endsWith('/commit')) && h.status === 200);
       const storageMs = timing.snapshot();
-      const produceMiBs = (batches * payloadPerBatch) / mib / produceSeconds;
-      const perMiB = (cpu: Record<string, number>, mibs: number) =>
-        Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, round(ms / mibs, 1)])) as Record<string, number>;
-      const putCpuPerMiB = perMiB(putCpu, rawPuts * payloadPerBatch / mib);
-      const produceCpuPerMiB = perMiB(produceCpu, batches * payloadPerBatch / mib);
+      const producedMiB = (produced.count * payloadPerBatch) / mib;
+      const produceMiBs = producedMiB / produced.seconds;
+      // Direct uploads are PUT by the client to a presigned URL: counted in the generator.
+      const s3Puts = counts.s3Puts + produced.directPuts;
       const profile: ProduceRequestProfile = {
         requestBytes: payloadPerBatch,
-        s3Puts: counts.s3Puts / produceRequests.length,
+        s3Puts: s3Puts / produceRequests.length,
         dynamodbWriteUnits: counts.dynamodbWriteUnits / produceRequests.length,
         dynamodbReadUnits: counts.dynamodbReadUnits / produceRequests.length,
         lambdaMs: percentile(produceRequests.map((h) => h.ms), 50),
@@ -165,43 +175,14 @@ async function main(): Promise<void> {
       };
       const ddbPerBatch = counts.dynamodb / produceRequests.length;
 
-      // Ceiling: raw GETs of the same objects at the same concurrency.
-      let rawGets = 0;
-      const { result: getSeconds, cpuMs: getCpu } = await measureCpu(pids, () =>
-        runFor(seconds, consumers, async (w, i) => {
-          const key = rawKeys[(w * 7919 + i) % rawKeys.length]!;
-          const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-          await out.Body!.transformToByteArray();
-          rawGets++;
-        }),
-      );
-      const rawGetMiBs = (rawGets * payloadPerBatch) / mib / getSeconds;
+      const { result: rawGet, cpuMs: getCpu } = await measureCpu(pids, () => generator.call<Timed>({ cmd: 'rawGet', seconds, workers: consumers }));
+      const rawGetMiBs = (rawGet.count * payloadPerBatch) / mib / rawGet.seconds;
 
-      // Fetch through the SDK: consumers split the partitions and read everything produced.
       counts.reset();
-      const totalRecords = batches * recordsPerBatch;
-      let consumed = 0;
-      const fetchStart = performance.now();
-      const fetchCpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
-      const consumerList = Array.from({ length: Math.min(consumers, partitions) }, () =>
-        client.consumer({ maxBytesPerPartition: 4 * mib, maxWaitTimeInMs: 100, autoOffsetReset: 'earliest', directFetch: direct }),
+      const totalRecords = produced.count * recordsPerBatch;
+      const { result: fetched, cpuMs: fetchCpu } = await measureCpu(pids, () =>
+        generator.call<{ seconds: number; directGets: number }>({ cmd: 'fetch', topic, consumers, partitions, totalRecords, direct }),
       );
-      await new Promise<void>((resolve) => {
-        consumerList.forEach((c, i) => {
-          const mine = Array.from({ length: partitions }, (_, p) => p).filter((p) => p % consumerList.length === i);
-          c.assign(mine.map((partition) => ({ topic, partition })), { fromBeginning: true });
-          void c.run({
-            partitionsConsumedConcurrently: mine.length,
-            eachBatch: async ({ batch }) => {
-              consumed += batch.messages.length;
-              if (consumed >= totalRecords) resolve();
-            },
-          });
-        });
-      });
-      const fetchSeconds = (performance.now() - fetchStart) / 1000;
-      const fetchCpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid) - fetchCpuBefore[k]!]));
-      await Promise.all(consumerList.map((c) => c.close()));
       const fetchedMiB = (totalRecords * recordBytes) / mib;
 
       results.push({
@@ -212,15 +193,17 @@ async function main(): Promise<void> {
         produce_ratio: round(produceMiBs / rawPutMiBs, 3),
         storage_floor_mib_s: round(floorMiBs),
         produce_vs_floor: round(produceMiBs / floorMiBs, 3),
-        cpu_ms_per_mib_raw_put: putCpuPerMiB,
-        cpu_ms_per_mib_produce: produceCpuPerMiB,
-        cpu_ms_per_mib_raw_get: perMiB(getCpu, (rawGets * payloadPerBatch) / mib),
-        cpu_ms_per_mib_fetch: perMiB(fetchCpu, (totalRecords * recordBytes) / mib),
+        produce_ratio_bound: ratioBound(perMiB(putCpu, (rawPut.count * payloadPerBatch) / mib), perMiB(produceCpu, producedMiB)),
+        fetch_ratio_bound: ratioBound(perMiB(getCpu, (rawGet.count * payloadPerBatch) / mib), perMiB(fetchCpu, fetchedMiB)),
+        cpu_ms_per_mib_raw_put: perMiB(putCpu, (rawPut.count * payloadPerBatch) / mib),
+        cpu_ms_per_mib_produce: perMiB(produceCpu, producedMiB),
+        cpu_ms_per_mib_raw_get: perMiB(getCpu, (rawGet.count * payloadPerBatch) / mib),
+        cpu_ms_per_mib_fetch: perMiB(fetchCpu, fetchedMiB),
         raw_get_mib_s: round(rawGetMiBs),
-        fetch_mib_s: round(fetchedMiB / fetchSeconds),
-        fetch_ratio: round(fetchedMiB / fetchSeconds / rawGetMiBs, 3),
-        produce_p50_ms: round(percentile(latencies, 50), 1),
-        produce_p99_ms: round(percentile(latencies, 99), 1),
+        fetch_mib_s: round(fetchedMiB / fetched.seconds),
+        fetch_ratio: round(fetchedMiB / fetched.seconds / rawGetMiBs, 3),
+        produce_p50_ms: round(produced.p50, 1),
+        produce_p99_ms: round(produced.p99, 1),
         produce_requests: produceRequests.length,
         s3_puts_per_produce_request: round(profile.s3Puts, 3),
         ddb_requests_per_partition_batch: round(ddbPerBatch, 3),
@@ -228,41 +211,34 @@ async function main(): Promise<void> {
         handler_p50_ms: round(profile.lambdaMs, 1),
         handler_s3_ms: round(storageMs.s3Ms / produceRequests.length, 1),
         handler_dynamodb_ms: round(storageMs.dynamodbMs / produceRequests.length, 1),
-        s3_gets_per_fetched_mib: round(counts.s3Gets / fetchedMiB, 2),
+        s3_gets_per_fetched_mib: round((counts.s3Gets + fetched.directGets) / fetchedMiB, 2),
         usd_per_gib_ingested: usdPerGibIngested(profile),
       });
     }
 
-    // End to end: a record's way from send() to a long-polling consumer.
     const e2eTopic = 'bench-e2e';
     await admin.createTopics({ topics: [{ topic: e2eTopic, numPartitions: 1 }] });
-    const e2e: number[] = [];
-    const consumer = client.consumer({ maxWaitTimeInMs: 5000, autoOffsetReset: 'latest' });
-    consumer.assign([{ topic: e2eTopic, partition: 0 }]);
-    const sentAt = new Map<string, number>();
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        const t = sentAt.get(message.value!.toString());
-        if (t !== undefined) e2e.push(performance.now() - t);
-      },
-    });
-    await new Promise((r) => setTimeout(r, 500));
-    const producer = client.producer({ lingerMs: 0 });
-    for (let i = 0; i < (quick ? 30 : 100); i++) {
-      sentAt.set(`e2e-${i}`, performance.now());
-      await producer.send({ topic: e2eTopic, messages: [{ value: `e2e-${i}`, partition: 0 }] });
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-    await producer.close();
-    await consumer.close();
-    e2eP50 = percentile(e2e, 50);
+    e2eP50 = (await generator.call<{ p50: number }>({ cmd: 'e2e', topic: e2eTopic, messages: quick ? 30 : 100 })).p50;
   } finally {
+    generator.stop();
     await strand.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 
   report(results, e2eP50);
+}
+
+/**
+ * The best ratio any client and any Strand could reach on this machine, given
+ * the emulators' measured CPU: every process shares the same cores, so
+ * throughput is (cores / total CPU per MiB). Assume Strand itself costs
+ * nothing and its clients no more than the raw calls' client; what is left is
+ * the emulators' CPU for Strand's storage calls, against the whole raw path's.
+ */
+function ratioBound(raw: Record<string, number>, strand: Record<string, number>): number {
+  const rawTotal = Object.values(raw).reduce((a, b) => a + b, 0);
+  const emulators = (strand.s3 ?? 0) + (strand.dynamodb ?? 0);
+  return round(rawTotal / (emulators + (raw.clients ?? 0)), 2);
 }
 
 function round(n: number, digits = 2): number {
@@ -292,7 +268,7 @@ function report(results: SizeResult[], e2eP50: number): void {
   const msk = mskServerlessUsdPerGib();
 
   console.log(`Strand bench: ${producers} producers, ${consumers} consumers, ${partitions} partitions, ${recordBytes} B records, ${seconds} s per phase`);
-  console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node.js ${process.version}; emulators in their own process.`);
+  console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node.js ${process.version}; clients, Strand and each emulator in processes of their own, sharing these cores.`);
   console.table(
     results.map((r) => ({
       'batch KiB': r.batch_kib,
@@ -315,23 +291,32 @@ function report(results: SizeResult[], e2eP50: number): void {
     })),
   );
   console.log(`Cost per GiB ingested (prices of ${pricesAsOf}, us-east-1): Strand 64 KiB batches $${usd64kib.toFixed(4)}, 1 MiB batches $${usd1mib.toFixed(4)}; Kinesis on-demand $${kinesis.toFixed(4)}; MSK Serverless data-in $${msk.toFixed(4)} (+ cluster and partition hours).`);
-  console.log('CPU ms per MiB, by process (strand = SDK clients + local gateway + handlers in this process):');
+  console.log('CPU ms per MiB, by process (clients = SDK producers/consumers and the raw calls; strand = local gateway + Lambda handlers):');
+  const phases = [
+    ['raw PUT', 'cpu_ms_per_mib_raw_put'],
+    ['produce', 'cpu_ms_per_mib_produce'],
+    ['raw GET', 'cpu_ms_per_mib_raw_get'],
+    ['fetch', 'cpu_ms_per_mib_fetch'],
+  ] as const;
   console.table(
-    results.map((r) => ({
-      'batch KiB': r.batch_kib,
-      path: r.path,
-      'raw PUT: strand': r.cpu_ms_per_mib_raw_put.strand,
-      'raw PUT: s3': r.cpu_ms_per_mib_raw_put.s3,
-      'produce: strand': r.cpu_ms_per_mib_produce.strand,
-      'produce: s3': r.cpu_ms_per_mib_produce.s3,
-      'produce: dynamodb': r.cpu_ms_per_mib_produce.dynamodb,
-      'raw GET: strand': r.cpu_ms_per_mib_raw_get.strand,
-      'raw GET: s3': r.cpu_ms_per_mib_raw_get.s3,
-      'fetch: strand': r.cpu_ms_per_mib_fetch.strand,
-      'fetch: s3': r.cpu_ms_per_mib_fetch.s3,
-      'fetch: dynamodb': r.cpu_ms_per_mib_fetch.dynamodb,
-    })),
+    results.flatMap((r) =>
+      phases.map(([phase, field]) => {
+        const cpu = r[field];
+        return {
+          'batch KiB': r.batch_kib,
+          path: r.path,
+          phase,
+          clients: cpu.clients,
+          strand: cpu.strand,
+          's3 emulator': cpu.s3,
+          'dynamodb emulator': cpu.dynamodb,
+          total: round(Object.values(cpu).reduce((a, b) => a + b, 0), 1),
+        };
+      }),
+    ),
   );
+  console.log('Highest ratio the emulators allow here (Strand free, clients as cheap as the raw calls\' client):');
+  console.table(results.map((r) => ({ 'batch KiB': r.batch_kib, path: r.path, 'produce ratio': r.produce_ratio, 'bound': r.produce_ratio_bound, 'fetch ratio': r.fetch_ratio, 'fetch bound': r.fetch_ratio_bound })));
   console.log(`End to end (send → long-polling consumer) p50: ${e2eP50.toFixed(1)} ms`);
   const summary = {
     batch_kib: main.batch_kib,
@@ -341,6 +326,8 @@ function report(results: SizeResult[], e2eP50: number): void {
     fetch_mib_s: main.fetch_mib_s,
     raw_get_mib_s: main.raw_get_mib_s,
     fetch_ratio: main.fetch_ratio,
+    produce_ratio_bound: main.produce_ratio_bound,
+    fetch_ratio_bound: main.fetch_ratio_bound,
     produce_p50_ms: main.produce_p50_ms,
     produce_p99_ms: main.produce_p99_ms,
     e2e_p50_ms: round(e2eP50, 1),

@@ -14,6 +14,7 @@ import { startEmulatorsInChildProcess } from './emulatorProcess';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway';
 import { provisionStorage } from './provision';
 import { runMaintenance } from '../src/maintenance/runMaintenance';
+import { emulatorCredentials } from './emulatorCredentials';
 
 /** The local stand-in for the EventBridge schedule: one pass at a time, every intervalMs. */
 function startMaintenanceTimer(runtime: Runtime, intervalMs: number): { stop(): Promise<void> } {
@@ -67,8 +68,6 @@ export interface LocalStrand {
   stop(): Promise<void>;
 }
 
-/** Emulators accept any credentials; these are placeholders, not secrets. */
-const emulatorCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export async function startLocalStrand(options: LocalStrandOptions = {}): Promise<LocalStrand> {
   const config: StrandConfig = {
