@@ -168,6 +168,7 @@ async function main(): Promise<void> {
       const profile: ProduceRequestProfile = {
         requestBytes: payloadPerBatch,
         s3Puts: s3Puts / produceRequests.length,
+        s3Gets: counts.s3Gets / produceRequests.length,
         dynamodbWriteUnits: counts.dynamodbWriteUnits / produceRequests.length,
         dynamodbReadUnits: counts.dynamodbReadUnits / produceRequests.length,
         lambdaMs: percentile(produceRequests.map((h) => h.ms), 50),

@@ -52,11 +52,14 @@ export function countRequests(clients: StorageClients): RequestCounts {
   );
   clients.s3.middlewareStack.add(
     (next, context) => async (args) => {
+      const result = await next(args);
+      // Presigning runs the same stack but sends nothing: the client's request on the URL is what S3 bills.
+      if ((result.output as { presigned?: unknown }).presigned !== undefined) return result;
       const command = context.commandName;
       if (command === 'PutObjectCommand') counts.s3Puts++;
       else if (command === 'GetObjectCommand') counts.s3Gets++;
       else counts.s3Other++;
-      return next(args);
+      return result;
     },
     { step: 'initialize', name: 'strandCountS3' },
   );

@@ -2,7 +2,7 @@
  * Dollars per unit of work, from measured request counts and the price table.
  * Ingest cost covers what a produce request costs: API Gateway (metered per
  * 512 KB), the produce Lambda (memory × measured duration, plus the request),
- * S3 PUTs, and DynamoDB write units. Storage and reads are priced separately.
+ * S3 PUTs (and GETs, on the direct path), and DynamoDB write units. Storage and reads are priced separately.
  */
 import { prices } from './prices';
 
@@ -11,6 +11,8 @@ export interface ProduceRequestProfile {
   requestBytes: number;
   /** Measured per request. */
   s3Puts: number;
+  /** S3 GETs a produce request makes (the direct path's commit reads the upload back to check it). @default 0 */
+  s3Gets?: number;
   dynamodbWriteUnits: number;
   dynamodbReadUnits: number;
   /** Handler wall time of one request, in ms (what Lambda bills). */
@@ -27,6 +29,7 @@ export function usdPerProduceRequest(p: ProduceRequestProfile): number {
     prices.lambda.perRequest +
     gbSeconds * prices.lambda.perGbSecond +
     p.s3Puts * prices.s3.putPerRequest +
+    (p.s3Gets ?? 0) * prices.s3.getPerRequest +
     p.dynamodbWriteUnits * prices.dynamodb.perWriteRequestUnit +
     p.dynamodbReadUnits * prices.dynamodb.perReadRequestUnit
   );
