@@ -34,7 +34,7 @@ import { CompressionCodec, compress, compressionCodecFromId, compressionCodecIds
 import { crc32c } from './crc32c';
 import { LogRecord, RawRecord, checkRecord, decodeRecord, encodeRecord, recordBytesMin } from './record';
 import { isInt32 } from './varint';
-import { recordsLookWellFormed } from './recordScan';
+import { readCheckedHeaders, recordsLookWellFormed, type ScanHeader } from './recordScan';
 
 export type { CompressionCodec } from './compression';
 export type { LogRecord, RecordHeader } from './record';
@@ -370,11 +370,55 @@ export function decodeRecordBatch(
   start = 0,
   options: { /** false only for bytes whose CRC was just checked. @default true */ verifyCrc?: boolean } = {},
 ): { header: RecordBatchHeader; records: DecodedRecord[] } {
+  const header = readBatchHeader(buf, start);
+  if (options.verifyCrc ?? true) verifyBatchCrc(buf, start);
+  const plain = decompress(header.compression, buf.subarray(start + recordBatchHeaderBytes, start + header.sizeInBytes));
+  // The common case is read by the fast scan; anything it does not vouch for takes the full walk, which names the error.
+  const fast = fastDecode(header, plain);
+  if (fast) return { header, records: fast };
   const records: DecodedRecord[] = [];
-  const header = walkRecordBatch(buf, start, options.verifyCrc ?? true, decodeRecord, (offset, timestamp, raw) => {
+  walkRecordBatch(buf, start, false, decodeRecord, (offset, timestamp, raw) => {
     records.push({ offset, timestamp, key: raw.key, value: raw.value, headers: raw.headers });
   });
   return { header, records };
+}
+
+
+/**
+ * The record-by-record walk alone, without the fast scan: the reference the
+ * fast scan must agree with (property tests compare the two).
+ */
+export function decodeRecordBatchByWalk(buf: Buffer, start = 0): { header: RecordBatchHeader; records: DecodedRecord[] } {
+  const records: DecodedRecord[] = [];
+  const header = walkRecordBatch(buf, start, true, decodeRecord, (offset, timestamp, raw) => {
+    records.push({ offset, timestamp, key: raw.key, value: raw.value, headers: raw.headers });
+  });
+  return { header, records };
+}
+
+function scanHeaderOf(header: RecordBatchHeader): ScanHeader {
+  return {
+    recordCount: header.recordCount,
+    lastOffsetDelta: header.lastOffsetDelta,
+    baseTimestamp: header.baseTimestamp,
+    createTime: header.timestampType === TimestampType.CreateTime,
+  };
+}
+
+/** The records of `plain` (a batch's decompressed records section) by the fast scan, or undefined to take the full walk. */
+function fastDecode(header: RecordBatchHeader, plain: Buffer): DecodedRecord[] | undefined {
+  const records: DecodedRecord[] = [];
+  const logAppend = header.timestampType === TimestampType.LogAppendTime;
+  const ok = recordsLookWellFormed(plain, 0, plain.length, scanHeaderOf(header), (offsetDelta, timestampDelta, keyAt, keyLength, valueAt, valueLength, headersAt, headersCount) => {
+    records.push({
+      offset: header.baseOffset + offsetDelta,
+      timestamp: logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
+      key: keyLength < 0 ? null : plain.subarray(keyAt, keyAt + keyLength),
+      value: valueLength < 0 ? null : plain.subarray(valueAt, valueAt + valueLength),
+      headers: headersCount === 0 ? [] : readCheckedHeaders(plain, headersAt, headersCount),
+    });
+  });
+  return ok ? records : undefined;
 }
 
 /**
@@ -386,9 +430,15 @@ export function decodeRecordBatch(
 export function checkRecordBatch(buf: Buffer, start = 0): RecordBatchHeader {
   const header = readBatchHeader(buf, start);
   verifyBatchCrc(buf, start);
-  // The common case (uncompressed, ordinary records) is scanned without a reader per record; anything else, and every error, takes the full walk.
-  const scan = { ...header, createTime: header.timestampType === TimestampType.CreateTime };
-  if (header.compression === 'none' && recordsLookWellFormed(buf, start + recordBatchHeaderBytes, start + header.sizeInBytes, scan)) return header;
+  // The common case is scanned without a reader per record; anything else, and every error, takes the full walk.
+  const section = buf.subarray(start + recordBatchHeaderBytes, start + header.sizeInBytes);
+  let plain: Buffer | undefined;
+  try {
+    plain = decompress(header.compression, section);
+  } catch {
+    plain = undefined; // the full walk throws the decompression error
+  }
+  if (plain && recordsLookWellFormed(plain, 0, plain.length, scanHeaderOf(header))) return header;
   return walkRecordBatch(buf, start, false, checkRecord, () => {});
 }
 
