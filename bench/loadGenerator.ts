@@ -8,6 +8,8 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+import { subscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StrandClient } from '../client';
@@ -44,17 +46,15 @@ let client: StrandClient;
 let rawKeys: string[] = [];
 const direct: DirectS3Counts = { puts: 0, gets: 0 };
 
-// The SDK reaches presigned S3 URLs with fetch: count those requests, as the
-// middleware on Strand's own storage clients counts Strand's.
-const realFetch = globalThis.fetch;
-globalThis.fetch = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-  const url = String(input instanceof Request ? input.url : input);
-  if (setup && url.startsWith(setup.s3Endpoint)) {
-    if ((init?.method ?? 'GET') === 'PUT') direct.puts++;
-    else direct.gets++;
-  }
-  return realFetch(input, init);
-};
+// The SDK reaches presigned S3 URLs with node:http (client/objectHttp.ts): count
+// those requests, as the middleware on Strand's own storage clients counts
+// Strand's. Produce and fetch phases make no other request to the S3 endpoint.
+subscribe('http.client.request.start', (message) => {
+  const request = (message as { request: ClientRequest }).request;
+  if (!setup || `${request.protocol}//${request.getHeader('host')}` !== new URL(setup.s3Endpoint).origin) return;
+  if (request.method === 'PUT') direct.puts++;
+  else if (request.method === 'GET') direct.gets++;
+});
 
 async function run(command: Command): Promise<unknown> {
   switch (command.cmd) {

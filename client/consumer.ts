@@ -19,6 +19,7 @@ import { EventEmitter } from 'node:events';
 import { decodeRecordBatch, patchBaseOffset, splitBatches } from '../src/codec/recordBatch';
 import { FencedMemberError, OffsetOutOfRangeError, StrandClientError, StrandUsageError } from './errors';
 import { decodeHeaders, type KafkaMessage } from './messages';
+import { objectRequest } from './objectHttp';
 import { backoffMs, retryPolicy, sleep, type RetryOptions } from './retry';
 import type { StrandClient } from './StrandClient';
 import { recordBatchMediaType } from './producer';
@@ -473,6 +474,8 @@ export class Consumer extends EventEmitter {
 
   private async work(s: PartitionState): Promise<void> {
     let failures = 0;
+    /** The next fetch, started while the handlers run on the last one (as Kafka's consumers fetch ahead). */
+    let ahead: { offset: number; generation: number; signal: AbortSignal; promise: ReturnType<Consumer['fetch']> } | undefined;
     while (this.running && !s.revoked) {
       if (s.paused) {
         await new Promise<void>((resolve) => (s.wake = resolve));
@@ -482,10 +485,19 @@ export class Consumer extends EventEmitter {
       const generation = s.generation;
       try {
         if (s.position === undefined) s.position = await this.initialPosition(s);
-        const fetched = await this.fetch(s, s.position, s.abort.signal);
+        // Used only if nothing moved the position and nothing interrupted the fetch since it started.
+        const usable = ahead && ahead.offset === s.position && ahead.generation === generation && ahead.signal === s.abort.signal && !ahead.signal.aborted;
+        const pending = usable ? ahead!.promise : this.fetch(s, s.position, s.abort.signal);
+        ahead = undefined;
+        const fetched = await pending;
         if (generation !== s.generation || !this.running || s.revoked) continue;
-        if (fetched.messages.length > 0) await this.deliver(s, fetched, generation);
-        else if (generation === s.generation) s.position = Math.max(s.position ?? 0, fetched.nextOffset);
+        if (fetched.messages.length > 0) {
+          const next = fetched.messages[fetched.messages.length - 1]!.offset + 1;
+          const signal = s.abort.signal;
+          ahead = { offset: next, generation, signal, promise: this.fetch(s, next, signal) };
+          ahead.promise.catch(() => {}); // a fetch ahead that is never used may fail unobserved
+          await this.deliver(s, fetched, generation);
+        } else if (generation === s.generation) s.position = Math.max(s.position ?? 0, fetched.nextOffset);
         failures = 0;
       } catch (err) {
         if (generation !== s.generation || !this.running || s.revoked) continue; // interrupted on purpose
@@ -551,9 +563,9 @@ export class Consumer extends EventEmitter {
     ).json as { high_watermark: number; next_offset: number; ranges: { url: string; range: string; size: number; base_offset: number }[] };
     const parts = await Promise.all(
       located.ranges.map(async (r) => {
-        const res = await fetch(r.url, { headers: { range: r.range }, signal });
+        const res = await objectRequest('GET', r.url, { range: r.range }, undefined, signal);
         if (res.status !== 206 && res.status !== 200) throw new StrandClientError(`S3 answered ${res.status} for a batch range of ${s.topic}/${s.partition}; the URL may have expired.`);
-        const bytes = Buffer.from(await res.arrayBuffer());
+        const bytes = res.body;
         if (bytes.length !== r.size) throw new StrandClientError(`S3 returned ${bytes.length} bytes for a range of ${r.size}.`);
         let base = r.base_offset;
         // Only the base offsets here: messagesOf checks each batch's CRC once, as it decodes it.

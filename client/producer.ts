@@ -29,6 +29,7 @@ import { StrandApiError, StrandClientError, StrandUsageError, apiErrorFrom, Unkn
 import { estimatedRecordBytes, toLogRecord, type Message, type RecordMetadata } from './messages';
 import { backoffMs, retryPolicy, sleep, type RetryOptions } from './retry';
 import type { StrandClient } from './StrandClient';
+import { objectRequest } from './objectHttp';
 
 export const recordBatchMediaType = 'application/vnd.kafka.record-batch.v2';
 
@@ -400,8 +401,8 @@ export class Producer {
       let status: number | undefined;
       let failure: unknown;
       try {
-        const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body });
-        if (put.ok) break;
+        const put = await objectRequest('PUT', upload.url, upload.headers, body);
+        if (put.status >= 200 && put.status < 300) break;
         status = put.status;
       } catch (err) {
         failure = err; // a network error: retried

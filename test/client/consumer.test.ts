@@ -9,6 +9,8 @@
 import type { TestStrand } from '../support/localStrand';
 import type { StrandClient, Consumer, ConsumerConfig, KafkaMessage } from '../../client';
 import { fast, produceIndexed as produceIndexedWith, until, useClientHarness } from '../support/clientHarness';
+import { StrandClient as Client } from '../../client';
+import { startProxy } from './proxy';
 
 const harness = useClientHarness();
 let strand: TestStrand;
@@ -58,6 +60,48 @@ describe('Consumer: explicit assignment', () => {
     consumer.seek({ topic: 'c-seek', partition: 0, offset: 1000 });
     await until(() => resets.length === 1);
     expect(resets).toEqual([6]);
+    await consumer.close();
+  });
+
+  test('the next fetch is already under way while eachBatch handles the last one, and its records follow in order', async () => {
+    await client.admin().createTopic('c-ahead', { partitions: 1 });
+    for (let b = 0; b < 3; b++) await produceIndexed('c-ahead', 1, 10, b * 10); // three stored batches of ten
+    const proxy = await startProxy(strand.url);
+    const consumer = new Client({ url: proxy.url }).consumer({ ...fast, maxBytesPerPartition: 1 }); // one batch per fetch
+    consumer.assign([{ topic: 'c-ahead', partition: 0 }], { fromBeginning: true });
+    const fetchedAt = () => proxy.seen.filter((r) => r.path.includes('/records?')).map((r) => Number(new URL(r.path, 'http://x').searchParams.get('offset')));
+    const batches: number[][] = [];
+    let aheadSeenDuringFirst = false;
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (batches.length === 0) {
+          await until(() => fetchedAt().includes(10)); // asked for while this handler still runs
+          aheadSeenDuringFirst = true;
+        }
+        batches.push(batch.messages.map((m) => Number(m.value!.toString())));
+      },
+    });
+    await until(() => batches.flat().length === 30);
+    expect(aheadSeenDuringFirst).toBe(true);
+    expect(batches.flat()).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    await consumer.close();
+    await proxy.close();
+  });
+
+  test('a seek during eachBatch discards the fetch ahead: delivery continues from the sought offset', async () => {
+    await client.admin().createTopic('c-ahead-seek', { partitions: 1 });
+    for (let b = 0; b < 3; b++) await produceIndexed('c-ahead-seek', 1, 5, b * 5);
+    const consumer = client.consumer({ ...fast, maxBytesPerPartition: 1 });
+    consumer.assign([{ topic: 'c-ahead-seek', partition: 0 }], { fromBeginning: true });
+    const firsts: number[] = [];
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        firsts.push(batch.messages[0]!.offset);
+        if (firsts.length === 2) consumer.seek({ topic: 'c-ahead-seek', partition: 0, offset: 0 });
+      },
+    });
+    await until(() => firsts.length >= 5);
+    expect(firsts.slice(0, 5)).toEqual([0, 5, 0, 5, 10]);
     await consumer.close();
   });
 
