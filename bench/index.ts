@@ -38,7 +38,7 @@ const recordBytes = args.number('record-bytes', 1024);
 const seconds = args.number('seconds', quick ? 6 : 12);
 const batchKiB = args.list('batch-kib', quick ? [256] : [64, 256, 1024]);
 /** Sizes also run on the direct-to-S3 data plane (presigned PUT + commit; presigned ranged GETs). */
-const directKiB = args.list('direct-kib', quick ? [] : [1024]);
+const directKiB = args.list('direct-kib', quick ? [256] : [256, 1024]);
 const runs = [...batchKiB.map((kib) => ({ kib, direct: false })), ...directKiB.map((kib) => ({ kib, direct: true }))];
 const mib = 1024 * 1024;
 

@@ -561,8 +561,7 @@ export class Consumer extends EventEmitter {
         timeout: this.maxWaitMs + 30_000,
       })
     ).json as { high_watermark: number; next_offset: number; ranges: { url: string; range: string; size: number; base_offset: number }[] };
-    const parts = await Promise.all(
-      located.ranges.map(async (r) => {
+    const parts = await mapBounded(located.ranges, rangeReadsInFlightMax, async (r) => {
         const res = await objectRequest('GET', r.url, { range: r.range }, undefined, signal);
         if (res.status !== 206 && res.status !== 200) throw new StrandClientError(`S3 answered ${res.status} for a batch range of ${s.topic}/${s.partition}; the URL may have expired.`);
         const bytes = res.body;
@@ -574,8 +573,7 @@ export class Consumer extends EventEmitter {
           base += slice.header.lastOffsetDelta + 1;
         }
         return bytes;
-      }),
-    );
+    });
     const messages = parts.flatMap((part) => messagesOf(part, offset));
     const last = messages.length > 0 ? messages[messages.length - 1]!.offset + 1 : offset;
     return { messages, nextOffset: Math.max(located.next_offset, last), highWatermark: located.high_watermark };
@@ -670,6 +668,27 @@ function groupTopicPartitions(tps: TopicPartition[]): { topic_name: string; part
   const byTopic = new Map<string, number[]>();
   for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
   return [...byTopic].map(([topic_name, ids]) => ({ topic_name, partition_ids: ids.sort((a, b) => a - b) }));
+}
+
+/**
+ * Ranged GETs one direct fetch keeps in flight: enough to keep S3 busy, few
+ * enough not to open a socket per small object (a 4 MiB fetch of 64 KiB
+ * objects is 64 ranges).
+ */
+const rangeReadsInFlightMax = 8;
+
+/** `f` over `items` with at most `limit` calls in flight; results in item order. */
+async function mapBounded<T, R>(items: T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** The messages of stored batches (base offsets already real) from `offset` on. */
