@@ -145,4 +145,29 @@ describe('the SDK on the direct-to-S3 data plane', () => {
     await consumer.close();
     expect(seen).toEqual([...big.map((m) => m.value), 'small']);
   });
+
+  test('a direct fetch over more objects than it reads at once returns every record once, in offset order', async () => {
+    await createTopic(strand.http, 'sdk-direct-many', 1);
+    const client = new StrandClient({ url: strand.url, logger: { warn: () => {} } });
+    const producer = client.producer({ lingerMs: 0 });
+    // 30 sends, 30 objects: one fetch covers them all, in ranges read 8 at a time.
+    for (let i = 0; i < 30; i++) await producer.send({ topic: 'sdk-direct-many', messages: [{ value: `m${i}`, partition: 0 }] });
+    await producer.close();
+    const consumer = client.consumer({ directFetch: true, maxWaitTimeInMs: 100 });
+    consumer.assign([{ topic: 'sdk-direct-many', partition: 0 }], { fromBeginning: true });
+    const seen: { offset: number; value: string }[] = [];
+    let fetches = 0;
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          fetches++;
+          for (const m of batch.messages) seen.push({ offset: m.offset, value: m.value!.toString() });
+          if (seen.length >= 30) resolve();
+        },
+      });
+    });
+    await consumer.close();
+    expect(fetches).toBe(1);
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => ({ offset: i, value: `m${i}` })));
+  });
 });
