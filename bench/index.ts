@@ -263,6 +263,8 @@ function report(results: SizeResult[], e2eP50: number): void {
   });
   const apiResults = results.filter((r) => r.path === 'api');
   const main = apiResults.find((r) => r.batch_kib === 256) ?? results[0]!;
+  /** The same size on the direct-to-S3 data plane, when it ran. */
+  const direct = results.find((r) => r.path === 'direct' && r.batch_kib === main.batch_kib);
   const usd1mib = costAt(apiResults, 1024, profileOf);
   const usd64kib = costAt(apiResults, 64, profileOf);
   const kinesis = kinesisUsdPerGib(recordBytes);
@@ -329,6 +331,7 @@ function report(results: SizeResult[], e2eP50: number): void {
     fetch_ratio: main.fetch_ratio,
     produce_ratio_bound: main.produce_ratio_bound,
     fetch_ratio_bound: main.fetch_ratio_bound,
+    ...(direct ? { direct_produce_ratio: direct.produce_ratio, direct_fetch_ratio: direct.fetch_ratio } : {}),
     produce_p50_ms: main.produce_p50_ms,
     produce_p99_ms: main.produce_p99_ms,
     e2e_p50_ms: round(e2eP50, 1),
