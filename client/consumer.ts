@@ -20,6 +20,7 @@ import { decodeRecordBatch, patchBaseOffset, splitBatches } from '../src/codec/r
 import { FencedMemberError, OffsetOutOfRangeError, StrandClientError, StrandUsageError } from './errors';
 import { decodeHeaders, type KafkaMessage } from './messages';
 import { objectRequest } from './objectHttp';
+import { mapBounded } from '../src/mapBounded';
 import { backoffMs, retryPolicy, sleep, type RetryOptions } from './retry';
 import type { StrandClient } from './StrandClient';
 import { recordBatchMediaType } from './producer';
@@ -562,17 +563,17 @@ export class Consumer extends EventEmitter {
       })
     ).json as { high_watermark: number; next_offset: number; ranges: { url: string; range: string; size: number; base_offset: number }[] };
     const parts = await mapBounded(located.ranges, rangeReadsInFlightMax, async (r) => {
-        const res = await objectRequest('GET', r.url, { range: r.range }, undefined, signal);
-        if (res.status !== 206 && res.status !== 200) throw new StrandClientError(`S3 answered ${res.status} for a batch range of ${s.topic}/${s.partition}; the URL may have expired.`);
-        const bytes = res.body;
-        if (bytes.length !== r.size) throw new StrandClientError(`S3 returned ${bytes.length} bytes for a range of ${r.size}.`);
-        let base = r.base_offset;
-        // Only the base offsets here: messagesOf checks each batch's CRC once, as it decodes it.
-        for (const slice of splitBatches(bytes, { verifyCrc: false })) {
-          patchBaseOffset(bytes, slice.start, base);
-          base += slice.header.lastOffsetDelta + 1;
-        }
-        return bytes;
+      const res = await objectRequest('GET', r.url, { range: r.range }, undefined, signal);
+      if (res.status !== 206 && res.status !== 200) throw new StrandClientError(`S3 answered ${res.status} for a batch range of ${s.topic}/${s.partition}; the URL may have expired.`);
+      const bytes = res.body;
+      if (bytes.length !== r.size) throw new StrandClientError(`S3 returned ${bytes.length} bytes for a range of ${r.size}.`);
+      let base = r.base_offset;
+      // Only the base offsets here: messagesOf checks each batch's CRC once, as it decodes it.
+      for (const slice of splitBatches(bytes, { verifyCrc: false })) {
+        patchBaseOffset(bytes, slice.start, base);
+        base += slice.header.lastOffsetDelta + 1;
+      }
+      return bytes;
     });
     const messages = parts.flatMap((part) => messagesOf(part, offset));
     const last = messages.length > 0 ? messages[messages.length - 1]!.offset + 1 : offset;
@@ -676,20 +677,6 @@ function groupTopicPartitions(tps: TopicPartition[]): { topic_name: string; part
  * objects is 64 ranges).
  */
 const rangeReadsInFlightMax = 8;
-
-/** `f` over `items` with at most `limit` calls in flight; results in item order. */
-async function mapBounded<T, R>(items: T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /** The messages of stored batches (base offsets already real) from `offset` on. */
 function messagesOf(batches: Buffer, offset: number): KafkaMessage[] {

@@ -135,18 +135,3 @@ export async function loadTopicCached(req: ApiRequest, runtime: Runtime): Promis
   assertCluster(req, runtime);
   return runtime.engine.topics.getCached(pathParam(req, 'topic_name'));
 }
-
-/** Runs `fn` over items with at most `limit` in flight, keeping order. */
-export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
-}

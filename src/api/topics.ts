@@ -7,7 +7,8 @@ import { parseConfig, describeConfigs, type ConfigOverrides } from '../log/topic
 import { topicNameProblem } from '../log/topicName';
 import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Operation } from './operations';
-import { assertCluster, loadTopic, mapBounded, parseJsonBody, partitionParam, queryInteger } from './request';
+import { assertCluster, loadTopic, parseJsonBody, partitionParam, queryInteger } from './request';
+import { mapBounded } from '../mapBounded';
 import { clusterResource, partitionResource, topicResource } from './resources';
 
 /** Configs one create or alter request may carry. */

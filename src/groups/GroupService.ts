@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Runtime } from '../runtime';
 import type { Topic } from '../log/TopicCatalog';
 import { unknownPartition } from '../errors';
-import { mapBounded } from '../api/request';
+import { mapBounded } from '../mapBounded';
 import {
   cloneGroup,
   heartbeat,

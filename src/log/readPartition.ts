@@ -12,6 +12,7 @@ import { partitionKey, type Topic } from './TopicCatalog';
 import type { LogContext } from './LogContext';
 import type { PartitionHead } from './PartitionIndex';
 import type { PlacedEntry } from './indexEntry';
+import { mapBounded } from '../mapBounded';
 
 /** Ranged GETs one fetch runs at once. */
 const rangeReadsInFlightMax = 8;
@@ -126,16 +127,7 @@ function assertInRange(offset: number, head: PartitionHead): void {
 export async function readEntries(ctx: LogContext, topicId: string, entries: PlacedEntry[], options: ReadOptions = {}): Promise<Buffer[]> {
   const verifyCrc = options.verifyCrc ?? true;
   const runs = coalesce(entries);
-  const bodies: Buffer[] = new Array(runs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < runs.length) {
-      const i = next++;
-      const run = runs[i]!;
-      bodies[i] = await ctx.objects.getRange(objectKey(topicId, run.objectId), run.position, run.size);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(rangeReadsInFlightMax, runs.length) }, worker));
+  const bodies = await mapBounded(runs, rangeReadsInFlightMax, (run) => ctx.objects.getRange(objectKey(topicId, run.objectId), run.position, run.size));
 
   const out: Buffer[] = [];
   runs.forEach((run, i) => {

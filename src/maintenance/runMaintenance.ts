@@ -6,7 +6,7 @@
  */
 import type { Runtime } from '../runtime';
 import { groupsOf } from '../groups/GroupService';
-import { mapBounded } from '../api/request';
+import { mapBounded } from '../mapBounded';
 import { maintainPartition, defaultMaintenanceLimits, type MaintenanceLimits, type PartitionReport } from './maintainPartition';
 import { orphanGraceMsDefault, sweepDeletedTopics, sweepTopicObjects } from './sweepObjects';
 

@@ -16,7 +16,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { batchFieldOffsets, decodeRecordBatch, encodeRecordBatch, splitBatches, type CompressionCodec } from '../../src/codec/recordBatch';
 import { crc32c } from '../../src/codec/crc32c';
 import { createTopic, startTestStrand, type TestStrand } from '../support/localStrand';
-import { mapBounded } from '../../src/api/request';
+import { mapBounded } from '../../src/mapBounded';
 import { inProcessApi, type InProcessRequest, type InProcessResponse } from './inProcess';
 
 
