@@ -8,7 +8,9 @@
  * machine on AWS: the clients (bench/loadGenerator.ts: SDK producers and
  * consumers, and the raw calls), Strand (this one: the local gateway and the
  * Lambda handlers), the S3 emulator and the DynamoDB emulator; the CPU each
- * spends per MiB is reported.
+ * spends per MiB is reported. To see where: `node --cpu-prof --import tsx
+ * bench/index.ts …` profiles Strand's process, and STRAND_BENCH_PROFILE_CLIENTS=<dir>
+ * writes a profile of the clients' process there.
  * S3 and DynamoDB requests (and DynamoDB capacity units) are counted by SDK
  * middleware; dollars are the dated price table (src/cost/prices.ts) applied to
  * those counts. Prints tables, then one JSON object as the very last line.
@@ -80,11 +82,11 @@ interface SizeResult {
 interface LoadGenerator {
   pid: number;
   call<T>(command: Command): Promise<T>;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 async function startLoadGenerator(): Promise<LoadGenerator> {
-  const child = fork(join(__dirname, 'loadGenerator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'loadGenerator.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.STRAND_BENCH_PROFILE_CLIENTS ? ['--cpu-prof', '--cpu-prof-dir', process.env.STRAND_BENCH_PROFILE_CLIENTS] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 0;
   await new Promise<void>((resolve, reject) => {
@@ -105,7 +107,14 @@ async function startLoadGenerator(): Promise<LoadGenerator> {
         waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
         child.send({ id, command });
       }),
-    stop: () => child.kill(),
+    // Asked to exit rather than killed, so that a --cpu-prof profile (STRAND_BENCH_PROFILE_CLIENTS) is written.
+    stop: async () => {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send({ exit: true });
+      const timer = setTimeout(() => child.kill(), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -221,7 +230,7 @@ async function main(): Promise<void> {
     await admin.createTopics({ topics: [{ topic: e2eTopic, numPartitions: 1 }] });
     e2eP50 = (await generator.call<{ p50: number }>({ cmd: 'e2e', topic: e2eTopic, messages: quick ? 30 : 100 })).p50;
   } finally {
-    generator.stop();
+    await generator.stop();
     await strand.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

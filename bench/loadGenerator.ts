@@ -182,7 +182,8 @@ async function run(command: Command): Promise<unknown> {
   }
 }
 
-process.on('message', (message: { id: number; command: Command }) => {
+process.on('message', (message: { id: number; command: Command } | { exit: true }) => {
+  if ('exit' in message) process.exit(0);
   run(message.command).then(
     (result) => process.send!({ id: message.id, result }),
     (err: unknown) => process.send!({ id: message.id, error: err instanceof Error ? err.stack ?? err.message : String(err) }),
