@@ -5,8 +5,8 @@
  *
  * Partitions come from `assign([{ topic, partition }])` (explicit, like Kafka's
  * assign()), or from `subscribe({ topics })`: without a `groupId` that means
- * every partition of the topics; with one, the group coordinator decides (see
- * ./group.ts when the server offers the consumer-group endpoints).
+ * every partition of the topics; with one, the group coordinator decides
+ * (KIP-848 heartbeats, below).
  *
  * Each partition's loop: fetch from its position (long poll up to
  * maxWaitTimeInMs), hand the records to the handler, move the position past
@@ -16,7 +16,7 @@
  * `partitionsConsumedConcurrently` at a time, in offset order per partition.
  */
 import { EventEmitter } from 'node:events';
-import { decodeRecordBatch, patchBaseOffset, splitBatches } from '../src/codec/recordBatch';
+import { decodeRecordBatch, patchBaseOffsets, splitBatches } from '../src/codec/recordBatch';
 import { FencedMemberError, OffsetOutOfRangeError, StrandClientError, StrandUsageError } from './errors';
 import { decodeHeaders, type KafkaMessage } from './messages';
 import { objectRequest } from './objectHttp';
@@ -115,7 +115,6 @@ export interface ConsumerRunConfig {
 interface PartitionState extends TopicPartition {
   /** Next offset to fetch; undefined until resolved from the committed offset or the reset policy. */
   position: number | undefined;
-  /** Offset to start at when the position is first resolved (assign with an offset, or a seek before it). */
   paused: boolean;
   /** Bumped by seek, pause and revocation: a fetch started under an older generation is dropped. */
   generation: number;
@@ -141,7 +140,7 @@ export class Consumer extends EventEmitter {
   protected readonly states = new Map<string, PartitionState>();
   protected runConfig: ConsumerRunConfig | undefined;
   protected running = false;
-  private subscription: { topics: string[]; fromBeginning: boolean } | undefined;
+  private subscription: { topics: string[] } | undefined;
   private fromBeginning = false;
   private slots = 1;
   private readonly slotWaiters: (() => void)[] = [];
@@ -173,7 +172,7 @@ export class Consumer extends EventEmitter {
     if (topics.some((t) => typeof t !== 'string')) throw new StrandUsageError('subscribe() takes topic names; regular expressions are not supported');
     if (topics.length === 0) throw new StrandUsageError('subscribe() needs at least one topic');
     if (this.running) throw new StrandUsageError('subscribe() before run()');
-    this.subscription = { topics: topics as string[], fromBeginning: options.fromBeginning ?? false };
+    this.subscription = { topics: topics as string[] };
     this.fromBeginning = options.fromBeginning ?? false;
   }
 
@@ -563,16 +562,12 @@ export class Consumer extends EventEmitter {
       })
     ).json as { high_watermark: number; next_offset: number; ranges: { url: string; range: string; size: number; base_offset: number }[] };
     const parts = await mapBounded(located.ranges, rangeReadsInFlightMax, async (r) => {
-      const res = await objectRequest('GET', r.url, { range: r.range }, undefined, signal);
+      const res = await objectRequest('GET', r.url, { range: r.range }, undefined, AbortSignal.any([signal, AbortSignal.timeout(this.client.transport.requestTimeout)]));
       if (res.status !== 206 && res.status !== 200) throw new StrandClientError(`S3 answered ${res.status} for a batch range of ${s.topic}/${s.partition}; the URL may have expired.`);
       const bytes = res.body;
       if (bytes.length !== r.size) throw new StrandClientError(`S3 returned ${bytes.length} bytes for a range of ${r.size}.`);
-      let base = r.base_offset;
       // Only the base offsets here: messagesOf checks each batch's CRC once, as it decodes it.
-      for (const slice of splitBatches(bytes, { verifyCrc: false })) {
-        patchBaseOffset(bytes, slice.start, base);
-        base += slice.header.lastOffsetDelta + 1;
-      }
+      patchBaseOffsets(bytes, r.base_offset, { verifyCrc: false });
       return bytes;
     });
     const messages = parts.flatMap((part) => messagesOf(part, offset));

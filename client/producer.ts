@@ -27,7 +27,7 @@ import type { LogRecord } from '../src/codec/record';
 import { partitionForKey } from '../src/partitioner/murmur2';
 import { StrandApiError, StrandClientError, StrandUsageError, apiErrorFrom, UnknownPartitionError, UnknownTopicError } from './errors';
 import { estimatedRecordBytes, toLogRecord, type Message, type RecordMetadata } from './messages';
-import { backoffMs, retryPolicy, sleep, type RetryOptions } from './retry';
+import { backoffMs, sleep, type RetryOptions } from './retry';
 import type { StrandClient } from './StrandClient';
 import { objectRequest } from './objectHttp';
 
@@ -396,16 +396,17 @@ export class Producer {
       json: { size: body.length, sha256: createHash('sha256').update(body).digest('base64') },
       retry: this.config.retry,
     });
-    const policy = retryPolicy({ ...this.config.retry });
+    const transport = this.client.transport;
+    const policy = transport.policyFor(this.config.retry);
     for (let attempt = 0; ; attempt++) {
       let status: number | undefined;
       let failure: unknown;
       try {
-        const put = await objectRequest('PUT', upload.url, upload.headers, body);
+        const put = await objectRequest('PUT', upload.url, upload.headers, body, AbortSignal.timeout(transport.requestTimeout));
         if (put.status >= 200 && put.status < 300) break;
         status = put.status;
       } catch (err) {
-        failure = err; // a network error: retried
+        failure = err; // a network error or a timeout: retried
       }
       if (status !== undefined) {
         failure = new StrandClientError(`S3 refused the upload of ${body.length} bytes to ${q.topic}/${q.partition}: HTTP ${status}.`);

@@ -48,7 +48,8 @@ export class Transport {
   readonly baseUrl: string;
   private readonly policy: RetryPolicy;
   private readonly signer: RequestSigner | undefined;
-  private readonly requestTimeout: number;
+  /** Per-attempt timeout, in ms (also bounds the direct data plane's requests to S3). */
+  readonly requestTimeout: number;
   onRetry: RetryListener | undefined;
 
   constructor(private readonly options: TransportOptions) {
@@ -69,7 +70,7 @@ export class Transport {
       body = Buffer.from(JSON.stringify(options.json), 'utf8');
       headers['content-type'] ??= 'application/json';
     }
-    const policy = options.retry ? retryPolicy({ ...this.policy, ...options.retry }) : this.policy;
+    const policy = this.policyFor(options.retry);
     for (let attempt = 0; ; attempt++) {
       let error: StrandApiError | StrandConnectionError;
       try {
@@ -88,6 +89,11 @@ export class Transport {
       this.onRetry?.({ attempt: attempt + 1, delayMs, error, method, path });
       await sleep(delayMs, options.signal);
     }
+  }
+
+  /** The client's retry policy, with a call's overrides on top. */
+  policyFor(overrides?: RetryOptions): RetryPolicy {
+    return overrides ? retryPolicy({ ...this.policy, ...overrides }) : this.policy;
   }
 
   async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {

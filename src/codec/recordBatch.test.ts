@@ -14,6 +14,7 @@ import {
   decodeRecordBatchByWalk,
   encodeRecordBatch,
   patchBaseOffset,
+  patchBaseOffsets,
   patchPartitionLeaderEpoch,
   readBatchHeader,
   recordBatchHeaderBytes,
@@ -315,6 +316,14 @@ describe('in-place patches', () => {
     const buf = Buffer.concat([first, encodeRecordBatch(records)]);
     patchBaseOffset(buf, first.length, 500);
     expect(splitBatches(buf).map((s) => s.header.baseOffset)).toEqual([0, 500]);
+  });
+
+  it('patchBaseOffsets numbers concatenated batches densely from the first base offset, CRCs intact', () => {
+    const buf = Buffer.concat([encodeRecordBatch(records), encodeRecordBatch([rec('c', '3')]), encodeRecordBatch(records, { baseOffset: 77 })]);
+    const slices = patchBaseOffsets(buf, 100);
+    expect(slices.map((s) => s.header.baseOffset)).toEqual([0, 0, 77]); // the headers as they were read
+    expect(splitBatches(buf).map((s) => s.header.baseOffset)).toEqual([100, 102, 103]);
+    expect(decodeRecordBatch(buf, slices[2]!.start).records.map((r) => r.offset)).toEqual([103, 104]);
   });
 
   it('patchBaseOffset refuses a negative or unsafe offset', () => {

@@ -189,7 +189,8 @@ export function encodeRecordBatch(records: LogRecord[], options: EncodeBatchOpti
 
   const sizeInBytes = recordBatchHeaderBytes + recordsSection.length;
   assert(sizeInBytes <= batchBytesMax, `encoded batch of ${sizeInBytes} bytes is within ${batchBytesMax} bytes`);
-  const out = Buffer.alloc(sizeInBytes);
+  // Every byte is written below: the 61 header bytes field by field (CRC last), then the records.
+  const out = Buffer.allocUnsafe(sizeInBytes);
   const f = batchFieldOffsets;
   writeInt64At(out, f.baseOffset, baseOffset, 'baseOffset');
   out.writeInt32BE(sizeInBytes - logOverheadBytes, f.batchLength);
@@ -489,6 +490,21 @@ function walkRecordBatch(
 
 // ---------------------------------------------------------------------------
 // In-place patches
+
+/**
+ * Sets the real base offset of each batch in `buf`, the first at `baseOffset`
+ * and each next one after the last offset of the one before: what a broker does
+ * to stored batches on the read path. Returns the batches' slices.
+ */
+export function patchBaseOffsets(buf: Buffer, baseOffset: number, options: { verifyCrc?: boolean } = {}): BatchSlice[] {
+  const slices = splitBatches(buf, options);
+  let base = baseOffset;
+  for (const slice of slices) {
+    patchBaseOffset(buf, slice.start, base);
+    base += slice.header.lastOffsetDelta + 1;
+  }
+  return slices;
+}
 
 /** Writes baseOffset in place. The CRC does not cover it, so the batch stays valid. */
 export function patchBaseOffset(buf: Buffer, start: number, baseOffset: number): void {
