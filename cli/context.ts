@@ -63,3 +63,16 @@ export function parseInteger(value: string, what: string, min = 0): number {
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${what} must be at least ${min}, not ${value}`);
   return n;
 }
+
+/** Wraps a command's action: builds its Context and turns failures into messages and exit codes (cli/main.ts). */
+export type Wrap = (action: (ctx: Context, ...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
+
+/** commander's collector for an option that may be repeated. */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Left-aligned columns separated by two spaces. */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const all = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+}

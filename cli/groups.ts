@@ -1,10 +1,7 @@
 /** `strand groups list | describe | lag | reset-offsets | delete` */
 import type { Command } from 'commander';
 import type { ResetTarget } from '../client';
-import { UsageError, parseInteger, type Context } from './context';
-import { table } from './topics';
-
-type Wrap = (action: (ctx: Context, ...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
+import { UsageError, parseInteger, table, type Context, type Wrap } from './context';
 
 export function groupsCommand(program: Command, wrap: Wrap): void {
   const groups = program.command('groups').description('list, describe, show lag of, reset and delete consumer groups');

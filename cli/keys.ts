@@ -1,11 +1,6 @@
 /** `strand keys create | list | revoke`: API keys (docs/security.md). Needs an admin key when auth is on. */
 import type { Command } from 'commander';
-import { UsageError, type Context } from './context';
-import { table } from './topics';
-
-type Wrap = (action: (ctx: Context, ...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { UsageError, collect, table, type Context, type Wrap } from './context';
 
 export function keysCommand(program: Command, wrap: Wrap): void {
   const keys = program.command('keys').description('create, list and revoke API keys (STRAND_AUTH=keys)');

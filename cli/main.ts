@@ -45,7 +45,7 @@ export function buildProgram(): Command {
     .option('-K, --key-separator <sep>', 'split each line into key and value at the first <sep>')
     .option('-p, --partition <n>', 'send every record to this partition')
     .option('-f, --file <path>', 'read lines from this file instead of stdin')
-    .option('-z, --compression <codec>', 'none or gzip', 'none')
+    .option('-z, --compression <codec>', 'none, gzip or snappy', 'none')
     .option('--value-schema-id <id>', 'each line is JSON data (Avro JSON encoding) for this registered schema; sent in the Confluent wire format')
     .action(wrap((ctx: Context, topic: string, opts: Parameters<typeof produce>[2]) => produce(ctx, topic, opts)));
 
@@ -68,7 +68,7 @@ export function buildProgram(): Command {
 }
 
 /** One line for a person: what went wrong, with which value, and what to do. */
-export function describeError(err: unknown, url: string): { message: string; exitCode: number } {
+export function describeError(err: unknown): { message: string; exitCode: number } {
   if (err instanceof UsageError || err instanceof StrandUsageError) return { message: err.message, exitCode: 2 };
   if (err instanceof StrandConnectionError) {
     const hint = err.refused ? ' Is Strand running? Start a local one with `npm start`, or point --url (STRAND_URL) at yours.' : '';
@@ -97,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed the message
-    const { message, exitCode } = describeError(err, program.opts<GlobalOptions>().url);
+    const { message, exitCode } = describeError(err);
     process.stderr.write(`strand: ${message}\n`);
     return exitCode;
   }

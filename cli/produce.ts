@@ -7,6 +7,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Message } from '../client';
+import type { CompressionCodec } from '../src/codec/recordBatch';
 import { parseInteger, type Context } from './context';
 import { valueEncoder } from './schemas';
 import { Progress, formatBytes, formatCount } from './progress';
@@ -38,7 +39,8 @@ export async function produce(ctx: Context, topic: string, opts: ProduceOptions)
   // Fail fast, naming the topic, before reading any input.
   await ctx.client.admin().describeTopic(topic);
   const encodeValue = await valueEncoder(ctx, opts.valueSchemaId);
-  const producer = ctx.client.producer({ lingerMs: 20, batchSize: 256 * 1024, compression: opts.compression === 'gzip' ? 'gzip' : 'none' });
+  // The producer refuses an unknown or unsupported codec (a usage error: exit 2) before any input is read.
+  const producer = ctx.client.producer({ lingerMs: 20, batchSize: 256 * 1024, compression: (opts.compression ?? 'none') as CompressionCodec });
   const input = opts.file ? createReadStream(opts.file) : process.stdin;
   const totalBytes = opts.file ? statSync(opts.file).size : undefined;
   const progress = new Progress({ stream: process.stderr, totalBytes, delayMs: totalBytes !== undefined && totalBytes < progressBytesMin ? Number.POSITIVE_INFINITY : 1000 });

@@ -5,10 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SchemaRegistry } from '../client/schemaRegistry';
-import { UsageError, parseInteger, type Context } from './context';
-import { table } from './topics';
-
-type Wrap = (action: (ctx: Context, ...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
+import { UsageError, parseInteger, table, type Context, type Wrap } from './context';
 
 /** Subjects whose latest version `schemas list` reads at once. */
 const subjectReadsInFlightMax = 8;

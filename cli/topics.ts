@@ -1,11 +1,6 @@
 /** `strand topics list | create | describe | alter | delete` */
 import type { Command } from 'commander';
-import { UsageError, parseConfigPairs, parseInteger, type Context, type GlobalOptions } from './context';
-
-type Action = (ctx: Context, ...args: never[]) => Promise<void>;
-type Wrap = (action: Action) => (...args: unknown[]) => Promise<void>;
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { UsageError, collect, parseConfigPairs, parseInteger, table, type Context, type Wrap } from './context';
 
 export function topicsCommand(program: Command, wrap: Wrap): void {
   const topics = program.command('topics').description('list, create, describe, alter and delete topics');
@@ -86,11 +81,3 @@ export function topicsCommand(program: Command, wrap: Wrap): void {
     );
 }
 
-/** Left-aligned columns separated by two spaces. */
-export function table(header: string[], rows: (string | number)[][]): string {
-  const all = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
-}
-
-export type { GlobalOptions };

@@ -94,16 +94,11 @@ export interface VarintRead {
   bytes: number;
 }
 
-/** A field name, or a function producing one only when an error needs it. */
-export type FieldName = string | (() => string);
-
-const nameOf = (field: FieldName): string => (typeof field === 'string' ? field : field());
-
-function truncated(field: FieldName, offset: number, end: number): CorruptBatchError {
-  return new CorruptBatchError(`${nameOf(field)} is truncated: varint at offset ${offset} runs past the end (${end})`);
+function truncated(field: string, offset: number, end: number): CorruptBatchError {
+  return new CorruptBatchError(`${field} is truncated: varint at offset ${offset} runs past the end (${end})`);
 }
 
-export function readVarintAt(buf: Uint8Array, offset: number, end: number, field: FieldName = 'varint'): VarintRead {
+export function readVarintAt(buf: Uint8Array, offset: number, end: number, field: string = 'varint'): VarintRead {
   let u = 0;
   for (let i = 0; i < varintBytesMax; i++) {
     const at = offset + i;
@@ -111,7 +106,7 @@ export function readVarintAt(buf: Uint8Array, offset: number, end: number, field
     const b = buf[at]!;
     if (i === varintBytesMax - 1 && b > 0x0f) {
       // The fifth byte holds bits 28..31; anything above is overflow (or a continuation).
-      throw new CorruptBatchError(`${nameOf(field)} at offset ${offset} overflows 32 bits`);
+      throw new CorruptBatchError(`${field} at offset ${offset} overflows 32 bits`);
     }
     u += (b & 0x7f) * 2 ** (7 * i);
     if (b < 0x80) {
@@ -120,7 +115,7 @@ export function readVarintAt(buf: Uint8Array, offset: number, end: number, field
       return { value: (u >>> 1) ^ -(u & 1), bytes: i + 1 };
     }
   }
-  throw new CorruptBatchError(`${nameOf(field)} at offset ${offset} is longer than ${varintBytesMax} bytes`);
+  throw new CorruptBatchError(`${field} at offset ${offset} is longer than ${varintBytesMax} bytes`);
 }
 
 /**
@@ -128,7 +123,7 @@ export function readVarintAt(buf: Uint8Array, offset: number, end: number, field
  * bit s is bit 0 of the first byte), so every partial sum is exact until it would
  * pass 2^53 - 1, which is rejected.
  */
-export function readVarlongAt(buf: Uint8Array, offset: number, end: number, field: FieldName = 'varlong'): VarintRead {
+export function readVarlongAt(buf: Uint8Array, offset: number, end: number, field: string = 'varlong'): VarintRead {
   let s = 0;
   let m = 0;
   for (let i = 0; i < varlongBytesMax; i++) {
@@ -142,16 +137,16 @@ export function readVarlongAt(buf: Uint8Array, offset: number, end: number, fiel
     } else {
       m += group * 2 ** (7 * i - 1);
       if (m > Number.MAX_SAFE_INTEGER) {
-        throw new CorruptBatchError(`${nameOf(field)} at offset ${offset} is outside the safe integer range`);
+        throw new CorruptBatchError(`${field} at offset ${offset} is outside the safe integer range`);
       }
     }
     if (b < 0x80) {
       const value = s === 0 ? m : -m - 1;
       if (!Number.isSafeInteger(value)) {
-        throw new CorruptBatchError(`${nameOf(field)} at offset ${offset} is outside the safe integer range`);
+        throw new CorruptBatchError(`${field} at offset ${offset} is outside the safe integer range`);
       }
       return { value, bytes: i + 1 };
     }
   }
-  throw new CorruptBatchError(`${nameOf(field)} at offset ${offset} is longer than ${varlongBytesMax} bytes`);
+  throw new CorruptBatchError(`${field} at offset ${offset} is longer than ${varlongBytesMax} bytes`);
 }
