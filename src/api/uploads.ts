@@ -36,7 +36,13 @@ const createUploadBody = z.object({
   size: z.number().int().min(61).max(uploadBytesMax),
   sha256: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 SHA-256 digest'),
 });
-const uploadIdPattern = /^[0-9a-z]{22}$/;
+/**
+ * An upload id is an object id (so the sweep reads its time as for any object)
+ * with a mark of its own: a commit accepts only uploads, never an object a
+ * produce request wrote, which may hold other partitions' batches.
+ */
+const uploadIdMark = 'u';
+const uploadIdPattern = /^[0-9a-z]{22}u$/;
 
 const P = 'POST /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}';
 
@@ -47,7 +53,7 @@ export const uploadOperations: Record<string, Operation> = {
     runtime.engine.assertPartition(topic, partition);
     const body = parseJsonBody(req, createUploadBody);
     const now = runtime.clock.now();
-    const uploadId = newObjectId(now);
+    const uploadId = newObjectId(now) + uploadIdMark;
     const url = await runtime.engine.context.objects.presignPut(objectKey(topic.topicId, uploadId), body.size, body.sha256, uploadUrlSeconds);
     return {
       status: 201,

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { ManualClock } from '../../src/clock';
 import { decodeRecordBatch, encodeRecordBatch, patchBaseOffset, splitBatches } from '../../src/codec/recordBatch';
 import { StrandClient } from '../../client';
+import { topicPrefix } from '../../src/log/ObjectStore';
 import { createTopic, fetchJson, partitionPath, startTestStrand, type TestStrand } from '../support/localStrand';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('base64');
@@ -57,6 +58,21 @@ describe('direct-to-S3 data plane', () => {
     expect(expired.json.error_code).toBe(40002);
     expect(expired.json.message).toMatch(/can no longer be committed/);
     expect(await highWatermark('direct-bad', 0)).toBe(0);
+  });
+
+  test("a commit of an object a produce request wrote (not an upload) is 40002 and appends nothing", async () => {
+    await createTopic(strand.http, 'direct-not-upload', 2);
+    // One produce request, records for both partitions: one object holding two partitions' batches.
+    const produced = await strand.http.post(`/v3/clusters/local/topics/direct-not-upload/records:batch`, {
+      entries: [0, 1].map((p) => ({ id: String(p), partition_id: p, value: { type: 'STRING', data: `v${p}` } })),
+    });
+    expect(produced.status).toBe(207);
+    const topic = await strand.runtime.engine.topics.get('direct-not-upload');
+    const [key] = await strand.runtime.engine.context.objects.list(topicPrefix(topic.topicId));
+    const objectId = key!.slice(topicPrefix(topic.topicId).length);
+    const res = await commit('direct-not-upload', 0, objectId);
+    expect(res.json.error_code).toBe(40002);
+    expect(await highWatermark('direct-not-upload', 0)).toBe(1);
   });
 
   test('an upload request is validated: size and a base64 SHA-256 are required', async () => {
