@@ -9,6 +9,7 @@ import {
   TimestampType,
   checkRecordBatch,
   encodeRecordBatch,
+  sizeOfSingleRecordBatch,
   splitBatches,
   withLogAppendTime,
   type LogRecord,
@@ -127,17 +128,24 @@ function prepareRecord(input: RecordInput, topic: Topic, stickyPartition: number
  * max.message.bytes, splitting in halves where needed. A single record over the
  * limit is 41302.
  */
+/** Throws 41302 unless `record`, alone in a batch, is within the topic's max.message.bytes (measured, not encoded). */
+function assertFitsAlone(record: LogRecord, topic: Topic): void {
+  const limit = topic.config['max.message.bytes'];
+  const bytes = sizeOfSingleRecordBatch(record);
+  if (bytes > limit) {
+    throw new StrandError(ErrorCode.RecordTooLarge, `Record is ${bytes} bytes as a batch; topic '${topic.name}' allows ${limit} (max.message.bytes).`);
+  }
+}
+
 export function encodeWithinLimit(records: LogRecord[], topic: Topic, appendTime: number): Buffer[] {
   const logAppend = topic.config['message.timestamp.type'] === 'LogAppendTime';
   const limit = topic.config['max.message.bytes'];
   const encode = (rs: LogRecord[]) =>
     encodeRecordBatch(rs, logAppend ? { timestampType: TimestampType.LogAppendTime, logAppendTime: appendTime } : {});
   const split = (rs: LogRecord[]): Buffer[] => {
+    if (rs.length === 1) assertFitsAlone(rs[0]!, topic);
     const batch = encode(rs);
     if (batch.length <= limit) return [batch];
-    if (rs.length === 1) {
-      throw new StrandError(ErrorCode.RecordTooLarge, `Record is ${batch.length} bytes as a batch; topic '${topic.name}' allows ${limit} (max.message.bytes).`);
-    }
     const mid = Math.ceil(rs.length / 2);
     return [...split(rs.slice(0, mid)), ...split(rs.slice(mid))];
   };
@@ -203,7 +211,7 @@ export const produceOperations: Record<string, Operation> = {
         const prepared = prepareRecord(entry, topic, sticky, now, await schemas.encode(entry));
         await schemas.validate(prepared.record, `Entry '${id}'`);
         // A record over max.message.bytes fails alone (41302), not with every entry of its partition.
-        encodeWithinLimit([prepared.record], topic, now);
+        assertFitsAlone(prepared.record, topic);
         accepted.push({ id, prepared });
       } catch (err) {
         if (!(err instanceof StrandError)) throw err;

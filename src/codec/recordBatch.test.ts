@@ -15,6 +15,7 @@ import {
   encodeRecordBatch,
   patchBaseOffset,
   patchBaseOffsets,
+  sizeOfSingleRecordBatch,
   patchPartitionLeaderEpoch,
   readBatchHeader,
   recordBatchHeaderBytes,
@@ -559,6 +560,10 @@ describe('properties', () => {
     baseSequence: fc.integer({ min: -1, max: 0x7fffffff }),
     partitionLeaderEpoch: fc.integer({ min: -1, max: 0x7fffffff }),
     isTransactional: fc.boolean(),
+  });
+
+  it('the size of a record alone as a batch is what encoding it gives', () => {
+    fc.assert(fc.property(logRecord, (record) => expect(sizeOfSingleRecordBatch(record)).toBe(encodeRecordBatch([record]).length)), { numRuns: 300 });
   });
 
   it('encode then decode returns the same records, offsets and header fields', () => {

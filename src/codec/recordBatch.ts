@@ -32,7 +32,7 @@ import { assert } from './assert';
 import { ByteReader, ByteWriter, readInt64At, writeInt64At } from './bytes';
 import { CompressionCodec, compress, compressionCodecFromId, compressionCodecIds, decompress, isCompressionCodec } from './compression';
 import { crc32c } from './crc32c';
-import { LogRecord, RawRecord, checkRecord, decodeRecord, encodeRecord, recordBytesMin } from './record';
+import { LogRecord, RawRecord, checkRecord, decodeRecord, encodeRecord, recordBytesMin, sizeOfRecord } from './record';
 import { isInt32 } from './varint';
 import { readCheckedHeaders, recordsLookWellFormed, type ScanHeader } from './recordScan';
 
@@ -212,6 +212,11 @@ export function encodeRecordBatch(records: LogRecord[], options: EncodeBatchOpti
   assert(check.sizeInBytes === out.length, 'the encoded batch length covers the whole buffer');
   assert(check.recordCount === records.length, 'the encoded record count matches the input');
   return out;
+}
+
+/** Bytes of `record` encoded alone as an uncompressed batch (encodeRecordBatch([record]).length), without encoding it. */
+export function sizeOfSingleRecordBatch(record: LogRecord): number {
+  return recordBatchHeaderBytes + sizeOfRecord({ attributes: 0, timestampDelta: 0, offsetDelta: 0, key: record.key, value: record.value, headers: record.headers });
 }
 
 /** At least the bytes `records` take encoded (varints are at most 10 bytes; UTF-8 at most 3 bytes per UTF-16 unit). */
