@@ -124,6 +124,8 @@ interface PartitionState extends TopicPartition {
   uncommitted: number | undefined;
   wake: (() => void) | undefined;
   revoked: boolean;
+  /** The group's committed offsets were read when the partition was assigned, and it had none: go straight to the reset policy. */
+  noneCommitted: boolean;
 }
 
 /** Most partitions one consumer fetches from. */
@@ -342,7 +344,8 @@ export class Consumer extends EventEmitter {
     if (added.length > 0) {
       const committed = await this.committed();
       const at = new Map(committed.map((o) => [key(o), o.offset]));
-      for (const tp of added) this.addPartition(tp, at.get(key(tp)));
+      // One read of the group's offsets for every added partition; those without one need not ask again.
+      for (const tp of added) this.addPartition(tp, at.get(key(tp)), true);
       await this.config.onPartitionsAssigned?.(added);
     }
     this.emit('heartbeat', { memberId: res.member_id, memberEpoch: res.member_epoch, assignment: this.assignment() });
@@ -419,7 +422,7 @@ export class Consumer extends EventEmitter {
     return [...this.states.values()].filter((s) => topics.some((t) => t.topic === s.topic && (t.partitions === undefined || t.partitions.includes(s.partition))));
   }
 
-  protected addPartition(tp: TopicPartition, offset?: number): PartitionState {
+  protected addPartition(tp: TopicPartition, offset?: number, noneCommitted = false): PartitionState {
     if (this.states.size >= partitionsPerConsumerMax) throw new StrandUsageError(`a consumer fetches at most ${partitionsPerConsumerMax} partitions`);
     const s: PartitionState = {
       topic: tp.topic,
@@ -432,6 +435,7 @@ export class Consumer extends EventEmitter {
       uncommitted: undefined,
       wake: undefined,
       revoked: false,
+      noneCommitted: noneCommitted && offset === undefined,
     };
     this.states.set(key(tp), s);
     if (this.running) this.startWorker(s);
@@ -517,8 +521,8 @@ export class Consumer extends EventEmitter {
     }
   }
 
-  protected async initialPosition(s: TopicPartition): Promise<number> {
-    const committed = await this.committedOffset(s);
+  protected async initialPosition(s: PartitionState): Promise<number> {
+    const committed = s.noneCommitted ? undefined : await this.committedOffset(s);
     if (committed !== undefined) return committed;
     const bounds = await this.client.admin().describePartition(s.topic, s.partition);
     const reset = this.fromBeginning ? 'earliest' : this.autoOffsetReset;

@@ -8,6 +8,8 @@
 import type { TestStrand } from '../support/localStrand';
 import type { StrandClient, Consumer, ConsumerConfig, KafkaMessage } from '../../client';
 import { fast, produceIndexed as produceIndexedWith, until, useClientHarness } from '../support/clientHarness';
+import { StrandClient as Client } from '../../client';
+import { startProxy } from './proxy';
 
 const harness = useClientHarness();
 let strand: TestStrand;
@@ -33,6 +35,25 @@ describe('Consumer groups', () => {
     await c.run({ autoCommitInterval: 100, eachMessage: async ({ partition, message }) => void sink.push({ partition, message }) });
     return c;
   }
+
+  test("a new member reads the group's committed offsets once for all its partitions, then starts them by the reset policy", async () => {
+    await client.admin().createTopic('g-fresh', { partitions: 4 });
+    await produceIndexed('g-fresh', 4, 8);
+    const proxy = await startProxy(strand.url);
+    const c = new Client({ url: proxy.url }).consumer(groupConfig('g-fresh-group'));
+    await c.subscribe({ topics: ['g-fresh'], fromBeginning: true });
+    const got: number[] = [];
+    try {
+      await c.run({ eachMessage: async ({ message }) => void got.push(Number(message.value!.toString())) });
+      await until(() => got.length === 8);
+      expect(got.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      const offsetReads = proxy.seen.filter((r) => r.method === 'GET' && r.path.startsWith('/v3/clusters/local/consumer-groups/g-fresh-group/offsets'));
+      expect(offsetReads).toHaveLength(1);
+    } finally {
+      await c.close();
+      await proxy.close();
+    }
+  });
 
   test('three members share six partitions and receive each record exactly once', async () => {
     await client.admin().createTopic('g-share', { partitions: 6 });
