@@ -10,6 +10,7 @@ import type { Clock } from './clock';
 import type { StrandConfig } from './config/env';
 import type { StorageClients } from './storage/clients';
 import { unknownPartition } from './errors';
+import { mapBounded } from './mapBounded';
 import { LeaseStore } from './log/LeaseStore';
 import { ObjectStore, topicPrefix } from './log/ObjectStore';
 import { PartitionIndex } from './log/PartitionIndex';
@@ -79,14 +80,10 @@ export class Engine {
   async deleteTopic(name: string): Promise<void> {
     const topic = await this.topics.remove(name);
     const partitions = Array.from({ length: topic.partitionsCount }, (_, p) => p);
-    for (let i = 0; i < partitions.length; i += partitionDeletesInFlightMax) {
-      await Promise.all(
-        partitions.slice(i, i + partitionDeletesInFlightMax).map(async (p) => {
-          await this.context.index.deletePartition(partitionKey(topic, p));
-          await this.context.leases.delete(partitionKey(topic, p));
-        }),
-      );
-    }
+    await mapBounded(partitions, partitionDeletesInFlightMax, async (p) => {
+      await this.context.index.deletePartition(partitionKey(topic, p));
+      await this.context.leases.delete(partitionKey(topic, p));
+    });
     await this.context.objects.deletePrefix(topicPrefix(topic.topicId));
   }
 

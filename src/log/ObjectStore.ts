@@ -45,6 +45,15 @@ export function objectKey(topicId: string, objectId: string): string {
   return topicPrefix(topicId) + objectId;
 }
 
+/**
+ * A Buffer over the same memory as `bytes`: Buffer.from(uint8Array) would copy
+ * every GET body once more. The body is ours alone (the read path patches base
+ * offsets into it in place).
+ */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export class ObjectStore {
   constructor(
     private readonly s3: S3Client,
@@ -62,7 +71,7 @@ export class ObjectStore {
     const out = await this.s3.send(
       new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${start + length - 1}` }),
     );
-    const bytes = Buffer.from(await out.Body!.transformToByteArray());
+    const bytes = asBuffer(await out.Body!.transformToByteArray());
     if (bytes.length !== length) {
       throw new Error(`Short read of s3://${this.bucket}/${key}: wanted ${length} bytes at ${start}, got ${bytes.length}.`);
     }
@@ -77,7 +86,7 @@ export class ObjectStore {
         out.Body?.transformToByteArray().catch(() => undefined);
         throw new ObjectTooLargeError(key, out.ContentLength ?? 0, bytesMax);
       }
-      return Buffer.from(await out.Body!.transformToByteArray());
+      return asBuffer(await out.Body!.transformToByteArray());
     } catch (err) {
       if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
       throw err;

@@ -42,10 +42,33 @@ export const headEntriesSpillAt = 16;
 export const spillEveryEntries = 8;
 /** Entries a spill leaves in the head, so reads at the tail need only the head. */
 export const headEntriesKept = 4;
-/** Chunks read per Query page when walking forward. */
-const chunksPerQuery = 8;
-/** Bound on chunks one locate() call walks. */
-const chunksPerLocateMax = 256;
+
+/**
+ * Bounds on walks over a partition's chunks. Injectable so tests can show what
+ * happens past them without writing thousands of chunks.
+ */
+export interface IndexWalkLimits {
+  /** Chunks read per Query page when walking forward. */
+  chunksPerQuery: number;
+  /**
+   * Chunks one locate() call walks. A walk cut here returns the contiguous run it
+   * has (a short read, which a fetch may always give), never a run with a gap.
+   */
+  chunksPerLocateMax: number;
+  /**
+   * Chunks chunks() lists. A partition with more is refused (thrown), never
+   * listed in part: the sweep deletes what the list does not reference, so a
+   * partial list would delete live objects. At about 12 entries a chunk this is
+   * over a million entries, far more than maintenance should hold in memory.
+   */
+  chunksListedMax: number;
+}
+
+export const defaultIndexWalkLimits: Readonly<IndexWalkLimits> = {
+  chunksPerQuery: 8,
+  chunksPerLocateMax: 256,
+  chunksListedMax: 100_000,
+};
 
 export interface PartitionHead {
   highWatermark: number;
@@ -74,6 +97,7 @@ export class PartitionIndex {
   constructor(
     private readonly ddb: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly limits: Readonly<IndexWalkLimits> = defaultIndexWalkLimits,
   ) {}
 
   /** Commits one append: assigns its offsets and records its entry, atomically. */
@@ -215,17 +239,23 @@ export class PartitionIndex {
     }
   }
 
-  /** Every chunk of the partition, ascending (bounded). */
+  /**
+   * Every chunk of the partition, ascending: all of them, or a throw when there
+   * are more than chunksListedMax. Never a part: the sweep keeps only the objects
+   * this list references.
+   */
   async chunks(pk: string): Promise<IndexChunk[]> {
     const all: IndexChunk[] = [];
-    let after = headSortKey;
-    for (let pages = 0; pages < chunksPerLocateMax; pages++) {
-      const page = await this.chunksAfter(pk, after, chunksPerQuery * 4);
-      all.push(...page);
-      if (page.length < chunksPerQuery * 4) break;
-      after = page[page.length - 1]!.base;
+    const pageSize = this.limits.chunksPerQuery * 4;
+    for (let after = headSortKey; ; ) {
+      const page = await this.chunksPage(pk, after, pageSize);
+      all.push(...page.chunks);
+      if (all.length > this.limits.chunksListedMax) {
+        throw new Error(`Partition ${pk} has more than ${this.limits.chunksListedMax} index chunks; refusing to list part of them.`);
+      }
+      if (page.next === undefined) return all;
+      after = page.next;
     }
-    return all;
   }
 
   /**
@@ -282,20 +312,35 @@ export class PartitionIndex {
         }),
       );
       const queue = (first.Items ?? []).map(toChunk);
-      for (let walked = 0; queue.length > 0 && walked < chunksPerLocateMax; walked++) {
+      for (let walked = 0; queue.length > 0; ) {
         const chunk = queue.shift()!;
         if (chunk.base >= head.base) break;
         run.add(placeEntries(chunk.base, chunk.entries), bytesWanted);
-        if (run.bytes >= bytesWanted || chunk.end >= head.base) break;
-        if (queue.length === 0) queue.push(...(await this.chunksAfter(pk, chunk.base, chunksPerQuery)));
+        walked++;
+        if (run.entries.length > 0 && run.bytes >= bytesWanted) return startingAt(run.entries, offset);
+        if (chunk.end >= head.base) break;
+        // The walk is cut: what it has is contiguous up to a chunk's end, a valid
+        // short read (the caller reads on from there). Adding the head now would
+        // leave a gap between this chunk and head.base.
+        if (walked >= this.limits.chunksPerLocateMax) return startingAt(run.entries, offset);
+        if (queue.length === 0) queue.push(...(await this.chunksAfter(pk, chunk.base, this.limits.chunksPerQuery)));
       }
     }
     if (run.bytes < bytesWanted || run.entries.length === 0) run.add(placeEntries(head.base, head.entries), bytesWanted);
-    return run.entries;
+    return startingAt(run.entries, offset);
   }
 
-  /** Chunks with base > `after`, ascending. */
+  /** Chunks with base > `after`, ascending, at most `limit`. */
   async chunksAfter(pk: string, after: number, limit: number): Promise<IndexChunk[]> {
+    return (await this.chunksPage(pk, after, limit)).chunks;
+  }
+
+  /**
+   * One Query page of chunksAfter, and where the next page starts (undefined at
+   * the end). The end is told by LastEvaluatedKey, not by a short page: DynamoDB
+   * also ends a page at 1 MB, and a walk that took that for the end would miss chunks.
+   */
+  private async chunksPage(pk: string, after: number, limit: number): Promise<{ chunks: IndexChunk[]; next: number | undefined }> {
     const out = await this.ddb.send(
       new QueryCommand({
         TableName: this.table,
@@ -306,21 +351,26 @@ export class PartitionIndex {
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []).map(toChunk);
+    const chunks = (out.Items ?? []).map(toChunk);
+    return { chunks, next: out.LastEvaluatedKey === undefined ? undefined : Number(out.LastEvaluatedKey.sk) };
   }
 
-  /** Every entry of the partition from `from` on, oldest chunk first, head last (for scans like offsets-by-timestamp). */
+  /**
+   * Every entry of the partition from `from` on, oldest chunk first, head last
+   * (for scans like offsets-by-timestamp and retention). It pages through every
+   * chunk below the head, with no cap: a cut walk followed by the head would be a
+   * gap, and memory is one page at a time.
+   */
   async *entriesFrom(pk: string, head: PartitionHead, from: number): AsyncGenerator<PlacedEntry> {
     const run = new ContiguousRun(from);
-    let after = headSortKey;
-    for (let pages = 0; pages < chunksPerLocateMax; pages++) {
-      const chunks = await this.chunksAfter(pk, after, chunksPerQuery);
-      for (const c of chunks) {
+    for (let after = headSortKey; ; ) {
+      const page = await this.chunksPage(pk, after, this.limits.chunksPerQuery);
+      for (const c of page.chunks) {
         if (c.base >= head.base) break;
         yield* run.add(placeEntries(c.base, c.entries));
       }
-      if (chunks.length < chunksPerQuery || chunks[chunks.length - 1]!.base >= head.base) break;
-      after = chunks[chunks.length - 1]!.base;
+      if (page.next === undefined || page.next >= head.base) break;
+      after = page.next;
     }
     yield* run.add(placeEntries(head.base, head.entries));
   }
@@ -392,6 +442,18 @@ class ContiguousRun {
     }
     return added;
   }
+}
+
+/**
+ * A located run must start at or below the offset asked for. One that starts
+ * above it means the index moved under a stale head: retention advanced the log
+ * start and deleted the chunks below it, so the walk found nothing at `offset`
+ * and fell through to later entries. Answering those would skip the live records
+ * between the new log start and them; [] makes the reader read the head again
+ * (and answer out of range, or the right entries).
+ */
+function startingAt(entries: PlacedEntry[], offset: number): PlacedEntry[] {
+  return entries.length > 0 && entries[0]!.baseOffset > offset ? [] : entries;
 }
 
 /** Fingerprint of a chunk's entries, for conditional rewrites. */

@@ -44,15 +44,33 @@ export async function appendBatches(ctx: LogContext, topic: Topic, appends: Part
   const placed: { append: PartitionAppend; entry: IndexEntry }[] = [];
   let position = 0;
   for (const append of appends) {
-    const body = Buffer.concat(append.batches);
-    const slices = splitBatches(body, { verifyCrc: false });
-    const span = slices.reduce((sum, s) => sum + s.header.lastOffsetDelta + 1, 0);
-    const maxTimestamp = Math.max(-1, ...slices.map((s) => s.header.maxTimestamp));
-    placed.push({ append, entry: { objectId, position, size: body.length, span, maxTimestamp } });
-    position += body.length;
+    const entry = entryOf(objectId, position, append.batches);
+    placed.push({ append, entry });
+    position += entry.size;
   }
-  await ctx.objects.put(objectKey(topic.topicId, objectId), Buffer.concat(appends.flatMap((a) => a.batches)));
+  // Buffer.concat always copies: a request of one buffer (the common case) is PUT as it is.
+  const parts = appends.flatMap((a) => a.batches);
+  await ctx.objects.put(objectKey(topic.topicId, objectId), parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   return commitPlaced(ctx, topic, placed);
+}
+
+/**
+ * The index entry of `batches` stored back to back at `position` of `objectId`:
+ * their size, offset span and max timestamp, read from each buffer's batch
+ * headers (each buffer holds whole batches, so none is concatenated to measure).
+ */
+function entryOf(objectId: string, position: number, batches: Buffer[]): IndexEntry {
+  let size = 0;
+  let span = 0;
+  let maxTimestamp = -1;
+  for (const buffer of batches) {
+    size += buffer.length;
+    for (const slice of splitBatches(buffer, { verifyCrc: false })) {
+      span += slice.header.lastOffsetDelta + 1;
+      maxTimestamp = Math.max(maxTimestamp, slice.header.maxTimestamp);
+    }
+  }
+  return { objectId, position, size, span, maxTimestamp };
 }
 
 /**
@@ -61,11 +79,7 @@ export async function appendBatches(ctx: LogContext, topic: Topic, appends: Part
  * hold exactly `append.batches`, from byte 0.
  */
 export async function appendUploaded(ctx: LogContext, topic: Topic, objectId: string, append: PartitionAppend): Promise<PartitionAppendResult> {
-  const body = Buffer.concat(append.batches);
-  const slices = splitBatches(body, { verifyCrc: false });
-  const span = slices.reduce((sum, s) => sum + s.header.lastOffsetDelta + 1, 0);
-  const maxTimestamp = Math.max(-1, ...slices.map((s) => s.header.maxTimestamp));
-  const [result] = await commitPlaced(ctx, topic, [{ append, entry: { objectId, position: 0, size: body.length, span, maxTimestamp } }]);
+  const [result] = await commitPlaced(ctx, topic, [{ append, entry: entryOf(objectId, 0, append.batches) }]);
   return result!;
 }
 
@@ -109,8 +123,11 @@ async function spillIfDue(ctx: LogContext, pk: string, committed: CommitResult):
   try {
     await asPartitionLeader(ctx, pk, async (epoch) => {
       const spilled = await ctx.index.spill(pk, epoch, committed.head);
-      // Idempotent producer state is trimmed on the same leader turn (expired producers, slots past the window).
-      await ctx.producers.trim(pk, epoch, ctx.clock.now());
+      // Idempotent producer state is trimmed on the same leader turn (expired
+      // producers, slots past the window), but only when the spill happened: a
+      // refused spill (the head moved on, or a newer leader) means another turn
+      // is doing this work, and trim's read of the head would be wasted.
+      if (spilled) await ctx.producers.trim(pk, epoch, ctx.clock.now());
       return spilled;
     }, { fenceFirst: false });
   } catch (err) {

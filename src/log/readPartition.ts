@@ -5,7 +5,7 @@
  * into its header — exactly what a Kafka broker does, since the CRC does not
  * cover the base offset.
  */
-import { decodeRecordBatch, patchBaseOffset, splitBatches, type DecodedRecord, type TimestampType } from '../codec/recordBatch';
+import { decodeRecordBatch, patchBaseOffsets, splitBatches, type DecodedRecord, type TimestampType } from '../codec/recordBatch';
 import { OffsetOutOfRangeError, StorageUnavailableError } from '../errors';
 import { objectKey } from './ObjectStore';
 import { partitionKey, type Topic } from './TopicCatalog';
@@ -61,31 +61,15 @@ export async function readPartition(
   bytesWanted: number,
   options: ReadOptions = {},
 ): Promise<ReadResult> {
-  const pk = partitionKey(topic, partition);
-  for (let attempt = 1; ; attempt++) {
-    const head = await ctx.index.readHead(pk);
-    assertInRange(offset, head);
-    if (offset === head.highWatermark) {
-      return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark, batches: Buffer.alloc(0), nextOffset: offset };
-    }
-    try {
-      const entries = await ctx.index.locate(pk, head, offset, bytesWanted);
-      if (entries.length === 0) throw new IndexMovedError(`No index entry holds offset ${offset} of ${pk}.`);
-      const parts = await readEntries(ctx, topic.topicId, entries, options);
-      const last = entries[entries.length - 1]!;
-      return {
-        logStartOffset: head.logStartOffset,
-        highWatermark: head.highWatermark,
-        batches: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
-        nextOffset: last.baseOffset + last.span,
-      };
-    } catch (err) {
-      if (!(err instanceof IndexMovedError || isNoSuchKey(err))) throw err;
-      if (attempt >= readAttemptsMax) {
-        throw new StorageUnavailableError(`Partition ${partition} of '${topic.name}' moved under the read ${attempt} times; retry.`, err);
-      }
-    }
-  }
+  return withLocatedEntries(ctx, topic, partition, offset, bytesWanted, async (bounds, entries) => {
+    if (entries.length === 0) return { ...bounds, batches: Buffer.alloc(0), nextOffset: offset };
+    const parts = await readEntries(ctx, topic.topicId, entries, options);
+    return {
+      ...bounds,
+      batches: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+      nextOffset: nextOffsetAfter(entries),
+    };
+  });
 }
 
 class IndexMovedError extends Error {}
@@ -101,15 +85,49 @@ export interface LocatedRanges extends PartitionBounds {
  * direct-to-S3 fetch path hands these to the client as presigned ranged GETs).
  */
 export async function locateRanges(ctx: LogContext, topic: Topic, partition: number, offset: number, bytesWanted: number): Promise<LocatedRanges> {
+  return withLocatedEntries(ctx, topic, partition, offset, bytesWanted, async (bounds, entries) =>
+    entries.length === 0 ? { ...bounds, runs: [], nextOffset: offset } : { ...bounds, runs: coalesce(entries), nextOffset: nextOffsetAfter(entries) },
+  );
+}
+
+/**
+ * The one way both fetch paths find their entries: read the head, check the
+ * offset against it, locate from it, and hand the entries to `use` (none at the
+ * high watermark). When the index moved under the read (locate found nothing at
+ * `offset`, or `use` found an object gone), it starts again from the head, up to
+ * readAttemptsMax times: the new head then answers out of range or the right
+ * entries.
+ */
+async function withLocatedEntries<T>(
+  ctx: LogContext,
+  topic: Topic,
+  partition: number,
+  offset: number,
+  bytesWanted: number,
+  use: (bounds: PartitionBounds, entries: PlacedEntry[]) => Promise<T>,
+): Promise<T> {
   const pk = partitionKey(topic, partition);
-  const head = await ctx.index.readHead(pk);
-  assertInRange(offset, head);
-  const bounds = { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark };
-  if (offset === head.highWatermark) return { ...bounds, runs: [], nextOffset: offset };
-  const entries = await ctx.index.locate(pk, head, offset, bytesWanted);
-  if (entries.length === 0) throw new StorageUnavailableError(`Partition ${partition} of '${topic.name}' moved under the read; retry.`);
+  for (let attempt = 1; ; attempt++) {
+    const head = await ctx.index.readHead(pk);
+    assertInRange(offset, head);
+    const bounds: PartitionBounds = { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark };
+    if (offset === head.highWatermark) return use(bounds, []);
+    try {
+      const entries = await ctx.index.locate(pk, head, offset, bytesWanted);
+      if (entries.length === 0) throw new IndexMovedError(`No index entry holds offset ${offset} of ${pk}.`);
+      return await use(bounds, entries);
+    } catch (err) {
+      if (!(err instanceof IndexMovedError || isNoSuchKey(err))) throw err;
+      if (attempt >= readAttemptsMax) {
+        throw new StorageUnavailableError(`Partition ${partition} of '${topic.name}' moved under the read ${attempt} times; retry.`, err);
+      }
+    }
+  }
+}
+
+function nextOffsetAfter(entries: PlacedEntry[]): number {
   const last = entries[entries.length - 1]!;
-  return { ...bounds, runs: coalesce(entries), nextOffset: last.baseOffset + last.span };
+  return last.baseOffset + last.span;
 }
 
 function isNoSuchKey(err: unknown): boolean {
@@ -135,11 +153,7 @@ export async function readEntries(ctx: LogContext, topicId: string, entries: Pla
     for (const entry of run.entries) {
       const bytes = bodies[i]!.subarray(at, at + entry.size);
       at += entry.size;
-      let baseOffset = entry.baseOffset;
-      for (const slice of splitBatches(bytes, { verifyCrc })) {
-        patchBaseOffset(bytes, slice.start, baseOffset);
-        baseOffset += slice.header.lastOffsetDelta + 1;
-      }
+      patchBaseOffsets(bytes, entry.baseOffset, { verifyCrc });
       out.push(bytes);
     }
   });
@@ -223,6 +237,9 @@ export async function waitForData(
   signal?: AbortSignal,
 ): Promise<void> {
   const pk = partitionKey(topic, partition);
+  // Wall-clock time on purpose, not ctx.clock: the wait itself is real setTimeout
+  // time, and ctx.clock is logical time tests move by hand (a ManualClock never
+  // advances on its own, so a deadline on it would never pass).
   const deadline = Date.now() + maxWaitMs;
   while (Date.now() < deadline && !signal?.aborted) {
     const head = await ctx.index.readHead(pk);

@@ -30,6 +30,8 @@ export async function sweepTopicObjects(ctx: LogContext, topic: Topic, graceMs =
     const pk = partitionKey(topic, p);
     const head = await ctx.index.readHead(pk);
     for (const e of head.entries) referenced.add(e.objectId);
+    // chunks() lists every chunk or throws, never a part: an object missing from
+    // `referenced` is deleted, so a partial list would lose live data.
     for (const chunk of await ctx.index.chunks(pk)) {
       for (const e of placeEntries(chunk.base, chunk.entries)) referenced.add(e.objectId);
     }

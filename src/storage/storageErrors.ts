@@ -52,7 +52,9 @@ export function isTransientStorageError(err: unknown, depth = 0): boolean {
   // Wrapped network failures: an Error whose cause is ECONNREFUSED, or Node's
   // AggregateError from trying several addresses (happy eyeballs).
   if (depth >= causeDepthMax) return false;
-  const nested = [(err as { cause?: unknown }).cause, ...((err as { errors?: unknown }).errors instanceof Array ? (err as { errors: unknown[] }).errors : [])];
+  // Array.isArray, not instanceof: an error from another realm (Jest's VM) carries another realm's Array.
+  const errors = (err as { errors?: unknown }).errors;
+  const nested = [(err as { cause?: unknown }).cause, ...(Array.isArray(errors) ? (errors as unknown[]) : [])];
   return nested.some((n) => n !== undefined && isTransientStorageError(n, depth + 1));
 }
 
