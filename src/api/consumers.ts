@@ -7,8 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { invalidValue } from '../errors';
 import { consumerInstancesOf, recordsBytesDefault, recordsBytesMax, type InstanceFormat, type InstanceItem } from '../groups/ConsumerInstances';
+import { subscribedTopicsMax } from '../groups/coordinator';
 import { groupsOf } from '../groups/GroupService';
-import { parseTpKey, tpKey } from '../groups/topicPartition';
+import { commitPartitionsMax } from '../groups/GroupStore';
+import { parseTpKey, tpKey, type TopicPartitionKey } from '../groups/topicPartition';
+import type { Topic } from '../log/TopicCatalog';
+import { mapBounded } from '../mapBounded';
 import type { ApiRequest, ApiResponse } from './http';
 import type { Operation } from './operations';
 import { parseJsonBody, pathParam, queryInteger } from './request';
@@ -45,7 +49,11 @@ const v2Json = 'application/vnd.kafka.v2+json';
 
 const instanceName = z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'use 1 to 200 of [A-Za-z0-9._-]');
 const topicName = z.string().min(1).max(249);
-const partition = z.number().int().min(0);
+const partition = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Partitions one assignment, offsets lookup or seek may name. */
+const instancePartitionsMax = 10_000;
+/** Partition bounds one seek reads at once. */
+const seekReadsInFlightMax = 16;
 
 const createBody = z.object({
   name: instanceName.nullable().optional(),
@@ -53,11 +61,18 @@ const createBody = z.object({
   'auto.offset.reset': z.enum(['earliest', 'latest', 'smallest', 'largest']).nullable().optional(),
   'auto.commit.enable': z.union([z.enum(['true', 'false']), z.boolean()]).nullable().optional(),
 });
-const subscriptionBody = z.object({ topics: z.array(topicName).min(1).max(100) });
-const partitionsBody = z.object({ partitions: z.array(z.object({ topic: topicName, partition })).max(10_000) });
-const offsetsBody = z.object({
-  offsets: z.array(z.object({ topic: topicName, partition, offset: z.number().int().min(0), metadata: z.string().nullable().optional() })).max(10_000),
-});
+const subscriptionBody = z.object({ topics: z.array(topicName).min(1).max(subscribedTopicsMax) });
+const partitionsBody = z.object({ partitions: z.array(z.object({ topic: topicName, partition })).max(instancePartitionsMax) });
+const offsetEntry = (offsetMax: number) =>
+  z.object({ topic: topicName, partition, offset: z.number().int().min(0).max(offsetMax), metadata: z.string().nullable().optional() });
+/** Seeks (POST positions): any offset a partition can have. */
+const positionsBody = z.object({ offsets: z.array(offsetEntry(Number.MAX_SAFE_INTEGER)).max(instancePartitionsMax) });
+/**
+ * Commits: REST Proxy commits `offset + 1`, so the offset stays below
+ * MAX_SAFE_INTEGER; and at most commitPartitionsMax partitions, so the commit is
+ * one conditional write and a refused commit writes nothing (invariant 3).
+ */
+const commitBody = z.object({ offsets: z.array(offsetEntry(Number.MAX_SAFE_INTEGER - 1)).max(commitPartitionsMax) });
 
 const ok = (json?: unknown, status = json === undefined ? 204 : 200): ApiResponse =>
   json === undefined ? { status } : { status, headers: { 'content-type': v2Json }, json };
@@ -173,7 +188,7 @@ export const consumerOperations: Record<string, Operation> = {
   [`POST ${I}/offsets`]: async (req, runtime) => {
     const instances = consumerInstancesOf(runtime);
     const item = await instance(req, runtime);
-    const body = optionalBody(req, offsetsBody);
+    const body = optionalBody(req, commitBody);
     const offsets: Record<string, number> = {};
     if (body && body.offsets.length > 0) for (const o of body.offsets) offsets[tpKey(o.topic, o.partition)] = o.offset + 1;
     else Object.assign(offsets, item.positions);
@@ -203,8 +218,11 @@ export const consumerOperations: Record<string, Operation> = {
   [`POST ${I}/positions`]: async (req, runtime) => {
     const instances = consumerInstancesOf(runtime);
     const item = await instance(req, runtime);
-    const body = parseJsonBody(req, offsetsBody);
-    for (const o of body.offsets) item.positions[tpKey(o.topic, o.partition)] = o.offset;
+    const body = parseJsonBody(req, positionsBody);
+    const consumed = new Set(instances.consumed(item));
+    const positions = new Map<TopicPartitionKey, number>();
+    for (const o of body.offsets) positions.set(consumedTp(item, consumed, o.topic, o.partition), o.offset);
+    for (const [tp, offset] of positions) item.positions[tp] = offset;
     await instances.save(item);
     return ok();
   },
@@ -217,11 +235,34 @@ async function seekTo(req: ApiRequest, runtime: Parameters<Operation>[1], where:
   const instances = consumerInstancesOf(runtime);
   const item = await instance(req, runtime);
   const body = parseJsonBody(req, partitionsBody);
-  for (const p of body.partitions) {
-    const topic = await runtime.engine.topics.get(p.topic);
-    const bounds = await runtime.engine.bounds(topic, p.partition);
-    item.positions[tpKey(p.topic, p.partition)] = where === 'beginning' ? bounds.logStartOffset : bounds.highWatermark;
-  }
+  const consumed = new Set(instances.consumed(item));
+  const tps = [...new Set(body.partitions.map((p) => consumedTp(item, consumed, p.topic, p.partition)))];
+  // Every bound is read before the one write, so a failed read changes nothing.
+  const topics = new Map<string, Promise<Topic>>();
+  const topicOf = (name: string): Promise<Topic> => {
+    let t = topics.get(name);
+    if (!t) topics.set(name, (t = runtime.engine.topics.get(name)));
+    return t;
+  };
+  const offsets = await mapBounded(tps, seekReadsInFlightMax, async (tp) => {
+    const { topic, partition } = parseTpKey(tp);
+    const bounds = await runtime.engine.bounds(await topicOf(topic), partition);
+    return where === 'beginning' ? bounds.logStartOffset : bounds.highWatermark;
+  });
+  tps.forEach((tp, i) => (item.positions[tp] = offsets[i]!));
   await instances.save(item);
   return ok();
+}
+
+/**
+ * The key of a partition the instance consumes now, else 40002: as Kafka refuses
+ * seeking a partition that is not assigned, so a seek cannot grow the instance's
+ * item with positions it would never read.
+ */
+function consumedTp(item: InstanceItem, consumed: ReadonlySet<TopicPartitionKey>, topic: string, partition: number): TopicPartitionKey {
+  const tp = tpKey(topic, partition);
+  if (!consumed.has(tp)) {
+    throw invalidValue(`Partition ${partition} of topic '${topic}' is not assigned to consumer instance '${item.sk}'; an instance can seek only the partitions it consumes.`);
+  }
+  return tp;
 }

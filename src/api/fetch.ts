@@ -138,7 +138,7 @@ export const fetchOperations: Record<string, Operation> = {
     const avro = format === 'avro' ? await avroEmbedder(runtime, fetched) : undefined;
     for (const r of fetched) {
       const json = recordJson(r, format, avro);
-      budget -= JSON.stringify(json).length;
+      budget -= Buffer.byteLength(JSON.stringify(json), 'utf8');
       if (budget < 0 && records.length > 0) {
         nextOffset = r.offset;
         break;

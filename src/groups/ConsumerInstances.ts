@@ -23,6 +23,7 @@ import type { Topic } from '../log/TopicCatalog';
 import { recordsFrom, type FetchedRecord } from '../log/readPartition';
 import { isConditionalCheckFailed } from '../storage/storageErrors';
 import { groupsOf, type GroupService } from './GroupService';
+import { commitPartitionsMax } from './GroupStore';
 import { flattenTopicPartitions, parseTpKey, sortTps, tpKey, type TopicPartitionKey } from './topicPartition';
 
 /** REST Proxy's consumer.instance.timeout.ms default. */
@@ -223,13 +224,18 @@ export class ConsumerInstances {
     for (const tp of Object.keys(item.uncommitted)) if (!keep.has(tp)) delete item.uncommitted[tp];
   }
 
-  /** Commits offsets for the instance: as its member when subscribed, else standalone. */
+  /**
+   * Commits offsets for the instance: as its member when subscribed, else
+   * standalone. Up to commitPartitionsMax partitions (all an explicit commit
+   * body may name) are one conditional write; the positions of an instance
+   * consuming more are committed in such chunks, one after another.
+   */
   async commit(item: InstanceItem, offsets: Record<TopicPartitionKey, number>): Promise<void> {
     const entries = Object.entries(offsets).map(([tp, offset]) => ({ ...parseTpKey(tp), offset }));
     if (entries.length === 0) return;
     const auth = item.subscription.length > 0 ? { memberId: item.sk, memberEpoch: item.memberEpoch } : {};
-    for (let i = 0; i < entries.length; i += 100) {
-      await this.groups.commit(item.pk, auth, entries.slice(i, i + 100));
+    for (let i = 0; i < entries.length; i += commitPartitionsMax) {
+      await this.groups.commit(item.pk, auth, entries.slice(i, i + commitPartitionsMax));
     }
   }
 

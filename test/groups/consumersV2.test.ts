@@ -146,6 +146,59 @@ describe('REST Proxy v2 consumer instances', () => {
   });
 });
 
+describe('REST Proxy v2 bad commits and seeks change nothing', () => {
+  const groupOffsets = async (group: string) => (await strand.http.get(`/v3/clusters/local/consumer-groups/${group}/offsets`)).json.offsets;
+
+  test('a commit of more partitions than one commit may carry is 40002 and commits none of them', async () => {
+    await createTopic(strand.http, 'v2wide', 100);
+    const c = new V2Consumer(strand.http);
+    await c.create('g-v2-bound', { name: 'm', 'auto.commit.enable': 'false' });
+    // 100 valid partitions, then one that does not exist: before the bound, the first 100 were written and the request failed.
+    const offsets = [...Array.from({ length: 100 }, (_, p) => ({ topic: 'v2wide', partition: p, offset: 1 })), { topic: 'v2wide', partition: 500, offset: 1 }];
+    const res = await c.call('POST', '/offsets', { offsets });
+    expect([res.status, res.json.error_code]).toEqual([400, 40002]);
+    expect(await groupOffsets('g-v2-bound')).toEqual([]);
+    // 100 partitions is one commit, accepted whole.
+    expect((await c.call('POST', '/offsets', { offsets: offsets.slice(0, 100) })).status).toBe(200);
+    expect(await groupOffsets('g-v2-bound')).toHaveLength(100);
+  });
+
+  test('a commit whose offset + 1 is past the safe integer range is 40002, not 500', async () => {
+    const c = new V2Consumer(strand.http);
+    await c.create('g-v2-huge', { name: 'm', 'auto.commit.enable': 'false' });
+    const commit = (offset: number) => c.call('POST', '/offsets', { offsets: [{ topic: 'v2t', partition: 0, offset }] });
+    for (const offset of [Number.MAX_SAFE_INTEGER, 1e300]) {
+      const res = await commit(offset);
+      expect([res.status, res.json.error_code]).toEqual([400, 40002]);
+    }
+    expect(await groupOffsets('g-v2-huge')).toEqual([]);
+    expect((await commit(Number.MAX_SAFE_INTEGER - 1)).status).toBe(200);
+    expect(await groupOffsets('g-v2-huge')).toEqual([expect.objectContaining({ partition_id: 0, offset: Number.MAX_SAFE_INTEGER })]);
+  });
+
+  test('seeking a partition the instance does not consume is 40002 and moves no position', async () => {
+    const c = new V2Consumer(strand.http);
+    await c.create('g-v2-seek', { name: 'm', 'auto.commit.enable': 'false' });
+    expect((await c.call('POST', '/assignments', { partitions: [{ topic: 'v2t', partition: 2 }] })).status).toBe(204);
+    expect(await c.records()).toEqual([]); // latest: positioned at the end
+    const refused = [
+      await c.call('POST', '/positions', { offsets: [{ topic: 'v2t', partition: 2, offset: 0 }, { topic: 'v2t', partition: 0, offset: 0 }] }),
+      await c.call('POST', '/positions', { offsets: [{ topic: 'other', partition: 0, offset: 0 }] }),
+      await c.call('POST', '/positions/beginning', { partitions: [{ topic: 'v2t', partition: 2 }, { topic: 'v2t', partition: 1 }] }),
+      await c.call('POST', '/positions/end', { partitions: [{ topic: 'v2t', partition: 7 }] }),
+    ];
+    for (const res of refused) expect([res.status, res.json.error_code]).toEqual([400, 40002]);
+    // v2t:2 was named beside the refused partitions but did not move.
+    expect(await c.records()).toEqual([]);
+    const huge = await c.call('POST', '/positions', { offsets: [{ topic: 'v2t', partition: 2, offset: 1e300 }] });
+    expect([huge.status, huge.json.error_code]).toEqual([400, 40002]);
+    // The same partition named many times is one position, read once.
+    const repeated = Array.from({ length: 50 }, () => ({ topic: 'v2t', partition: 2 }));
+    expect((await c.call('POST', '/positions/beginning', { partitions: repeated })).status).toBe(204);
+    expect((await c.records())[0]).toMatchObject({ partition: 2, offset: 0 });
+  });
+});
+
 describe('REST Proxy v2 records long poll', () => {
   test('records with a timeout waits for a record produced meanwhile; without data it returns [] after the timeout', async () => {
     await createTopic(strand.http, 'v2-poll', 1);
