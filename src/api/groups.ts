@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import { invalidValue } from '../errors';
 import { assignorNames } from '../groups/assignors';
-import { groupStateName, assignmentOf, type GroupState, type MemberState } from '../groups/coordinator';
+import { groupStateName, assignmentOf, subscribedTopicsMax, type GroupState, type MemberState } from '../groups/coordinator';
 import { groupsOf, resetTopicsMax, type ResetTarget } from '../groups/GroupService';
 import { commitPartitionsMax } from '../groups/GroupStore';
-import { groupByTopic } from '../groups/topicPartition';
+import { groupByTopic, tpKey } from '../groups/topicPartition';
 import type { Operation } from './operations';
 import { assertCluster, parseJsonBody, pathParam } from './request';
 
@@ -27,7 +27,7 @@ const topicPartitionsSchema = z.array(z.object({ topic_name: topicNameSchema, pa
 const heartbeatBody = z.object({
   member_id: z.string().min(1).max(memberIdCharsMax).nullable().optional(),
   member_epoch: z.number().int().min(-1),
-  subscribed_topic_names: z.array(topicNameSchema).max(100).nullable().optional(),
+  subscribed_topic_names: z.array(topicNameSchema).max(subscribedTopicsMax).nullable().optional(),
   session_timeout_ms: z.number().int().nullable().optional(),
   assignor: z.enum(assignorNames).nullable().optional(),
   owned_partitions: topicPartitionsSchema.nullable().optional(),
@@ -135,7 +135,7 @@ export const groupOperations: Record<string, Operation> = {
     }
     const seen = new Set<string>();
     for (const o of body.offsets) {
-      const key = `${o.topic_name}:${o.partition_id}`;
+      const key = tpKey(o.topic_name, o.partition_id);
       if (seen.has(key)) throw invalidValue(`Partition ${o.partition_id} of topic '${o.topic_name}' appears twice in the commit.`);
       seen.add(key);
     }

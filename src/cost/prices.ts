@@ -5,7 +5,6 @@
  * number: AWS changes prices (DynamoDB on-demand halved on 2024-11-01).
  */
 export const pricesAsOf = '2026-11-26';
-export const pricesRegion = 'us-east-1';
 
 export const prices = {
   s3: {

@@ -42,7 +42,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock';
 import { ErrorCode, StrandError, StorageUnavailableError, invalidValue } from '../errors';
-import { isConditionalCheckFailed } from '../storage/storageErrors';
+import { conditionally } from '../storage/storageErrors';
 import { commitProblem, emptyGroup, expireMembers, type CommitAuth, type GroupState } from './coordinator';
 import type { TopicPartitionKey } from './topicPartition';
 
@@ -185,8 +185,8 @@ export class GroupStore {
    * conflict with each other but a concurrent full write re-reads them.
    */
   private async extendSession(groupId: string, s: SessionExtension): Promise<boolean> {
-    try {
-      await this.ddb.send(
+    return conditionally(
+      this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: groupId },
@@ -197,12 +197,8 @@ export class GroupStore {
           ExpressionAttributeNames: { '#m': 'members', '#mid': s.memberId, '#ep': 'memberEpoch', '#exp': 'expiresAt', '#version': 'version' },
           ExpressionAttributeValues: { ':ep': s.memberEpoch, ':exp': s.expiresAt, ':one': 1 },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   private async write(state: GroupState, version: number | undefined, now: number): Promise<boolean> {
@@ -220,8 +216,8 @@ export class GroupStore {
       sets.push(`#${a} = :${a}`);
     }
     if (version !== undefined) values[':v'] = version;
-    try {
-      await this.ddb.send(
+    return conditionally(
+      this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: state.groupId },
@@ -230,12 +226,8 @@ export class GroupStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /** Removes expired members (the maintenance pass, and before operations that need an empty group). */
@@ -293,17 +285,16 @@ export class GroupStore {
 
   private async createEmpty(groupId: string, now: number): Promise<void> {
     const state = emptyGroup(groupId, now);
-    try {
-      await this.ddb.send(
+    // A failed condition means another request created it first: just as good.
+    await conditionally(
+      this.ddb.send(
         new PutCommand({
           TableName: this.table,
           Item: { pk: groupId, version: 1, memberCount: 0, updatedAt: now, offsets: {}, offsetsSeq: 0, ...withoutId(state) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+      ),
+    );
   }
 
   private async writeOffsets(groupId: string, auth: CommitAuth, commits: readonly OffsetCommit[], now: number): Promise<boolean> {
@@ -325,8 +316,8 @@ export class GroupStore {
       Object.assign(names, { '#m': 'members', '#mid': auth.memberId, '#ep': 'memberEpoch', '#exp': 'expiresAt' });
       Object.assign(values, { ':ep': auth.memberEpoch, ':now': now });
     }
-    try {
-      await this.ddb.send(
+    return conditionally(
+      this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: groupId },
@@ -335,12 +326,8 @@ export class GroupStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /**
@@ -356,8 +343,8 @@ export class GroupStore {
       const stored = await this.requireEmpty(groupId);
       const now = this.clock.now();
       const next = await change(stored.offsets, now);
-      try {
-        await this.ddb.send(
+      const written = await conditionally(
+        this.ddb.send(
           new UpdateCommand({
             TableName: this.table,
             Key: { pk: groupId },
@@ -366,11 +353,9 @@ export class GroupStore {
             ExpressionAttributeNames: { '#o': 'offsets', '#seq': 'offsetsSeq' },
             ExpressionAttributeValues: { ':o': next, ':one': 1, ':zero': 0, ':seq': stored.offsetsSeq },
           }),
-        );
-        return next;
-      } catch (err) {
-        if (!isConditionalCheckFailed(err)) throw err;
-      }
+        ),
+      );
+      if (written) return next;
       await backoff(attempt);
     }
     throw contention(`Resetting offsets of group '${groupId}'`);
@@ -380,19 +365,17 @@ export class GroupStore {
   async delete(groupId: string): Promise<void> {
     for (let attempt = 0; attempt < updateAttemptsMax; attempt++) {
       await this.requireEmpty(groupId);
-      try {
-        await this.ddb.send(
+      const deleted = await conditionally(
+        this.ddb.send(
           new DeleteCommand({
             TableName: this.table,
             Key: { pk: groupId },
             ConditionExpression: 'memberCount = :zero',
             ExpressionAttributeValues: { ':zero': 0 },
           }),
-        );
-        return;
-      } catch (err) {
-        if (!isConditionalCheckFailed(err)) throw err;
-      }
+        ),
+      );
+      if (deleted) return;
       await backoff(attempt);
     }
     throw contention(`Deleting group '${groupId}'`);

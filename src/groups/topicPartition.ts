@@ -1,8 +1,10 @@
 /**
  * A topic partition as one string, "<topic>:<partition>". Topic names are
  * `[a-zA-Z0-9._-]` (never ':'), so the encoding is unambiguous, sorts by topic
- * then partition text, and can be a DynamoDB list element or map key — which the
- * single-item commit conditions of GroupStore rely on (`contains(owned, :tp)`).
+ * then partition text, and can be a DynamoDB list element or map key — GroupStore
+ * keeps committed offsets in a map keyed by it (`offsets.<tp>`). A member commit's
+ * write is conditioned on the member's epoch, not on the key: ownership is
+ * checked on the state read before it (see GroupStore).
  */
 export type TopicPartitionKey = string;
 

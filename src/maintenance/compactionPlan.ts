@@ -20,8 +20,4 @@ export class CompactionPlan {
     if (this.latest.get(record.key.toString('base64')) !== record.offset) return false;
     return !(record.value === null && record.timestamp < now - deleteRetentionMs);
   }
-
-  get keys(): number {
-    return this.latest.size;
-  }
 }

@@ -31,7 +31,6 @@ export function distinctEntries(chunks: IndexChunk[]): PlacedEntry[] {
 export interface RewriteResult {
   chunksRewritten: number;
   bytesBefore: number;
-  bytesAfter: number;
   /** Objects the rewritten chunks no longer point at. */
   released: string[];
 }
@@ -70,7 +69,6 @@ export async function rewriteChunks(
   return {
     chunksRewritten,
     bytesBefore: entries.reduce((n, e) => n + e.size, 0),
-    bytesAfter: position,
     released: [...released],
   };
 }

@@ -13,6 +13,7 @@
  */
 import type * as avro from 'avsc';
 import type { Clock } from '../clock';
+import { mapBounded } from '../mapBounded';
 import type { Runtime } from '../runtime';
 import { avroType, parseSchema, type ParsedSchema, type SchemaType } from './avro';
 import {
@@ -35,6 +36,8 @@ export const registerAttemptsMax = 16;
 export const schemaCacheEntriesMax = 1_000;
 /** Subjects whose versions are read at once when listing. */
 const subjectReadsInFlightMax = 8;
+/** Schemas read by id at once (compatibility checks against several versions, fetches embedding Avro). */
+export const schemaReadsInFlightMax = 8;
 
 const int32Max = 2 ** 31 - 1;
 
@@ -112,6 +115,9 @@ export class SchemaRegistry {
       if (version > int32Max) throw new RegistryError(RegistryErrorCode.InvalidVersion, `Subject '${subject}' has no version numbers left.`);
       if (all.length === 0) await this.store.addSubject(subject, this.clock.now());
       if (await this.store.putVersion({ subject, version, id, fingerprint: parsed.fingerprint, deleted: false }, this.clock.now())) {
+        // Listed again once the version exists (addSubject is idempotent): a permanent
+        // delete of the subject's last version may have unlisted it since `all` was read.
+        await this.store.addSubject(subject, this.clock.now());
         return { id, version };
       }
     }
@@ -141,15 +147,10 @@ export class SchemaRegistry {
 
   async subjects(includeDeleted: boolean): Promise<string[]> {
     const names = await this.store.subjectNames();
-    const live: string[] = [];
-    for (let i = 0; i < names.length; i += subjectReadsInFlightMax) {
-      const slice = names.slice(i, i + subjectReadsInFlightMax);
-      const versions = await Promise.all(slice.map((s) => this.store.versions(s)));
-      slice.forEach((s, j) => {
-        if (versions[j]!.some((v) => includeDeleted || !v.deleted)) live.push(s);
-      });
-    }
-    return live.sort();
+    const listed = await mapBounded(names, subjectReadsInFlightMax, async (s) =>
+      (await this.store.versions(s)).some((v) => includeDeleted || !v.deleted),
+    );
+    return names.filter((_, i) => listed[i]).sort();
   }
 
   /** Live versions (or all, with includeDeleted); 40401 when there are none. */
@@ -202,7 +203,7 @@ export class SchemaRegistry {
       );
     }
     if (!(await this.store.removeVersion(subject, v.version))) throw versionNotFound(subject, v.version);
-    if (all.length === 1) await this.store.removeSubject(subject);
+    if (all.length === 1) await this.unlist(subject);
     return v.version;
   }
 
@@ -222,8 +223,18 @@ export class SchemaRegistry {
     }
     for (const v of all) await this.store.removeVersion(subject, v.version);
     await this.store.deleteCompatibility(subject);
-    await this.store.removeSubject(subject);
+    await this.unlist(subject);
     return all.map((v) => v.version);
+  }
+
+  /**
+   * Removes a subject from the list, and puts it back if a version exists after
+   * all: a registration lists its subject after writing its version, so whichever
+   * of that and this removal comes last, a subject with a version stays listed.
+   */
+  private async unlist(subject: string): Promise<void> {
+    await this.store.removeSubject(subject);
+    if ((await this.store.versions(subject)).length > 0) await this.store.addSubject(subject, this.clock.now());
   }
 
   /** The level in force for a subject: its own, else the global one, else BACKWARD. */
@@ -251,7 +262,7 @@ export class SchemaRegistry {
     const level = await this.compatibilityOf(subject);
     if (level === 'NONE' || live.length === 0) return [];
     const needed = level.endsWith('_TRANSITIVE') ? live : live.slice(-1);
-    const previous = await Promise.all(needed.map(async (v) => ({ version: v.version, type: (await this.getById(v.id)).type })));
+    const previous = await mapBounded(needed, schemaReadsInFlightMax, async (v) => ({ version: v.version, type: (await this.getById(v.id)).type }));
     return compatibilityProblems(level, parsed.type, previous);
   }
 }

@@ -10,8 +10,10 @@
  *   pk = "config"          sk = "~global" | "s#<subject>"   compatibility
  *
  * Write order, so readers never follow a pointer to nothing: an id's schema item
- * is written before its fingerprint item points at it, and a subject's entry in
- * "subjects" before its first version.
+ * is written before its fingerprint item points at it. A subject's entry in
+ * "subjects" is written before its first version and again after every version
+ * (addSubject is idempotent), so a version is never left unlisted by a permanent
+ * delete racing the registration; readers skip a listed subject with no versions.
  */
 import {
   DeleteCommand,
@@ -21,7 +23,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed } from '../storage/storageErrors';
+import { conditionally } from '../storage/storageErrors';
 import type { SchemaType } from './avro';
 import type { CompatibilityLevel } from './compatibility';
 
@@ -99,18 +101,16 @@ export class SchemaStore {
    * own id stays unused, as ids need not be dense).
    */
   async claimFingerprint(fingerprint: string, id: number): Promise<number> {
-    try {
-      await this.ddb.send(
+    const claimed = await conditionally(
+      this.ddb.send(
         new PutCommand({
           TableName: this.table,
           Item: { pk: `fp#${fingerprint}`, sk: one, id },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return id;
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+      ),
+    );
+    if (claimed) return id;
     const winner = await this.idOfFingerprint(fingerprint);
     if (winner === undefined) throw new Error(`Fingerprint ${fingerprint} was claimed but cannot be read.`);
     return winner;
@@ -140,25 +140,21 @@ export class SchemaStore {
 
   /** Adds a version if that number is still free; false when another registration took it first. */
   async putVersion(v: StoredVersion, now: number): Promise<boolean> {
-    try {
-      await this.ddb.send(
+    return conditionally(
+      this.ddb.send(
         new PutCommand({
           TableName: this.table,
           Item: { pk: `s#${v.subject}`, sk: versionKey(v.version), version: v.version, id: v.id, fp: v.fingerprint, deleted: false, createdAt: now },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /** Soft delete; false when the version is gone or already soft-deleted. */
   async markDeleted(subject: string, version: number, now: number): Promise<boolean> {
-    try {
-      await this.ddb.send(
+    return conditionally(
+      this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: `s#${subject}`, sk: versionKey(version) },
@@ -166,30 +162,22 @@ export class SchemaStore {
           ConditionExpression: 'attribute_exists(pk) AND deleted = :f',
           ExpressionAttributeValues: { ':t': true, ':f': false, ':now': now },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /** Permanent delete, only of a soft-deleted version. */
   async removeVersion(subject: string, version: number): Promise<boolean> {
-    try {
-      await this.ddb.send(
+    return conditionally(
+      this.ddb.send(
         new DeleteCommand({
           TableName: this.table,
           Key: { pk: `s#${subject}`, sk: versionKey(version) },
           ConditionExpression: 'deleted = :t',
           ExpressionAttributeValues: { ':t': true },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async addSubject(subject: string, now: number): Promise<void> {

@@ -22,10 +22,11 @@ import { z } from 'zod';
 import { invalidValue, StrandError } from '../errors';
 import { decodeRecordBatch, splitBatches } from '../codec/recordBatch';
 import type { Topic } from '../log/TopicCatalog';
+import { mapBounded } from '../mapBounded';
 import type { Runtime } from '../runtime';
 import { AvroDataError, encodeAvroJson, parseSchema, toAvroJson } from './avro';
 import { RegistryError } from './errors';
-import { registryOf, type RegisteredSchema, type SchemaRegistry } from './SchemaRegistry';
+import { registryOf, schemaReadsInFlightMax, type RegisteredSchema, type SchemaRegistry } from './SchemaRegistry';
 import { decodeWire, encodeWire } from './wireFormat';
 
 export const subjectNameStrategies = ['TOPIC_NAME', 'RECORD_NAME', 'TOPIC_RECORD_NAME'] as const;
@@ -216,16 +217,14 @@ export async function avroEmbedder(runtime: Runtime, records: { key: Buffer | nu
     }
   }
   const schemas = new Map<number, RegisteredSchema>();
-  await Promise.all(
-    [...ids].map(async (id) => {
-      const s = await registry.schemaById(id).catch((err: unknown) => {
-        // A fetch must not fail because one id is unreadable as a schema; that record comes back as BINARY.
-        if (err instanceof StrandError) return undefined;
-        throw err;
-      });
-      if (s) schemas.set(id, s);
-    }),
-  );
+  await mapBounded([...ids], schemaReadsInFlightMax, async (id) => {
+    const s = await registry.schemaById(id).catch((err: unknown) => {
+      // A fetch must not fail because one id is unreadable as a schema; that record comes back as BINARY.
+      if (err instanceof StrandError) return undefined;
+      throw err;
+    });
+    if (s) schemas.set(id, s);
+  });
   return (bytes) => {
     const binary: AvroEmbedded = { type: 'BINARY', data: bytes.toString('base64') };
     const wire = decodeWire(bytes);

@@ -165,3 +165,28 @@ describe('committed offsets', () => {
     expect(badPartition.json.error_code).toBe(40402);
   });
 });
+
+describe('expiry pass', () => {
+  test('expireAll touches only groups whose scanned state has a member past its session', async () => {
+    const groups = groupsOf(strand.runtime);
+    await groups.expireAll(); // clears whatever earlier tests left expired
+    const c = new GroupClient(strand.http, 'g-expire-scan', ['orders']);
+    await c.join();
+    const expire = jest.spyOn(groups.store, 'expire');
+    try {
+      // Every member is live: no group costs a consistent read or a write.
+      expect(await groups.expireAll()).toBe(0);
+      expect(expire).not.toHaveBeenCalled();
+      // Past every session (earlier tests' members too): each group with members is expired once.
+      clock.advance(60_000);
+      expect(await groups.expireAll()).toBeGreaterThanOrEqual(1);
+      expect(expire.mock.calls.map(([g]) => g)).toContain('g-expire-scan');
+      expect(Object.keys((await groups.describe('g-expire-scan')).state.members)).toEqual([]);
+      const calls = expire.mock.calls.length;
+      expect(await groups.expireAll()).toBe(0);
+      expect(expire).toHaveBeenCalledTimes(calls);
+    } finally {
+      expire.mockRestore();
+    }
+  });
+});

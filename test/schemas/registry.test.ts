@@ -5,6 +5,7 @@
  */
 import { expectError, expectStatus } from '../support/api';
 import { startTestStrand, type TestStrand } from '../support/localStrand';
+import { registryOf } from '../../src/schemas/SchemaRegistry';
 import { expectIncompatible, register, registryRequest, registryType, setCompatibility, user } from './support';
 
 let strand: TestStrand;
@@ -137,6 +138,58 @@ describe('deleting', () => {
     // Registering again starts the subject afresh at version 1, with the same global id.
     expect(await register(strand.http, 'del-s', { type: 'record', name: 'DelS', fields: [{ name: 'a', type: 'int' }] })).toBe(id);
     expect((await req('GET', '/subjects/del-s/versions')).json).toEqual([1]);
+  });
+});
+
+describe('registering while the last version is deleted permanently', () => {
+  const race = (name: string) => ({ type: 'record', name, fields: [{ name: 'a', type: 'int' }] });
+
+  test('a version registered after the delete read the subject stays listed', async () => {
+    await register(strand.http, 'race-unlist', race('RaceA'));
+    expectStatus(await req('DELETE', '/subjects/race-unlist/versions/1'), 200);
+    const registry = registryOf(strand.runtime);
+    const versions = registry.store.versions.bind(registry.store);
+    const spy = jest.spyOn(registry.store, 'versions');
+    let raced = false;
+    // The registration reads [v1 (soft-deleted)]; before it writes v2, v1 is deleted permanently and the subject unlisted.
+    spy.mockImplementation(async (subject) => {
+      const out = await versions(subject);
+      if (subject === 'race-unlist' && !raced) {
+        raced = true;
+        spy.mockImplementation(versions);
+        await registry.deleteVersion('race-unlist', 1, true);
+      }
+      return out;
+    });
+    try {
+      expect(await registry.register('race-unlist', JSON.stringify(race('RaceB')))).toMatchObject({ version: 2 });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(raced).toBe(true);
+    expect((await req('GET', '/subjects/race-unlist/versions')).json).toEqual([2]);
+    expect((await req('GET', '/subjects')).json).toContain('race-unlist');
+  });
+
+  test('a version registered before the delete unlists the subject keeps it listed', async () => {
+    await register(strand.http, 'race-relist', race('RaceC'));
+    expectStatus(await req('DELETE', '/subjects/race-relist/versions/1'), 200);
+    const registry = registryOf(strand.runtime);
+    const removeSubject = registry.store.removeSubject.bind(registry.store);
+    const spy = jest.spyOn(registry.store, 'removeSubject').mockImplementation(async (subject) => {
+      // The delete read [v1] only; a whole registration lands before it unlists the subject.
+      if (subject === 'race-relist') await registry.register('race-relist', JSON.stringify(race('RaceD')));
+      await removeSubject(subject);
+    });
+    try {
+      expect((await req('DELETE', '/subjects/race-relist/versions/1?permanent=true')).json).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    // The registration saw no versions left, so it started afresh at 1 (as after any permanent delete).
+    expect((await req('GET', '/subjects/race-relist/versions')).json).toEqual([1]);
+    expect((await req('GET', '/subjects/race-relist/versions/1')).json.schema).toContain('RaceD');
+    expect((await req('GET', '/subjects')).json).toContain('race-relist');
   });
 });
 
