@@ -106,16 +106,23 @@ export class RecordSchemas {
     }
     const given = [present(input.schema_id) && 'schema_id', present(input.schema) && 'schema', present(input.schema_version) && 'schema_version'].filter(Boolean);
     if (given.length > 1) throw invalidValue(`Field '${side}' gives ${given.join(' and ')}; give only one of schema_id, schema or schema_version.`);
-    const schema = await this.resolve(input, side).catch((err: unknown) => {
+    const asInvalid = (err: unknown) => {
       throw err instanceof RegistryError ? invalidValue(`Field '${side}': ${err.message}`) : err;
-    });
-    if (input.data === undefined || input.data === null) return { bytes: null, type: 'AVRO', schemaId: schema.id };
-    try {
-      return { bytes: encodeWire(schema.id, encodeAvroJson(schema.type, input.data, `${side}.data`)), type: 'AVRO', schemaId: schema.id };
-    } catch (err) {
-      if (err instanceof AvroDataError) throw invalidValue(`${err.message.replace(/\.$/, '')} (schema id ${schema.id}).`);
-      throw err;
+    };
+    const hasData = input.data !== undefined && input.data !== null;
+    // An inline schema is registered only once the data encodes with it: bad data (40002) leaves the registry as it was.
+    if (present(input.schema) && hasData) {
+      let type;
+      try {
+        type = parseSchema(input.schema!).type;
+      } catch (err) {
+        asInvalid(err);
+      }
+      encodeData(type!, input.data, side);
     }
+    const schema = await this.resolve(input, side).catch(asInvalid);
+    if (!hasData) return { bytes: null, type: 'AVRO', schemaId: schema.id };
+    return { bytes: encodeWire(schema.id, encodeData(schema.type, input.data, side, schema.id)), type: 'AVRO', schemaId: schema.id };
   }
 
   private async resolve(input: SchemaDataInput, side: Side): Promise<RegisteredSchema> {
@@ -239,4 +246,14 @@ export async function avroEmbedder(runtime: Runtime, records: { key: Buffer | nu
       return binary;
     }
   };
+}
+
+/** Avro binary of `data` (JSON-encoded per Avro) under `type`; data that does not fit is 40002, naming the schema id when it is known. */
+function encodeData(type: Parameters<typeof encodeAvroJson>[0], data: unknown, side: Side, schemaId?: number): Buffer {
+  try {
+    return encodeAvroJson(type, data, `${side}.data`);
+  } catch (err) {
+    if (err instanceof AvroDataError) throw invalidValue(`${err.message.replace(/\.$/, '')}${schemaId === undefined ? '' : ` (schema id ${schemaId})`}.`);
+    throw err;
+  }
 }

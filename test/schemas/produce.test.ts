@@ -96,6 +96,15 @@ describe('produce with a schema', () => {
     expect(await highWatermark(strand.http, 'inline')).toBe(1);
   });
 
+  test('data that does not fit its inline schema is 40002, and the schema is not registered either', async () => {
+    await createTopic(strand.http, 'inline-bad-data');
+    const schema = { type: 'record', name: 'Inline', fields: [{ name: 'n', type: 'int' }] };
+    const refused = await produce('inline-bad-data', { value: { type: 'AVRO', schema: JSON.stringify(schema), data: { n: 'not an int' } } });
+    expectError(refused, 40002);
+    expectStatus(await registryRequest(strand.http, 'GET', '/subjects/inline-bad-data-value/versions'), 404);
+    expect(await highWatermark(strand.http, 'inline-bad-data')).toBe(0);
+  });
+
   test('null data with a schema is a null value (a tombstone), as Confluent serializers make it', async () => {
     await createTopic(strand.http, 'tomb');
     const id = await register(strand.http, 'tomb-value', user.v1);
