@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { enforceDynamoDbLimits } from './dynamoDbLimits';
 
 export interface StorageClients {
   s3: S3Client;
@@ -17,6 +18,12 @@ export interface ClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Attempts per SDK call, first included (SDK default 3). */
   maxAttempts?: number;
+  /**
+   * Refuse, before sending, DynamoDB requests that break a documented limit the service
+   * enforces (src/storage/dynamoDbLimits.ts). Default: on with an endpoint, where an emulator
+   * may not enforce them (dynalite does not); off on AWS, which enforces them itself.
+   */
+  enforceLimits?: boolean;
 }
 
 /**
@@ -49,6 +56,7 @@ export function createClients(options: ClientOptions = {}): StorageClients {
       : {}),
   });
   const dynamodb = new DynamoDBClient(common);
+  if (options.enforceLimits ?? Boolean(endpoint)) enforceDynamoDbLimits(dynamodb);
   const ddb = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   return { s3, dynamodb, ddb };
 }
