@@ -81,7 +81,7 @@ export class Engine {
     const topic = await this.topics.remove(name);
     const partitions = Array.from({ length: topic.partitionsCount }, (_, p) => p);
     await mapBounded(partitions, partitionDeletesInFlightMax, async (p) => {
-      await this.context.index.deletePartition(partitionKey(topic, p));
+      await this.context.index.deletePartition(partitionKey(topic, p), this.deps.clock.now());
       await this.context.leases.delete(partitionKey(topic, p));
     });
     await this.context.objects.deletePrefix(topicPrefix(topic.topicId));
@@ -111,9 +111,9 @@ export class Engine {
   }
 
   /** Commits an object a producer uploaded directly (validated by the caller). */
-  appendUploaded(topic: Topic, objectId: string, append: PartitionAppend): Promise<PartitionAppendResult> {
+  appendUploaded(topic: Topic, objectId: string, append: PartitionAppend, onceSlot: string): Promise<PartitionAppendResult> {
     this.assertPartition(topic, append.partition);
-    return appendUploaded(this.context, topic, objectId, append);
+    return appendUploaded(this.context, topic, objectId, append, onceSlot);
   }
 
   bounds(topic: Topic, partition: number): Promise<PartitionBounds> {

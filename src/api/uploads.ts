@@ -20,6 +20,7 @@ import { orphanGraceMsDefault } from '../maintenance/sweepObjects';
 import type { Operation } from './operations';
 import { loadTopicCached, parseJsonBody, partitionParam, pathParam } from './request';
 import { appendFailure, recordBatchMediaType, validateBinaryBatches } from './produce';
+import { uploadSlotAttribute } from '../producers/producerState';
 
 /** Largest object one upload may hold (the commit reads it into the produce function's memory). */
 export const uploadBytesMax = 64 * 1024 * 1024;
@@ -37,12 +38,19 @@ const createUploadBody = z.object({
   sha256: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 SHA-256 digest'),
 });
 /**
- * An upload id is an object id (so the sweep reads its time as for any object)
- * with a mark of its own: a commit accepts only uploads, never an object a
- * produce request wrote, which may hold other partitions' batches.
+ * An upload id is an object id (so the sweep reads its time as for any object),
+ * then the partition it was issued for (base 36), then a mark of its own: a
+ * commit accepts only uploads, never an object a produce request wrote (which
+ * may hold other partitions' batches), and only on the partition named in the
+ * id. The id names the object the presigned URL could write, so a client cannot
+ * make up an id for another partition and have bytes behind it.
  */
 const uploadIdMark = 'u';
-const uploadIdPattern = /^[0-9a-z]{22}u$/;
+const uploadIdPattern = /^[0-9a-z]{22}([0-9a-z]{1,4})u$/;
+
+export function uploadIdFor(objectId: string, partition: number): string {
+  return objectId + partition.toString(36) + uploadIdMark;
+}
 
 const P = 'POST /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}';
 
@@ -53,7 +61,7 @@ export const uploadOperations: Record<string, Operation> = {
     runtime.engine.assertPartition(topic, partition);
     const body = parseJsonBody(req, createUploadBody);
     const now = runtime.clock.now();
-    const uploadId = newObjectId(now) + uploadIdMark;
+    const uploadId = uploadIdFor(newObjectId(now), partition);
     const url = await runtime.engine.context.objects.presignPut(objectKey(topic.topicId, uploadId), body.size, body.sha256, uploadUrlSeconds);
     return {
       status: 201,
@@ -73,7 +81,11 @@ export const uploadOperations: Record<string, Operation> = {
     const partition = partitionParam(req);
     runtime.engine.assertPartition(topic, partition);
     const uploadId = pathParam(req, 'upload_id');
-    if (!uploadIdPattern.test(uploadId)) throw invalidValue(`'${uploadId}' is not an upload id.`);
+    const issuedFor = uploadIdPattern.exec(uploadId);
+    if (!issuedFor) throw invalidValue(`'${uploadId}' is not an upload id.`);
+    if (parseInt(issuedFor[1]!, 36) !== partition) {
+      throw invalidValue(`Upload '${uploadId}' was issued for partition ${parseInt(issuedFor[1]!, 36)}, not ${partition}; commit it there.`);
+    }
     const now = runtime.clock.now();
     const age = now - objectTime(uploadId);
     if (age > uploadCommitWindowMs || age < -60_000) {
@@ -95,7 +107,9 @@ export const uploadOperations: Record<string, Operation> = {
       objectId = newObjectId(now);
       await objects.put(objectKey(topic.topicId, objectId), bytes);
     }
-    const result = await runtime.engine.appendUploaded(topic, objectId, { partition, batches: [bytes], ...(producer ? { producer } : {}) });
+    // Committed once per upload id: a retried commit (the reply was lost, or the
+    // client sent it twice) gets the original offsets, never a second append.
+    const result = await runtime.engine.appendUploaded(topic, objectId, { partition, batches: [bytes], ...(producer ? { producer } : {}) }, uploadSlotAttribute(uploadId));
     if (!result.ok) throw appendFailure(runtime, result.error);
     return {
       status: 200,

@@ -8,9 +8,10 @@
  * (see PartitionIndex.fence), so a holder whose lease expired and was taken over
  * is rejected by DynamoDB, never by a clock check alone.
  */
-import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock';
-import { conditionally, isConditionalCheckFailed } from '../storage/storageErrors';
+import { conditionally, isConditionalCheckFailed, isTransientStorageError } from '../storage/storageErrors';
 
 export interface Lease {
   key: string;
@@ -37,10 +38,17 @@ export class LeaseStore {
   /**
    * Takes the lease if it is free or expired, bumping the epoch. Returns
    * undefined when another holder's lease is still live.
+   *
+   * `ADD epoch` is not idempotent: when the SDK retries an acquire whose reply
+   * was lost, the retry fails the condition the first attempt's own write made
+   * false. So every acquire holds under a name of its own (`holder` plus a
+   * nonce), and a refused or failed acquire reads the lease back: if it carries
+   * that name, the first attempt won and the lease is ours.
    */
   async acquire(key: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
     assertTtl(ttlMs);
     const now = this.clock.now();
+    const name = `${holder}/${randomBytes(6).toString('hex')}`;
     try {
       const out = await this.ddb.send(
         new UpdateCommand({
@@ -48,15 +56,40 @@ export class LeaseStore {
           Key: { pk: key },
           UpdateExpression: 'SET holder = :h, expiresAt = :exp ADD epoch :one',
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-          ExpressionAttributeValues: { ':h': holder, ':exp': now + ttlMs, ':one': 1, ':now': now },
+          ExpressionAttributeValues: { ':h': name, ':exp': now + ttlMs, ':one': 1, ':now': now },
           ReturnValues: 'ALL_NEW',
         }),
       );
       return toLease(key, out.Attributes);
     } catch (err) {
+      if (!isConditionalCheckFailed(err) && !isTransientStorageError(err)) throw err;
+      const current = await this.read(key);
+      if (current?.holder === name) return current;
       if (isConditionalCheckFailed(err)) return undefined;
       throw err;
     }
+  }
+
+  private async read(key: string): Promise<Lease | undefined> {
+    const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: key }, ConsistentRead: true }));
+    return out.Item ? toLease(key, out.Item) : undefined;
+  }
+
+  /**
+   * Removes a lease this holder still has (its partition's topic was deleted
+   * while it led it), so a stale turn leaves no lease item behind.
+   */
+  async deleteHeld(lease: Lease): Promise<void> {
+    await conditionally(
+      this.ddb.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: lease.key },
+          ConditionExpression: 'holder = :h AND epoch = :e',
+          ExpressionAttributeValues: { ':h': lease.holder, ':e': lease.epoch },
+        }),
+      ),
+    );
   }
 
   /** Extends a lease this holder still has at this epoch; undefined if it was lost. */

@@ -32,11 +32,36 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
-import { OffsetOutOfRangeError } from '../errors';
+import { OffsetOutOfRangeError, StorageUnavailableError } from '../errors';
 import { conditionally, isConditionalCheckFailed } from '../storage/storageErrors';
+import { ReplyLostError, singleAttempt } from '../storage/singleAttempt';
 import { decodeIndexEntry, encodeIndexEntry, placeEntries, spanOf, type IndexEntry, type PlacedEntry } from './indexEntry';
 
 export const headSortKey = -1;
+/**
+ * Most entries a head may hold. An append that would pass it is refused with
+ * 503 / 50301 (HeadFullError) and tries a spill: spills were failing (a leader
+ * held the lease) and must catch up. At about 50 bytes an entry this keeps the
+ * head near 25 KB, far below DynamoDB's 400 KB item limit, whatever happens.
+ */
+export const headEntriesMax = 512;
+/**
+ * Entries one write moves out of the head (one chunk put, one `REMOVE e[…]`
+ * update). `REMOVE e[127], …, e[0]` is about 1 KB: DynamoDB refuses an
+ * expression over 4 KB, which a single REMOVE of ~520 indexes passes.
+ */
+export const entriesPerSpillWriteMax = 128;
+/** Chunks a spill may write in one turn: enough to empty a full head. */
+const spillWritesPerTurnMax = Math.ceil(headEntriesMax / entriesPerSpillWriteMax) + 1;
+/**
+ * Newest chunks searched for an append whose reply was lost: an entry committed
+ * a moment ago is in the head or, if a spill ran in between, in one of these.
+ */
+const recentChunksSearched = 4;
+/** Attempts of one commit whose replies were lost. */
+const commitAttemptsMax = 3;
+/** How long a deleted partition's tombstone head stays (DynamoDB TTL removes it on AWS). */
+const tombstoneTtlSeconds = 7 * 24 * 3600;
 /** A head with this many entries is spilled (by the append that reaches it, then every spillEveryEntries more). */
 export const headEntriesSpillAt = 16;
 export const spillEveryEntries = 8;
@@ -76,13 +101,48 @@ export interface PartitionHead {
   base: number;
   entries: IndexEntry[];
   leaderEpoch: number;
+  /** The topic was deleted: the head is a tombstone that refuses every write. */
+  deleted: boolean;
 }
 
 export interface CommitResult {
   baseOffset: number;
-  /** The head as this append left it (for the spill decision, no read needed). */
-  head: Pick<PartitionHead, 'highWatermark' | 'base' | 'entries'>;
+  /**
+   * The head as this append left it (for the spill decision, no read needed).
+   * Undefined when the offsets were recovered after a lost reply: that append
+   * does not trigger a spill (a later one will).
+   */
+  head?: Pick<PartitionHead, 'highWatermark' | 'base' | 'entries'>;
 }
+
+export interface CommitOptions {
+  /**
+   * An attribute of the head that records this append's base offset, and whose
+   * presence refuses the append a second time (an upload committed once per
+   * upload id, however often the commit is retried). The leader trims it later.
+   */
+  onceSlot?: string;
+}
+
+/** The head is full (spills are behind); retriable. */
+export class HeadFullError extends StorageUnavailableError {
+  constructor(pk: string) {
+    super(`Partition ${pk} has ${headEntriesMax} unspilled index entries; its leader is catching up. Retry shortly.`);
+  }
+}
+
+/** The partition's topic was deleted (its head is a tombstone). */
+export class PartitionDeletedError extends Error {
+  constructor(readonly pk: string) {
+    super(`Partition ${pk} belongs to a deleted topic.`);
+  }
+}
+
+/**
+ * The index moved under a walk: a chunk found by one read was gone (retention)
+ * or replaced by the next. Readers start again from the head.
+ */
+export class IndexMovedError extends Error {}
 
 export interface IndexChunk {
   base: number;
@@ -91,7 +151,7 @@ export interface IndexChunk {
   entries: IndexEntry[];
 }
 
-const emptyHead: PartitionHead = { highWatermark: 0, logStartOffset: 0, base: 0, entries: [], leaderEpoch: 0 };
+const emptyHead: PartitionHead = { highWatermark: 0, logStartOffset: 0, base: 0, entries: [], leaderEpoch: 0, deleted: false };
 
 export class PartitionIndex {
   constructor(
@@ -100,114 +160,205 @@ export class PartitionIndex {
     private readonly limits: Readonly<IndexWalkLimits> = defaultIndexWalkLimits,
   ) {}
 
-  /** Commits one append: assigns its offsets and records its entry, atomically. */
-  async commit(pk: string, entry: IndexEntry): Promise<CommitResult> {
+  /**
+   * Commits one append: assigns its offsets and records its entry, atomically.
+   *
+   * The write is conditioned so that a replay is refused: the entry's string is
+   * unique (its object id is), and `NOT contains(e, entry)` fails for a second
+   * copy. It is sent once (singleAttempt), never replayed blindly by the SDK;
+   * when its reply is lost, the head and the newest chunks are read to find out
+   * whether it applied, and the original offsets are returned if so. Also
+   * refused: a deleted topic's partition (tombstone head), and a head already
+   * holding headEntriesMax entries.
+   */
+  async commit(pk: string, entry: IndexEntry, options: CommitOptions = {}): Promise<CommitResult> {
+    const encoded = encodeIndexEntry(entry);
+    const slot = options.onceSlot;
+    for (let attempt = 1; ; attempt++) {
+      let lost: unknown;
+      try {
+        const out = await this.ddb.send(
+          singleAttempt(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: { pk, sk: headSortKey },
+              // hw is SET, not ADDed, and the slot first: dynalite applies actions in
+              // order, DynamoDB reads every operand from the item before the update;
+              // this order gives the slot the pre-update hw in both.
+              UpdateExpression:
+                `SET ${slot ? '#u = if_not_exists(hw, :zero), ' : ''}e = list_append(if_not_exists(e, :empty), :entry), ` +
+                '#base = if_not_exists(#base, :zero), hw = if_not_exists(hw, :zero) + :span',
+              ConditionExpression:
+                'attribute_not_exists(gone) AND (attribute_not_exists(e) OR (size(e) < :max AND NOT contains(e, :one)))' +
+                (slot ? ' AND attribute_not_exists(#u)' : ''),
+              ExpressionAttributeNames: { '#base': 'base', ...(slot ? { '#u': slot } : {}) },
+              ExpressionAttributeValues: { ':empty': [], ':entry': [encoded], ':one': encoded, ':zero': 0, ':span': entry.span, ':max': headEntriesMax },
+              ReturnValues: 'UPDATED_NEW',
+            }),
+          ),
+        );
+        return committedResult(pk, entry, out.Attributes ?? {}, slot);
+      } catch (err) {
+        if (!isConditionalCheckFailed(err)) {
+          if (!(err instanceof ReplyLostError)) throw err;
+          lost = err;
+        }
+      }
+      // Refused, or the reply was lost: find out which from the item as it is now.
+      const item = await this.readHeadItem(pk);
+      if (item?.gone !== undefined) throw new PartitionDeletedError(pk);
+      if (slot && item?.[slot] !== undefined) return { baseOffset: Number(item[slot]) };
+      const head = toHead(item);
+      const found = await this.findCommitted(pk, head, encoded);
+      if (found !== undefined) return { baseOffset: found };
+      if (lost === undefined && head.entries.length >= headEntriesMax) throw new HeadFullError(pk);
+      // Not applied: the reply was lost before the write, or the condition failed on
+      // a head that has changed since (a spill made room). Try again.
+      if (attempt >= commitAttemptsMax) {
+        throw new StorageUnavailableError(`The commit to ${pk} did not get through after ${attempt} attempts; nothing was appended.`, lost);
+      }
+      await sleep(25 * 2 ** attempt);
+    }
+  }
+
+  /**
+   * The base offset of an entry already in the index, searched in `head` and
+   * the newest chunks (where a spill moves what a moment ago was in the head).
+   */
+  private async findCommitted(pk: string, head: PartitionHead, encoded: string): Promise<number | undefined> {
+    const inHead = offsetOfEncoded(head.base, head.entries, encoded);
+    if (inHead !== undefined) return inHead;
     const out = await this.ddb.send(
-      new UpdateCommand({
+      new QueryCommand({
         TableName: this.table,
-        Key: { pk, sk: headSortKey },
-        UpdateExpression: 'SET e = list_append(if_not_exists(e, :empty), :entry), #base = if_not_exists(#base, :zero) ADD hw :span',
-        ExpressionAttributeNames: { '#base': 'base' },
-        ExpressionAttributeValues: { ':empty': [], ':entry': [encodeIndexEntry(entry)], ':zero': 0, ':span': entry.span },
-        ReturnValues: 'UPDATED_NEW',
+        KeyConditionExpression: 'pk = :pk AND sk >= :zero',
+        ExpressionAttributeValues: { ':pk': pk, ':zero': 0 },
+        ScanIndexForward: false,
+        Limit: recentChunksSearched,
+        ConsistentRead: true,
       }),
     );
-    const attrs = out.Attributes ?? {};
-    const highWatermark = Number(attrs.hw);
-    const entries = (attrs.e as string[]).map(decodeIndexEntry);
-    const base = Number(attrs.base);
-    // The entry just appended is the last one: its offsets end at the new high watermark.
-    if (spanOf(entries) !== highWatermark - base) {
-      throw new Error(`Partition ${pk} head is inconsistent: entries span ${spanOf(entries)} but hw - base = ${highWatermark - base}.`);
+    for (const chunk of (out.Items ?? []).map(toChunk)) {
+      const found = offsetOfEncoded(chunk.base, chunk.entries, encoded);
+      if (found !== undefined) return found;
     }
-    return { baseOffset: highWatermark - entry.span, head: { highWatermark, base, entries } };
+    return undefined;
+  }
+
+  private async readHeadItem(pk: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk, sk: headSortKey }, ConsistentRead: true }));
+    return out.Item;
   }
 
   async readHead(pk: string): Promise<PartitionHead> {
-    const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk, sk: headSortKey }, ConsistentRead: true }));
-    return toHead(out.Item);
+    return toHead(await this.readHeadItem(pk));
   }
 
   /**
    * Makes `epoch` the partition's leader epoch, fencing every holder of an older
-   * one. False when a newer epoch has already written the head.
+   * one, and returns the head as this write left it: the view a leader's work
+   * starts from, read under its own epoch (a view read before the lease could be
+   * older than a rewrite another leader made since). 'fenced' when a newer epoch
+   * has already written the head; 'deleted' when the topic was deleted.
    */
-  async fence(pk: string, epoch: number): Promise<boolean> {
-    return conditionally(
-      this.ddb.send(
+  async fence(pk: string, epoch: number): Promise<PartitionHead | 'fenced' | 'deleted'> {
+    try {
+      const out = await this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk, sk: headSortKey },
           UpdateExpression: 'SET le = :e',
-          ConditionExpression: 'attribute_not_exists(le) OR le <= :e',
+          ConditionExpression: 'attribute_not_exists(gone) AND (attribute_not_exists(le) OR le <= :e)',
           ExpressionAttributeValues: { ':e': epoch },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toHead(out.Attributes);
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      return (await this.readHead(pk)).deleted ? 'deleted' : 'fenced';
+    }
+  }
+
+  /**
+   * Moves the oldest head entries into chunks, leaving `keep`. `view` must be
+   * the head as read under `epoch` (fence's result): a leader never spills from
+   * a view older than its lease, which could put back a chunk a rewrite replaced.
+   * At most entriesPerSpillWriteMax entries per chunk and per head update, so
+   * every request stays within DynamoDB's limits at any head length. Returns
+   * false as soon as the head moved on (another spill) or a newer leader wrote it.
+   */
+  async spill(pk: string, epoch: number, view: Pick<PartitionHead, 'base' | 'entries'>, keep = headEntriesKept): Promise<boolean> {
+    let head = { base: view.base, entries: view.entries };
+    for (let write = 0; head.entries.length > keep; write++) {
+      if (write >= spillWritesPerTurnMax) return false;
+      const moving = head.entries.slice(0, Math.min(head.entries.length - keep, entriesPerSpillWriteMax));
+      await this.putChunk(pk, epoch, head.base, moving);
+      if (!(await this.dropHeadEntries(pk, epoch, head, moving.length))) return false;
+      head = { base: head.base + spanOf(moving), entries: head.entries.slice(moving.length) };
+    }
+    return true;
+  }
+
+  /**
+   * Writes a spilled chunk. Idempotent: a retry or a racing leader writes a
+   * prefix of the same entries. Never shortens a chunk (a slow spill landing
+   * after a longer one for the same base would drop entries the head no longer
+   * holds), and never overwrites a chunk a newer leader rewrote (merge,
+   * compaction): its old objects may already be gone.
+   */
+  private async putChunk(pk: string, epoch: number, base: number, moving: IndexEntry[]): Promise<void> {
+    const placed = placeEntries(base, moving);
+    await conditionally(
+      this.ddb.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk,
+            sk: base,
+            e: moving.map(encodeIndexEntry),
+            h: chunkHash(moving),
+            end: base + spanOf(moving),
+            maxTs: Math.max(...placed.map((p) => p.maxTimestamp)),
+            le: epoch,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR (size(e) < :n AND (attribute_not_exists(le) OR le <= :e))',
+          ExpressionAttributeValues: { ':n': moving.length, ':e': epoch },
         }),
       ),
     );
   }
 
   /**
-   * Moves the oldest head entries into a chunk. `seen` is the head as the caller
-   * last saw it; if it moved on (another spill) or a newer leader wrote it, the
-   * head is left alone and false is returned. The chunk write is idempotent: a
-   * retry or a racing leader rewrites a prefix of the same entries.
-   */
-  async spill(pk: string, epoch: number, seen: Pick<PartitionHead, 'base' | 'entries'>, keep = headEntriesKept): Promise<boolean> {
-    const moving = seen.entries.slice(0, Math.max(0, seen.entries.length - keep));
-    if (moving.length === 0) return true;
-    const placed = placeEntries(seen.base, moving);
-    await this.ddb.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: {
-          pk,
-          sk: seen.base,
-          e: moving.map(encodeIndexEntry),
-          h: chunkHash(moving),
-          end: seen.base + spanOf(moving),
-          maxTs: Math.max(...placed.map((p) => p.maxTimestamp)),
-          le: epoch,
-        },
-        // Never shorten a chunk: a slow spill landing after a longer one for the
-        // same base would otherwise drop entries the head no longer holds. Never
-        // overwrite a chunk a newer leader rewrote (merge, compaction): its old
-        // objects may already be gone.
-        ConditionExpression: 'attribute_not_exists(pk) OR (size(e) < :n AND (attribute_not_exists(le) OR le <= :e))',
-        ExpressionAttributeValues: { ':n': moving.length, ':e': epoch },
-      }),
-    ).catch((err: unknown) => {
-      if (!isConditionalCheckFailed(err)) throw err;
-    });
-    return this.dropHeadEntries(pk, epoch, seen, moving.length);
-  }
-
-  /**
    * Removes the oldest `count` head entries and moves `base` past them, if the
    * head still starts at `seen.base` and no newer leader wrote it. Used by spill
-   * (after the chunk is written) and by retention (for entries below the log start).
+   * (after the chunk is written) and by retention (for entries below the log
+   * start). At most entriesPerSpillWriteMax removals per write; more take
+   * several writes, each conditioned on the base the previous one left.
    */
   async dropHeadEntries(pk: string, epoch: number, seen: Pick<PartitionHead, 'base' | 'entries'>, count: number): Promise<boolean> {
-    const dropping = seen.entries.slice(0, count);
-    if (dropping.length === 0) return true;
-    try {
-      await this.ddb.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk, sk: headSortKey },
-          // Indexes in descending order: DynamoDB resolves every index against the
-          // list as it was, but dynalite removes them one by one, shifting the rest;
-          // highest first gives the same result in both.
-          UpdateExpression: `REMOVE ${dropping.map((_, i) => `e[${dropping.length - 1 - i}]`).join(', ')} SET le = :e ADD #base :moved`,
-          ConditionExpression: '#base = :b AND (attribute_not_exists(le) OR le <= :e)',
-          ExpressionAttributeNames: { '#base': 'base' },
-          ExpressionAttributeValues: { ':e': epoch, ':b': seen.base, ':moved': spanOf(dropping) },
-        }),
+    let base = seen.base;
+    for (let from = 0; from < Math.min(count, seen.entries.length); from += entriesPerSpillWriteMax) {
+      const dropping = seen.entries.slice(from, Math.min(count, from + entriesPerSpillWriteMax));
+      const dropped = await conditionally(
+        this.ddb.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk, sk: headSortKey },
+            // Indexes in descending order: DynamoDB resolves every index against the
+            // list as it was, but dynalite removes them one by one, shifting the rest;
+            // highest first gives the same result in both.
+            UpdateExpression: `REMOVE ${dropping.map((_, i) => `e[${dropping.length - 1 - i}]`).join(', ')} SET le = :e ADD #base :moved`,
+            ConditionExpression: '#base = :b AND (attribute_not_exists(le) OR le <= :e)',
+            ExpressionAttributeNames: { '#base': 'base' },
+            ExpressionAttributeValues: { ':e': epoch, ':b': base, ':moved': spanOf(dropping) },
+          }),
+        ),
       );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
+      if (!dropped) return false;
+      base += spanOf(dropping);
     }
+    return true;
   }
 
   /**
@@ -287,9 +438,13 @@ export class PartitionIndex {
     );
   }
 
-  /** Deletes a chunk that lies wholly below the log start offset. */
-  async deleteChunk(pk: string, chunk: IndexChunk, logStartOffset: number): Promise<void> {
-    if (chunk.end > logStartOffset) throw new Error(`deleteChunk ${pk}@${chunk.base}: it ends at ${chunk.end}, above the log start ${logStartOffset}.`);
+  /**
+   * Deletes a chunk that lies wholly below the log start offset, or (shadowed)
+   * one that starts below it and that readers no longer use (maintainPartition).
+   */
+  async deleteChunk(pk: string, chunk: IndexChunk, logStartOffset: number, options: { shadowed?: boolean } = {}): Promise<void> {
+    const below = options.shadowed ? chunk.base < logStartOffset : chunk.end <= logStartOffset;
+    if (!below) throw new Error(`deleteChunk ${pk}@${chunk.base}..${chunk.end}: not below the log start ${logStartOffset}.`);
     await this.ddb.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk: chunk.base } }));
   }
 
@@ -363,27 +518,46 @@ export class PartitionIndex {
    */
   async *entriesFrom(pk: string, head: PartitionHead, from: number): AsyncGenerator<PlacedEntry> {
     const run = new ContiguousRun(from);
+    // As locate: the walk starts at the chunk with the highest base at or below
+    // `from`. A lower chunk that overlaps it is older in the head's history (a
+    // chunk left below the log start), and its entries there may be stale.
+    let start: IndexChunk | undefined;
     for (let after = headSortKey; ; ) {
       const page = await this.chunksPage(pk, after, this.limits.chunksPerQuery);
       for (const c of page.chunks) {
         if (c.base >= head.base) break;
+        if (c.base <= from) {
+          start = c;
+          continue;
+        }
+        if (start) yield* run.add(placeEntries(start.base, start.entries));
+        start = undefined;
         yield* run.add(placeEntries(c.base, c.entries));
       }
       if (page.next === undefined || page.next >= head.base) break;
       after = page.next;
     }
+    if (start) yield* run.add(placeEntries(start.base, start.entries));
     yield* run.add(placeEntries(head.base, head.entries));
   }
 
-  /** Removes the head and every chunk of a partition (topic deletion). */
-  async deletePartition(pk: string): Promise<void> {
+  /**
+   * Deletes a partition's index (topic deletion): the head becomes a tombstone
+   * first, so no append, fence or spill can write it again (a produce may still
+   * hold the deleted topic's id for topicCacheMs), then every chunk goes. The
+   * tombstone carries a DynamoDB TTL; it is a few bytes until then.
+   */
+  async deletePartition(pk: string, now: number): Promise<void> {
+    await this.ddb.send(
+      new PutCommand({ TableName: this.table, Item: { pk, sk: headSortKey, gone: now, ttl: Math.floor(now / 1000) + tombstoneTtlSeconds } }),
+    );
     let lastKey: Record<string, unknown> | undefined;
     do {
       const out = await this.ddb.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
+          KeyConditionExpression: 'pk = :pk AND sk >= :zero',
+          ExpressionAttributeValues: { ':pk': pk, ':zero': 0 },
           ProjectionExpression: 'pk, sk',
           ExclusiveStartKey: lastKey,
           Limit: 100,
@@ -433,7 +607,9 @@ class ContiguousRun {
       } else if (e.baseOffset < this.cursor) {
         continue;
       } else if (e.baseOffset > this.cursor) {
-        throw new Error(`Partition index has a gap: expected an entry at offset ${this.cursor}, found ${e.baseOffset}.`);
+        // A chunk found a moment ago is gone (retention deleted it after the
+        // reader found the chunk before it): a race, which readers retry.
+        throw new IndexMovedError(`Partition index moved under the walk: expected an entry at offset ${this.cursor}, found ${e.baseOffset}.`);
       }
       this.entries.push(e);
       added.push(e);
@@ -469,8 +645,37 @@ function toHead(item: Record<string, unknown> | undefined): PartitionHead {
     base: Number(item.base ?? 0),
     entries: ((item.e as string[] | undefined) ?? []).map(decodeIndexEntry),
     leaderEpoch: Number(item.le ?? 0),
+    deleted: item.gone !== undefined,
   };
 }
+
+/** The result of an applied commit, from the attributes its update returned. */
+function committedResult(pk: string, entry: IndexEntry, attrs: Record<string, unknown>, slot: string | undefined): CommitResult {
+  const highWatermark = Number(attrs.hw);
+  const entries = (attrs.e as string[]).map(decodeIndexEntry);
+  const base = Number(attrs.base);
+  // The entry just appended is the last one: its offsets end at the new high watermark.
+  if (spanOf(entries) !== highWatermark - base) {
+    throw new Error(`Partition ${pk} head is inconsistent: entries span ${spanOf(entries)} but hw - base = ${highWatermark - base}.`);
+  }
+  const baseOffset = highWatermark - entry.span;
+  if (slot && Number(attrs[slot]) !== baseOffset) {
+    throw new Error(`Partition ${pk}: the commit slot recorded ${String(attrs[slot])}, not the base offset ${baseOffset}.`);
+  }
+  return { baseOffset, head: { highWatermark, base, entries } };
+}
+
+/** Where the entry whose string is `encoded` starts, in a run based at `base`. */
+function offsetOfEncoded(base: number, entries: IndexEntry[], encoded: string): number | undefined {
+  let offset = base;
+  for (const e of entries) {
+    if (encodeIndexEntry(e) === encoded) return offset;
+    offset += e.span;
+  }
+  return undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function toChunk(item: Record<string, unknown>): IndexChunk {
   return {

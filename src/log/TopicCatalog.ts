@@ -19,7 +19,11 @@ import { effectiveConfig, type ConfigOverrides, type TopicConfig } from './topic
 
 /** Kafka has no fixed limit; ours keeps per-topic fan-out (deletes, lag reads) bounded. */
 export const partitionsPerTopicMax = 10_000;
-/** Bound on topics one list call returns (pages of the catalog scan). */
+/**
+ * Bound on topics one list call returns (pages of the catalog scan). Past it
+ * the list throws: the sweep deletes the data of topics it does not list, so
+ * a list cut short would delete live topics' data.
+ */
 const topicsListedMax = 100_000;
 
 export interface Topic {
@@ -53,6 +57,8 @@ export class TopicCatalog {
     private readonly ddb: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly now: () => number = Date.now,
+    /** Injectable so a test can show the refusal without writing 100,000 topics. */
+    private readonly listedMax = topicsListedMax,
   ) {}
 
   /** Drops cached topics (all, or one), so the next data-path read goes to the table. */
@@ -109,7 +115,8 @@ export class TopicCatalog {
       const out = await this.ddb.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey: lastKey, ConsistentRead: true }));
       topics.push(...(out.Items ?? []).map(toTopic));
       lastKey = out.LastEvaluatedKey;
-    } while (lastKey && topics.length < topicsListedMax);
+      if (topics.length > this.listedMax) throw new Error(`The catalog holds more than ${this.listedMax} topics; refusing to list part of them.`);
+    } while (lastKey);
     return topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

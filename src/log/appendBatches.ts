@@ -12,7 +12,8 @@
  * readers, removed later by the orphan sweep. A crash after 3 loses nothing.
  */
 import { splitBatches } from '../codec/recordBatch';
-import { headEntriesSpillAt, spillEveryEntries, type CommitResult } from './PartitionIndex';
+import { HeadFullError, PartitionDeletedError, headEntriesSpillAt, spillEveryEntries, type CommitResult } from './PartitionIndex';
+import { unknownTopic } from '../errors';
 import { newObjectId, objectKey } from './ObjectStore';
 import { partitionKey, type Topic } from './TopicCatalog';
 import { asPartitionLeader } from './partitionLeader';
@@ -78,12 +79,24 @@ function entryOf(objectId: string, position: number, batches: Buffer[]): IndexEn
  * and it was read back and validated; only the commit is left. `objectId` must
  * hold exactly `append.batches`, from byte 0.
  */
-export async function appendUploaded(ctx: LogContext, topic: Topic, objectId: string, append: PartitionAppend): Promise<PartitionAppendResult> {
-  const [result] = await commitPlaced(ctx, topic, [{ append, entry: entryOf(objectId, 0, append.batches) }]);
+export async function appendUploaded(
+  ctx: LogContext,
+  topic: Topic,
+  objectId: string,
+  append: PartitionAppend,
+  /** The head attribute that makes this upload's commit happen once (see uploadSlotAttribute). */
+  onceSlot: string,
+): Promise<PartitionAppendResult> {
+  const [result] = await commitPlaced(ctx, topic, [{ append, entry: entryOf(objectId, 0, append.batches) }], onceSlot);
   return result!;
 }
 
-function commitPlaced(ctx: LogContext, topic: Topic, placed: { append: PartitionAppend; entry: IndexEntry }[]): Promise<PartitionAppendResult[]> {
+function commitPlaced(
+  ctx: LogContext,
+  topic: Topic,
+  placed: { append: PartitionAppend; entry: IndexEntry }[],
+  onceSlot?: string,
+): Promise<PartitionAppendResult[]> {
   return Promise.all(
     placed.map(async ({ append, entry }): Promise<PartitionAppendResult> => {
       const pk = partitionKey(topic, append.partition);
@@ -97,10 +110,13 @@ function commitPlaced(ctx: LogContext, topic: Topic, placed: { append: Partition
           }
           committed = result;
         } else {
-          committed = await ctx.index.commit(pk, entry);
+          committed = await ctx.index.commit(pk, entry, onceSlot ? { onceSlot } : {});
         }
       } catch (error) {
-        return { partition: append.partition, ok: false, error };
+        // A full head means spills fell behind: this append tries one before it answers 503.
+        if (error instanceof HeadFullError) await spill(ctx, pk);
+        const answer = error instanceof PartitionDeletedError ? unknownTopic(topic.name) : error;
+        return { partition: append.partition, ok: false, error: answer };
       }
       await spillIfDue(ctx, pk, committed);
       return { partition: append.partition, ok: true, baseOffset: committed.baseOffset, lastOffset: committed.baseOffset + entry.span - 1 };
@@ -119,17 +135,25 @@ export function spillDue(headEntries: number): boolean {
 }
 
 async function spillIfDue(ctx: LogContext, pk: string, committed: CommitResult): Promise<void> {
-  if (!spillDue(committed.head.entries.length)) return;
+  if (committed.head && spillDue(committed.head.entries.length)) await spill(ctx, pk);
+}
+
+/**
+ * One spill turn as the partition's leader, from the head as read under the
+ * leader's own epoch (not the head this append saw, which may be older than a
+ * rewrite made since).
+ */
+async function spill(ctx: LogContext, pk: string): Promise<void> {
   try {
-    await asPartitionLeader(ctx, pk, async (epoch) => {
-      const spilled = await ctx.index.spill(pk, epoch, committed.head);
+    await asPartitionLeader(ctx, pk, async (epoch, head) => {
+      const spilled = await ctx.index.spill(pk, epoch, head);
       // Idempotent producer state is trimmed on the same leader turn (expired
       // producers, slots past the window), but only when the spill happened: a
       // refused spill (the head moved on, or a newer leader) means another turn
       // is doing this work, and trim's read of the head would be wasted.
       if (spilled) await ctx.producers.trim(pk, epoch, ctx.clock.now());
       return spilled;
-    }, { fenceFirst: false });
+    });
   } catch (err) {
     ctx.logger.warn('index spill failed; a later append will retry', { pk, error: String(err) });
   }

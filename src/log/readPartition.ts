@@ -10,7 +10,7 @@ import { OffsetOutOfRangeError, StorageUnavailableError } from '../errors';
 import { objectKey } from './ObjectStore';
 import { partitionKey, type Topic } from './TopicCatalog';
 import type { LogContext } from './LogContext';
-import type { PartitionHead } from './PartitionIndex';
+import { IndexMovedError, type PartitionHead } from './PartitionIndex';
 import type { PlacedEntry } from './indexEntry';
 import { mapBounded } from '../mapBounded';
 
@@ -71,8 +71,6 @@ export async function readPartition(
     };
   });
 }
-
-class IndexMovedError extends Error {}
 
 export interface LocatedRanges extends PartitionBounds {
   /** Runs of adjacent entries in one object: one ranged GET each. */
@@ -212,16 +210,27 @@ export async function offsetForTimestamp(
   timestamp: number,
 ): Promise<{ offset: number; timestamp: number }> {
   const pk = partitionKey(topic, partition);
-  const head = await ctx.index.readHead(pk);
-  if (timestamp === -1) return { offset: head.highWatermark, timestamp: -1 };
-  if (timestamp === -2) return { offset: head.logStartOffset, timestamp: -1 };
-  for await (const entry of ctx.index.entriesFrom(pk, head, head.logStartOffset)) {
-    if (entry.maxTimestamp < timestamp) continue;
-    const [bytes] = await readEntries(ctx, topic.topicId, [entry]);
-    const hit = recordsFrom(bytes!, head.logStartOffset).find((r) => r.timestamp >= timestamp);
-    if (hit) return { offset: hit.offset, timestamp: hit.timestamp };
+  for (let attempt = 1; ; attempt++) {
+    const head = await ctx.index.readHead(pk);
+    if (timestamp === -1) return { offset: head.highWatermark, timestamp: -1 };
+    if (timestamp === -2) return { offset: head.logStartOffset, timestamp: -1 };
+    try {
+      for await (const entry of ctx.index.entriesFrom(pk, head, head.logStartOffset)) {
+        if (entry.maxTimestamp < timestamp) continue;
+        const [bytes] = await readEntries(ctx, topic.topicId, [entry]);
+        const hit = recordsFrom(bytes!, head.logStartOffset).find((r) => r.timestamp >= timestamp);
+        if (hit) return { offset: hit.offset, timestamp: hit.timestamp };
+      }
+      return { offset: head.highWatermark, timestamp: -1 };
+    } catch (err) {
+      // Retention moved the log start under the walk (a chunk went, an object was
+      // swept): start again from the head, as a fetch does.
+      if (!(err instanceof IndexMovedError || isNoSuchKey(err))) throw err;
+      if (attempt >= readAttemptsMax) {
+        throw new StorageUnavailableError(`Partition ${partition} of '${topic.name}' moved under the lookup ${attempt} times; retry.`, err);
+      }
+    }
   }
-  return { offset: head.highWatermark, timestamp: -1 };
 }
 
 /**

@@ -11,7 +11,7 @@ import { splitBatches } from '../codec/recordBatch';
 import { filterBatchRecords } from '../codec/compactBatch';
 import { partitionKey, type Topic } from '../log/TopicCatalog';
 import { placeEntries, type PlacedEntry } from '../log/indexEntry';
-import type { IndexChunk } from '../log/PartitionIndex';
+import type { IndexChunk, PartitionHead } from '../log/PartitionIndex';
 import type { LogContext } from '../log/LogContext';
 import { asPartitionLeader } from '../log/partitionLeader';
 import { readEntries, recordsFrom } from '../log/readPartition';
@@ -88,6 +88,18 @@ export async function maintainPartition(
       report.released.push(...chunk.entries.map((e) => e.objectId));
     }
     chunks = chunks.filter((c) => c.end > head.logStartOffset);
+    // A chunk that starts below the log start and that no reader uses any more (a
+    // later chunk, or the head, starts at or below the log start) is dropped too:
+    // such a chunk can be left by a spill that stalled past its lease, and its
+    // entries may point at objects a rewrite released. Its objects are not
+    // released here: the sweep removes them after the grace period if nothing
+    // else references them.
+    const shadowed = chunks.filter((c) => isShadowedBelowStart(c, chunks, head));
+    for (const chunk of shadowed) {
+      await ctx.index.deleteChunk(pk, chunk, head.logStartOffset, { shadowed: true });
+      report.chunksDeleted++;
+    }
+    chunks = chunks.filter((c) => !shadowed.includes(c));
 
     // 3. Compaction, or merging.
     if (policy.includes('compact')) {
@@ -100,6 +112,18 @@ export async function maintainPartition(
     }
     return report;
   });
+}
+
+/**
+ * Readers start at the highest base at or below the offset they read, so a
+ * chunk is never read for any offset at or past the log start once another
+ * chunk, or the head, starts after it and at or below the log start.
+ */
+export function isShadowedBelowStart(chunk: IndexChunk, chunks: IndexChunk[], head: Pick<PartitionHead, 'base' | 'logStartOffset'>): boolean {
+  const start = head.logStartOffset;
+  if (chunk.base >= start) return false;
+  const later = (base: number) => base > chunk.base && base <= start;
+  return later(head.base) || chunks.some((c) => later(c.base));
 }
 
 /** Groups consecutive chunks into runs of about mergeTargetBytes. */

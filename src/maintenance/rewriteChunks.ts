@@ -12,20 +12,20 @@ import type { IndexChunk } from '../log/PartitionIndex';
 import type { LogContext } from '../log/LogContext';
 import { readEntries } from '../log/readPartition';
 
-const entryKey = (e: IndexEntry) => `${e.objectId}:${e.position}:${e.size}`;
-
-/** The distinct entries of some chunks, in offset order (chunks may overlap). */
+/**
+ * The distinct entries of some chunks, one per offset, in offset order. Chunks
+ * may overlap (a spill whose head update lost a race leaves a longer chunk),
+ * and then the chunk with the higher base wins: it was spilled later from the
+ * head, so it is never staler than the lower one. Entries are told apart by
+ * their offsets, never by where their bytes are: two entries may point at the
+ * same bytes (a batch committed twice) and are still two appends.
+ */
 export function distinctEntries(chunks: IndexChunk[]): PlacedEntry[] {
-  const seen = new Set<string>();
-  const out: PlacedEntry[] = [];
-  for (const c of chunks) {
-    for (const e of placeEntries(c.base, c.entries)) {
-      if (seen.has(entryKey(e))) continue;
-      seen.add(entryKey(e));
-      out.push(e);
-    }
+  const byOffset = new Map<number, PlacedEntry>();
+  for (const c of [...chunks].sort((a, b) => a.base - b.base)) {
+    for (const e of placeEntries(c.base, c.entries)) byOffset.set(e.baseOffset, e);
   }
-  return out.sort((a, b) => a.baseOffset - b.baseOffset);
+  return [...byOffset.values()].sort((a, b) => a.baseOffset - b.baseOffset);
 }
 
 export interface RewriteResult {
@@ -46,13 +46,13 @@ export async function rewriteChunks(
   const entries = distinctEntries(chunks);
   const bytes = await readEntries(ctx, topicId, entries);
   const objectId = newObjectId(ctx.clock.now());
-  const moved = new Map<string, IndexEntry>();
+  const moved = new Map<number, IndexEntry>();
   const parts: Buffer[] = [];
   let position = 0;
   entries.forEach((entry, i) => {
     const out = transform(entry, bytes[i]!);
     if (out.length === 0) throw new Error(`rewriteChunks: entry at offset ${entry.baseOffset} became empty; keep an empty batch instead.`);
-    moved.set(entryKey(entry), { objectId, position, size: out.length, span: entry.span, maxTimestamp: entry.maxTimestamp });
+    moved.set(entry.baseOffset, { objectId, position, size: out.length, span: entry.span, maxTimestamp: entry.maxTimestamp });
     parts.push(out);
     position += out.length;
   });
@@ -60,7 +60,11 @@ export async function rewriteChunks(
   let chunksRewritten = 0;
   const released = new Set<string>();
   for (const chunk of chunks) {
-    const replaced = chunk.entries.map((e) => moved.get(entryKey(e))!);
+    const replaced = placeEntries(chunk.base, chunk.entries).map((e) => {
+      const to = moved.get(e.baseOffset);
+      if (!to) throw new Error(`rewriteChunks: no rewritten entry at offset ${e.baseOffset} of chunk ${pk}@${chunk.base}.`);
+      return to;
+    });
     if (await ctx.index.replaceChunk(pk, epoch, chunk, replaced)) {
       chunksRewritten++;
       chunk.entries.forEach((e) => released.add(e.objectId));

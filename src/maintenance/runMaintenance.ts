@@ -46,13 +46,17 @@ export async function runMaintenance(runtime: Runtime, options: MaintenanceOptio
     let objectsDeleted = 0;
     try {
       const released = new Set(partitions.flatMap((r) => (r === 'skipped' ? [] : r.released)));
-      objectsDeleted = await sweepTopicObjects(ctx, topic, graceMs, released);
+      objectsDeleted = await sweepTopicObjects(ctx, topic, graceMs, released, () => engine.topics.find(topic.name));
     } catch (err) {
       report.errors.push(`${topic.name} sweep: ${String(err)}`);
     }
     report.topics.push({ topic: topic.name, partitions, objectsDeleted });
   }
-  report.deletedTopicObjects = await sweepDeletedTopics(ctx, new Set(topics.map((t) => t.topicId)), graceMs);
+  try {
+    report.deletedTopicObjects = await sweepDeletedTopics(ctx, async () => new Set((await engine.topics.list()).map((t) => t.topicId)), graceMs);
+  } catch (err) {
+    report.errors.push(`deleted topics sweep: ${String(err)}`);
+  }
   try {
     report.expiredMembers = await groupsOf(runtime).expireAll();
   } catch (err) {

@@ -22,9 +22,24 @@ export const orphanGraceMsDefault = 10 * 60_000;
  * `released` are objects maintenance just stopped referencing: committed once,
  * so they need no grace period and go as soon as nothing references them.
  */
-export async function sweepTopicObjects(ctx: LogContext, topic: Topic, graceMs = orphanGraceMsDefault, released: ReadonlySet<string> = new Set()): Promise<number> {
+export async function sweepTopicObjects(
+  ctx: LogContext,
+  topic: Topic,
+  graceMs = orphanGraceMsDefault,
+  released: ReadonlySet<string> = new Set(),
+  /**
+   * The topic as the catalog has it now. Read after the listing, so every
+   * partition that could own a listed object is walked: a partition added during
+   * the pass would otherwise look like it references nothing.
+   */
+  current: () => Promise<Topic | undefined> = async () => topic,
+): Promise<number> {
   const prefix = topicPrefix(topic.topicId);
   const listed = await ctx.objects.list(prefix);
+  const now = await current();
+  // Deleted (or deleted and created again under a new id): sweepDeletedTopics' work.
+  if (!now || now.topicId !== topic.topicId) return 0;
+  topic = now;
   const referenced = new Set<string>();
   for (let p = 0; p < topic.partitionsCount; p++) {
     const pk = partitionKey(topic, p);
@@ -45,13 +60,20 @@ export async function sweepTopicObjects(ctx: LogContext, topic: Topic, graceMs =
   return garbage.length;
 }
 
-/** Deletes what is left of topics no longer in the catalog (a deletion that crashed midway). */
-export async function sweepDeletedTopics(ctx: LogContext, liveTopicIds: Set<string>, graceMs = orphanGraceMsDefault): Promise<number> {
+/**
+ * Deletes what is left of topics no longer in the catalog (a deletion that
+ * crashed midway). The live topics are read after the prefixes are listed, and
+ * must be complete (TopicCatalog.list throws rather than answer in part): a
+ * topic missing from a partial or older list would lose its data.
+ */
+export async function sweepDeletedTopics(ctx: LogContext, liveTopicIds: () => Promise<Set<string>>, graceMs = orphanGraceMsDefault): Promise<number> {
   let deleted = 0;
   const cutoff = ctx.clock.now() - graceMs;
-  for (const prefix of await ctx.objects.listPrefixes(topicsPrefix)) {
+  const prefixes = await ctx.objects.listPrefixes(topicsPrefix);
+  const live = await liveTopicIds();
+  for (const prefix of prefixes) {
     const topicId = prefix.slice(topicsPrefix.length, -1);
-    if (liveTopicIds.has(topicId)) continue;
+    if (live.has(topicId)) continue;
     const keys = await ctx.objects.list(prefix);
     const old = keys.filter((k) => objectTime(k.slice(prefix.length)) <= cutoff);
     await ctx.objects.deleteKeys(old);

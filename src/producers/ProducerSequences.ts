@@ -46,7 +46,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../storage/storageErrors';
 import { encodeIndexEntry, decodeIndexEntry, spanOf, type IndexEntry } from '../log/indexEntry';
-import { headSortKey, type CommitResult } from '../log/PartitionIndex';
+import { HeadFullError, PartitionDeletedError, headEntriesMax, headSortKey, type CommitResult } from '../log/PartitionIndex';
 import {
   classifyRefusedCommit,
   incrementSequence,
@@ -78,7 +78,9 @@ export class ProducerSequences {
           UpdateExpression:
             'SET #q = if_not_exists(hw, :zero), e = list_append(if_not_exists(e, :empty), :entry), #base = if_not_exists(#base, :zero), ' +
             '#p = :state, hw = if_not_exists(hw, :zero) + :span',
-          ConditionExpression: `${mayStartHere}(#p.e = :ep AND #p.n = :seq)`,
+          // As for a plain commit (PartitionIndex.commit): never into a deleted
+          // topic's tombstone head, never past the head's bound.
+          ConditionExpression: `attribute_not_exists(gone) AND (attribute_not_exists(e) OR size(e) < :max) AND (${mayStartHere}(#p.e = :ep AND #p.n = :seq))`,
           ExpressionAttributeNames: { '#base': 'base', '#p': stateAttribute(p.producerId), '#q': slotAttribute(p) },
           ExpressionAttributeValues: {
             ':empty': [],
@@ -88,6 +90,7 @@ export class ProducerSequences {
             ':ep': p.producerEpoch,
             ':seq': p.baseSequence,
             ':state': { e: p.producerEpoch, n: incrementSequence(p.baseSequence, p.count), t: now },
+            ':max': headEntriesMax,
           },
           ReturnValues: 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -96,7 +99,11 @@ export class ProducerSequences {
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       const old = itemOfConditionFailure(err) ?? (await this.readHead(pk));
+      if (old?.gone !== undefined) throw new PartitionDeletedError(pk);
       const refused = classifyRefusedCommit(old, p);
+      // A full head refuses any append; once spills catch up, a retry gets the
+      // producer's own verdict (accepted, duplicate, or a gap).
+      if (!refused.duplicate && Array.isArray(old?.e) && old.e.length >= headEntriesMax) throw new HeadFullError(pk);
       if (refused.duplicate) return refused;
       throw refused.error;
     }

@@ -17,6 +17,7 @@
  * repeat (epoch and sequence are in them), which is what lets the leader trim
  * old slots without a condition on them.
  */
+import { objectTime } from '../log/ObjectStore';
 import { ErrorCode, StrandError, invalidValue } from '../errors';
 import type { RecordBatchHeader } from '../codec/recordBatch';
 
@@ -64,6 +65,17 @@ export interface WindowSlot {
 }
 
 const b36 = (n: number) => n.toString(36);
+
+/**
+ * "u.<uploadId>": the base offset a direct upload was committed at. Its presence
+ * refuses a second commit of the same upload (PartitionIndex.commit's onceSlot),
+ * and a retried commit answers with it. Kept until the upload can no longer be
+ * committed (uploadCommitWindowMs, plus the clock skew a commit tolerates).
+ */
+export function uploadSlotAttribute(uploadId: string): string {
+  return `u.${uploadId}`;
+}
+export const uploadSlotKeepMs = 15 * 60_000;
 
 export function stateAttribute(producerId: number): string {
   return `p.${b36(producerId)}`;
@@ -220,6 +232,9 @@ export function planTrim(item: Record<string, unknown>, now: number): TrimPlan {
   for (const slots of byProducer.values()) {
     slots.sort((a, b) => a.baseOffset - b.baseOffset);
     remove.push(...slots.slice(0, Math.max(0, slots.length - dedupWindowBatches)).map((s) => s.attribute));
+  }
+  for (const name of Object.keys(item)) {
+    if (name.startsWith('u.') && now - objectTime(name.slice(2)) > uploadSlotKeepMs) remove.push(name);
   }
   return { remove: remove.slice(0, trimRemovalsMax), dropped };
 }

@@ -52,7 +52,7 @@ describe('partition index', () => {
     expect(a.baseOffset).toBe(0);
     expect(b.baseOffset).toBe(3);
     expect(b.head).toMatchObject({ highWatermark: 5, base: 0 });
-    expect(b.head.entries).toHaveLength(2);
+    expect(b.head!.entries).toHaveLength(2);
   });
 
   test('spills are due once per head length step, so concurrent appenders do not all spill', () => {
