@@ -114,7 +114,7 @@ function commitPlaced(
         }
       } catch (error) {
         // A full head means spills fell behind: this append tries one before it answers 503.
-        if (error instanceof HeadFullError) await spill(ctx, pk);
+        if (error instanceof HeadFullError) await spillPartition(ctx, pk);
         const answer = error instanceof PartitionDeletedError ? unknownTopic(topic.name) : error;
         return { partition: append.partition, ok: false, error: answer };
       }
@@ -135,7 +135,7 @@ export function spillDue(headEntries: number): boolean {
 }
 
 async function spillIfDue(ctx: LogContext, pk: string, committed: CommitResult): Promise<void> {
-  if (committed.head && spillDue(committed.head.entries.length)) await spill(ctx, pk);
+  if (committed.head && spillDue(committed.head.entries.length)) await spillPartition(ctx, pk);
 }
 
 /**
@@ -143,7 +143,7 @@ async function spillIfDue(ctx: LogContext, pk: string, committed: CommitResult):
  * leader's own epoch (not the head this append saw, which may be older than a
  * rewrite made since).
  */
-async function spill(ctx: LogContext, pk: string): Promise<void> {
+export async function spillPartition(ctx: LogContext, pk: string): Promise<void> {
   try {
     await asPartitionLeader(ctx, pk, async (epoch, head) => {
       const spilled = await ctx.index.spill(pk, epoch, head);
