@@ -108,6 +108,10 @@ describe('storage', () => {
         attributes.push({ AttributeName: schema.sortKey.name, AttributeType: schema.sortKey.type });
       }
       expect(table.Properties.KeySchema).toEqual(keys);
+      // The log table expires deleted topics' tombstone heads; no other table has a TTL.
+      expect(table.Properties.TimeToLiveSpecification).toEqual(
+        schema.timeToLiveAttribute ? { AttributeName: schema.timeToLiveAttribute, Enabled: true } : undefined,
+      );
       expect(table.Properties.AttributeDefinitions).toEqual(attributes);
     }
   });

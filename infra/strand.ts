@@ -197,6 +197,7 @@ export class Strand extends Construct {
         partitionKey: { name: schema.partitionKey.name, type: attributeType(schema.partitionKey.type) },
         ...(schema.sortKey ? { sortKey: { name: schema.sortKey.name, type: attributeType(schema.sortKey.type) } } : {}),
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        ...(schema.timeToLiveAttribute ? { timeToLiveAttribute: schema.timeToLiveAttribute } : {}),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
         deletionProtection: props.deletionProtection ?? true,
         removalPolicy,

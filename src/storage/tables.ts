@@ -12,6 +12,8 @@ export interface KeyAttribute {
 export interface TableSchema {
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
+  /** An attribute holding an expiry time in epoch seconds, for DynamoDB TTL (AWS only; the emulator ignores it). */
+  timeToLiveAttribute?: string;
 }
 
 export const tableSchemas: Record<keyof TableNames, TableSchema> = {
@@ -19,7 +21,8 @@ export const tableSchemas: Record<keyof TableNames, TableSchema> = {
   topics: { partitionKey: { name: 'pk', type: 'S' } },
   // pk = "<topicId>#<partition>"; sk = -1 for the partition head, else the base
   // offset of a spilled index chunk.
-  log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'N' } },
+  // `ttl` is set only on a deleted topic's tombstone heads (PartitionIndex.deletePartition).
+  log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'N' }, timeToLiveAttribute: 'ttl' },
   // pk = "<topicId>#<partition>"
   leases: { partitionKey: { name: 'pk', type: 'S' } },
   // pk = group id: members, target assignment and committed offsets in one item,
