@@ -166,3 +166,105 @@ export function checkExactlyOnce(acks: Ack[], logs: Map<number, FetchedRecord[]>
   }
   return report;
 }
+
+/** A record a test client sends: a value unique in its partition, optionally a key and a timestamp. */
+export interface SentRecord {
+  value: string;
+  key?: string;
+  timestamp?: number;
+}
+
+/** A request whose outcome the client does not know (503, or no reply): its records may be in the log, at most once. */
+export interface Unknown {
+  partition: number;
+  values: string[];
+  status: number | 'network';
+}
+
+/**
+ * A plain (non-idempotent) producer that never retries at the HTTP level: one
+ * request per send, to …/partitions/{p}/batches, each outcome recorded. A 200 is
+ * an ack; a 503 or no reply is an unknown outcome; anything else is unexpected.
+ */
+export class PlainProducer {
+  readonly acks: Ack[] = [];
+  readonly unknown: Unknown[] = [];
+  readonly unexpected: Attempted[] = [];
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly topic: string,
+    private readonly options: { timeoutMs?: number } = {},
+  ) {}
+
+  async send(partition: number, records: SentRecord[]): Promise<Ack | undefined> {
+    const body = encodeRecordBatch(
+      records.map((r, i) => ({ key: r.key === undefined ? null : Buffer.from(r.key), value: Buffer.from(r.value), headers: [], timestamp: r.timestamp ?? 1_700_000_000_000 + i })),
+    );
+    const url = `${this.baseUrl}/v3/clusters/local/topics/${this.topic}/partitions/${partition}/batches`;
+    const res = await request(url, { method: 'POST', body, headers: { 'content-type': batchType } }, this.options.timeoutMs ?? 5000);
+    const values = records.map((r) => r.value);
+    if (res !== 'network' && res.status === 200) {
+      const ack = { partition, baseOffset: res.json.base_offset, lastOffset: res.json.last_offset, values };
+      this.acks.push(ack);
+      return ack;
+    }
+    if (res === 'network' || res.status === 503) this.unknown.push({ partition, values, status: res === 'network' ? 'network' : 503 });
+    else this.unexpected.push({ status: res.status, body: res.json });
+    return undefined;
+  }
+}
+
+/** Values of unknown-outcome requests found more than once in their partition (at most once is the rule). */
+export function unknownsRepeated(unknown: Unknown[], logs: Map<number, FetchedRecord[]>): string[] {
+  const out: string[] = [];
+  for (const u of unknown) {
+    const records = logs.get(u.partition) ?? [];
+    for (const v of u.values) {
+      const n = records.filter((r) => r.value === v).length;
+      if (n > 1) out.push(`${u.partition}/${v} ×${n}`);
+    }
+  }
+  return out;
+}
+
+export interface LoggedRecord {
+  offset: number;
+  key: string | null;
+  value: string | null;
+}
+
+export interface PartitionLog {
+  logStartOffset: number;
+  highWatermark: number;
+  records: LoggedRecord[];
+}
+
+/**
+ * A partition read from its log start to its high watermark, following
+ * next_offset (compaction leaves gaps). A 503 or no reply is retried a few
+ * times; any other non-200 throws (a 500 inside [log start, high watermark) is a bug).
+ */
+export async function readFromLogStart(baseUrl: string, topic: string, partition: number): Promise<PartitionLog> {
+  const path = `${baseUrl}/v3/clusters/local/topics/${topic}/partitions/${partition}`;
+  let transient = 0;
+  const meta = await request(path, { method: 'GET' }, 5000);
+  if (meta === 'network' || meta.status !== 200) throw new Error(`partition ${topic}/${partition}: ${meta === 'network' ? 'network' : `${meta.status} ${JSON.stringify(meta.json)}`}`);
+  const logStartOffset = meta.json.log_start_offset as number;
+  let highWatermark = meta.json.high_watermark as number;
+  const records: LoggedRecord[] = [];
+  let offset = logStartOffset;
+  for (let round = 0; offset < highWatermark && round < 10_000; round++) {
+    const res = await request(`${path}/records?offset=${offset}&embedded_format=string`, { method: 'GET' }, 5000);
+    if (res === 'network' || res.status === 503) {
+      if (++transient > 20) throw new Error(`fetch ${topic}/${partition}@${offset}: still unavailable`);
+      continue;
+    }
+    if (res.status !== 200) throw new Error(`fetch ${topic}/${partition}@${offset} (log start ${logStartOffset}, high watermark ${highWatermark}): ${res.status} ${JSON.stringify(res.json)}`);
+    for (const r of res.json.records) records.push({ offset: r.offset, key: r.key?.data ?? null, value: r.value?.data ?? null });
+    highWatermark = res.json.high_watermark;
+    if (res.json.next_offset <= offset) throw new Error(`fetch ${topic}/${partition}@${offset}: next_offset ${res.json.next_offset} does not move on`);
+    offset = res.json.next_offset;
+  }
+  return { logStartOffset, highWatermark, records };
+}

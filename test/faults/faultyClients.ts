@@ -58,6 +58,94 @@ export interface FaultInjector {
 /** Matches the one UpdateItem that commits an append (PartitionIndex.commit, ProducerSequences.commit). */
 export const isCommit = (input: Record<string, unknown>) => typeof input.UpdateExpression === 'string' && input.UpdateExpression.includes('list_append(if_not_exists(e');
 
+/*
+ * Matchers for every write of the data path and of maintenance (test/faults/afterApply.test.ts
+ * lists them with the code that makes each). Inputs are as sent: DynamoDB values
+ * marshalled ({ S: … }, { N: … }).
+ */
+type Input = Record<string, unknown>;
+const text = (input: Input, field: string): string => (typeof input[field] === 'string' ? (input[field] as string) : '');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const attr = (v: any): string | undefined => (v === undefined || v === null ? undefined : typeof v === 'object' ? (v.S ?? v.N) : String(v));
+
+/** The idempotent commit (ProducerSequences.commit): the commit conditioned on the producer's epoch and next sequence. */
+export const isIdempotentCommit = (input: Input) => isCommit(input) && /#p\.n\b/.test(text(input, 'ConditionExpression'));
+/** The plain commit (PartitionIndex.commit): a commit that is not the idempotent one. */
+export const isPlainCommit = (input: Input) => isCommit(input) && !isIdempotentCommit(input);
+/** A spill's chunk PutItem (PartitionIndex.spill): conditioned on never shortening the chunk. */
+export const isSpillChunkPut = (input: Input) => input.Item !== undefined && text(input, 'ConditionExpression').includes('size(e)');
+/** A chunk rewrite's PutItem (PartitionIndex.replaceChunk, merge and compaction): conditioned on the old entries' hash. */
+export const isReplaceChunk = (input: Input) => input.Item !== undefined && text(input, 'ConditionExpression').includes('h = :old');
+/** The head trim (PartitionIndex.dropHeadEntries, after a spill's chunk put or below the log start): REMOVE e[i]… */
+export const isHeadTrim = (input: Input) => /^\s*REMOVE e\[/.test(text(input, 'UpdateExpression'));
+/** The leader fence (PartitionIndex.fence): SET le. */
+export const isFence = (input: Input) => text(input, 'UpdateExpression').trim() === 'SET le = :e';
+/** Retention and DeleteRecords moving the log start (PartitionIndex.advanceLogStart): SET lso. */
+export const isAdvanceLogStart = (input: Input) => /\bSET lso = /.test(text(input, 'UpdateExpression'));
+/** A chunk's DeleteItem (PartitionIndex.deleteChunk): a log-table key with a sort key other than the head's. */
+export const isDeleteChunk = (input: Input) => {
+  const key = input.Key as Record<string, unknown> | undefined;
+  return key !== undefined && attr(key.sk) !== undefined && attr(key.sk) !== '-1' && input.UpdateExpression === undefined;
+};
+/** The lease acquire (LeaseStore.acquire): SET holder … ADD epoch. */
+export const isLeaseAcquire = (input: Input) => /ADD epoch/.test(text(input, 'UpdateExpression')) && /holder = /.test(text(input, 'UpdateExpression'));
+/** The lease release (LeaseStore.release): SET expiresAt = 0. */
+export const isLeaseRelease = (input: Input) => text(input, 'UpdateExpression').trim() === 'SET expiresAt = :zero';
+/** The leader's producer-state trim (ProducerSequences.trim): REMOVE #r0, … */
+export const isProducerTrim = (input: Input) => /^\s*REMOVE #r\d/.test(text(input, 'UpdateExpression'));
+/** Producer id allocation's counter (ProducerIds.allocate): ADD n. */
+export const isProducerIdCounter = (input: Input) => text(input, 'UpdateExpression').trim() === 'ADD n :one';
+/** Producer id allocation's epoch item (ProducerIds.allocate): PutItem under pk ~producers. */
+export const isProducerEpochPut = (input: Input) => attr((input.Item as Record<string, unknown> | undefined)?.pk) === '~producers';
+/** A producer's re-initialization (ProducerIds.bumpEpoch): ADD epoch … SET bumpedAt. */
+export const isProducerEpochBump = (input: Input) => /ADD epoch :one SET bumpedAt/.test(text(input, 'UpdateExpression'));
+
+/** The DynamoDB partition key of a request (Key or Item), if any. */
+export function partitionKeyOf(input: Input): string | undefined {
+  return attr((input.Key as Record<string, unknown> | undefined)?.pk) ?? attr((input.Item as Record<string, unknown> | undefined)?.pk);
+}
+
+/** The S3 keys a request names (Key, or DeleteObjects' keys). */
+export function objectKeysOf(input: Input): string[] {
+  if (typeof input.Key === 'string') return [input.Key];
+  const objects = (input.Delete as { Objects?: { Key?: string }[] } | undefined)?.Objects ?? [];
+  return objects.map((o) => o.Key ?? '');
+}
+
+/**
+ * True for requests about a topic's data (DynamoDB pk `<topicId>#<p>` in the log
+ * and lease tables, S3 keys under `topics/<topicId>/`), or one partition of it.
+ */
+export function onTopic(topicId: string, partition?: number): (input: Input) => boolean {
+  const pkPrefix = partition === undefined ? `${topicId}#` : undefined;
+  const pkExact = partition === undefined ? undefined : `${topicId}#${partition}`;
+  const s3Prefix = `topics/${topicId}/`;
+  return (input) => {
+    const pk = partitionKeyOf(input);
+    if (pk !== undefined) return pkExact !== undefined ? pk === pkExact : pk.startsWith(pkPrefix!);
+    const keys = objectKeysOf(input);
+    return keys.length > 0 && keys.every((k) => k.startsWith(s3Prefix));
+  };
+}
+
+/** Both predicates. */
+export const both = (a: (input: Input) => boolean, b: (input: Input) => boolean) => (input: Input) => a(input) && b(input);
+
+/**
+ * A predicate that matches like `match`, but only for `windowMs` after it first
+ * matched: a rule with it fires on every attempt of that write (the SDK's
+ * retries included) for a short while, then never again.
+ */
+export function forAWhile(match: (input: Input) => boolean, windowMs: number): (input: Input) => boolean {
+  let first: number | undefined;
+  return (input) => {
+    if (!match(input)) return false;
+    const now = Date.now();
+    first ??= now;
+    return now - first <= windowMs;
+  };
+}
+
 export function storageError(kind: Exclude<FaultKind, 'slow' | 'crash'>, service: Service): Error {
   const sdk = (name: string, status: number, message: string) =>
     Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, attempts: 1 } });
