@@ -80,7 +80,8 @@ export class ProducerSequences {
             '#p = :state, hw = if_not_exists(hw, :zero) + :span',
           // As for a plain commit (PartitionIndex.commit): never into a deleted
           // topic's tombstone head, never past the head's bound.
-          ConditionExpression: `attribute_not_exists(gone) AND (attribute_not_exists(e) OR size(e) < :max) AND (${mayStartHere}(#p.e = :ep AND #p.n = :seq))`,
+          // (DynamoDB refuses redundant parentheses: the producer clause gets its own only when it is a disjunction.)
+          ConditionExpression: `attribute_not_exists(gone) AND (attribute_not_exists(e) OR size(e) < :max) AND ${mayStartHere ? `(${mayStartHere}(#p.e = :ep AND #p.n = :seq))` : '(#p.e = :ep AND #p.n = :seq)'}`,
           ExpressionAttributeNames: { '#base': 'base', '#p': stateAttribute(p.producerId), '#q': slotAttribute(p) },
           ExpressionAttributeValues: {
             ':empty': [],
