@@ -38,10 +38,18 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-export async function startDynamoDbEmulator(dataDir: string, host = '127.0.0.1', port = 0): Promise<Emulator> {
-  const dir = join(dataDir, 'dynamodb');
-  mkdirSync(dir, { recursive: true });
-  const ddb = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+/**
+ * dynalite persisting under `dataDir`/dynamodb (LevelDB), or, with `dataDir`
+ * null, in memory (nothing on disk; gone when stopped: the simulation's fresh
+ * emulators).
+ */
+export async function startDynamoDbEmulator(dataDir: string | null, host = '127.0.0.1', port = 0): Promise<Emulator> {
+  let path: string | undefined;
+  if (dataDir !== null) {
+    path = join(dataDir, 'dynamodb');
+    mkdirSync(path, { recursive: true });
+  }
+  const ddb = dynalite({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     ddb.once('error', reject);
     ddb.listen(port, host, () => resolve());

@@ -1,0 +1,60 @@
+/**
+ * npm run simulate -- --seeds N [--from S] [--steps M]   N random seeds from S (default 1)
+ * npm run simulate -- --seed S [--verbose]                 one seed, replayed exactly, with its schedule
+ */
+import { stopWorld } from './world';
+import { describeFailure, runSeed, type SeedResult } from './seeds';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+function printSeed(r: SeedResult, verbose: boolean): void {
+  console.log(`seed ${r.seed}: ${r.ok ? 'passed' : 'FAILED'} (${r.steps} steps, ${r.acks} acknowledged appends, ${r.fetches} fetches checked, ${r.elapsedMs} ms)`);
+  console.log(r.setup.replace(/^/gm, '  '));
+  console.log('schedule:');
+  for (const s of r.schedule) console.log(`  ${s}`);
+  if (verbose && r.notes.length > 0) {
+    console.log('notes:');
+    for (const n of r.notes) console.log(`  ${n}`);
+  }
+  if (r.failure) {
+    console.log(`FAILED at step ${r.failure.step}: ${r.failure.invariant}`);
+    for (const v of r.failure.all.slice(1)) console.log(`  also: ${v}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const stepsMax = arg('steps') ? Number(arg('steps')) : undefined;
+  const one = arg('seed');
+  if (one !== undefined) {
+    const r = await runSeed(Number(one), { stepsMax });
+    printSeed(r, flag('verbose'));
+    await stopWorld();
+    process.exitCode = r.ok ? 0 : 1;
+    return;
+  }
+  const n = Number(arg('seeds') ?? 100);
+  const from = Number(arg('from') ?? 1);
+  const started = Date.now();
+  const failed: SeedResult[] = [];
+  for (let seed = from; seed < from + n; seed++) {
+    const r = await runSeed(seed, { stepsMax });
+    if (!r.ok) {
+      failed.push(r);
+      console.log(describeFailure(r));
+    }
+  }
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`${n - failed.length} passed, ${failed.length} failed (${seconds.toFixed(1)} s, ${(n / seconds).toFixed(1)} seeds/s)`);
+  if (failed.length > 0) console.log(`replay one with: npm run simulate -- --seed ${failed[0]!.seed} --verbose`);
+  await stopWorld();
+  process.exitCode = failed.length > 0 ? 1 : 0;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(2);
+});

@@ -1,0 +1,197 @@
+/**
+ * Scripted schedules for known interleavings, each checked like a random seed
+ * (the invariants after every step, every partition read back at the end). The
+ * test name states the rule.
+ */
+import { createHash } from 'node:crypto';
+import { OffsetOutOfRangeError } from '../../src/errors';
+import { objectKey, newObjectId } from '../../src/log/ObjectStore';
+import { partitionKey } from '../../src/log/TopicCatalog';
+import type { IndexEntry } from '../../src/log/indexEntry';
+import { uploadOperations } from '../../src/api/uploads';
+import type { ApiRequest, ApiResponse } from '../../src/api/http';
+import { createRuntime } from '../../src/runtime';
+import { readPartition, recordsFrom } from '../../src/log/readPartition';
+import { Simulation, startTime } from './simulation';
+import type { Parked } from './scheduler';
+import type { FaultKind } from './world';
+import { stopWorld, world } from './world';
+
+const is = (kind: string) => (c: Parked) => c.label === `DDB ${kind}` || c.label.startsWith(`DDB ${kind}@`);
+
+function report(sim: Simulation): string {
+  if (!sim.failure) return 'ok';
+  return [`step ${sim.failure.step}: ${sim.failure.invariant}`, ...sim.failure.all.slice(1).map((v) => `also: ${v}`), 'schedule:', ...sim.schedule].join('\n');
+}
+
+afterAll(() => stopWorld());
+
+describe('named interleavings', () => {
+  test('a spill that took its lease after a maintenance turn rewrote the chunk cannot overwrite it', async () => {
+    const sim = await Simulation.create({ partitions: 1, policy: 'delete' });
+    try {
+      await sim.prefill(0, 15);
+      // A's commit makes the head 16 entries long: A is due to spill. It goes on to its spill.
+      const a = sim.spawnAppender('A', [{ partitions: [0], records: 1 }]);
+      await sim.runUntil(a, is('lease-acquire'));
+      await sim.prefill(0, 7);
+      // B's commit makes it 24: B is due too, and stalls between its commit and its lease.
+      const b = sim.spawnAppender('B', [{ partitions: [0], records: 1 }]);
+      await sim.runUntil(b, is('lease-acquire'));
+      await sim.runToEnd(a);
+      // Maintenance merges chunk@0 into a new object; the sweep deletes the objects it released.
+      const m = sim.spawnMaintenance('M');
+      await sim.runToEnd(m);
+      expect(m.outcome).toMatchObject({ ok: true });
+      expect((m.outcome as { value: string[] }).value.length).toBeGreaterThan(0);
+      // Then B takes the lease (a newer epoch) and spills from what it knows.
+      await sim.runToEnd(b);
+      await sim.finish();
+      expect(report(sim)).toBe('ok');
+    } finally {
+      sim.dispose();
+    }
+  });
+
+  test.each<FaultKind>(['500', 'reset', 'timeout'])('the SDK retrying a plain commit whose reply was lost does not append it twice (%s after apply)', async (fault) => {
+    const sim = await Simulation.create({ partitions: 1, policy: 'delete' });
+    try {
+      await sim.prefill(0, 3);
+      const a = sim.spawnAppender('A', [{ partitions: [0], records: 2 }]);
+      const commit = await sim.runUntil(a, is('commit'));
+      await sim.step(commit, { kind: 'fault', fault });
+      await sim.runToEnd(a);
+      await sim.finish();
+      expect(report(sim)).toBe('ok');
+      // The append was acknowledged (a lost reply is not a failure the client must see).
+      expect(sim.model.acks.filter((x) => x.by === 'A')).toHaveLength(1);
+    } finally {
+      sim.dispose();
+    }
+  });
+
+  test('compaction keeps a key\'s latest value when two index entries point at the same bytes', async () => {
+    const sim = await Simulation.create({ partitions: 1, policy: 'compact', sharedBytes: true });
+    try {
+      const pk = partitionKey(sim.topic, 0);
+      const x = sim.newBatch(0, 1, ['A']);
+      const y = sim.newBatch(0, 1, ['B']);
+      const xBytes = sim.encode(x, startTime);
+      const yBytes = sim.encode(y, startTime);
+      const objectId = newObjectId(sim.clock.now());
+      // One object holding both batches; entry X committed twice: keys A, B, A at offsets 0, 1, 2.
+      // (The second X differs in its timestamp only: PartitionIndex.commit now takes
+      // the very same entry string again for a replay of the first commit.)
+      const entryX: IndexEntry = { objectId, position: 0, size: xBytes.length, span: 1, maxTimestamp: startTime };
+      const entryX2: IndexEntry = { ...entryX, maxTimestamp: startTime + 1 };
+      const entryY: IndexEntry = { objectId, position: xBytes.length, size: yBytes.length, span: 1, maxTimestamp: startTime };
+      await sim.scheduler.outside(async () => {
+        await sim.ctx.objects.put(objectKey(sim.topic.topicId, objectId), Buffer.concat([xBytes, yBytes]));
+        sim.model.attempt(x);
+        sim.model.attempt(y);
+        const at0 = await sim.ctx.index.commit(pk, entryX);
+        const at1 = await sim.ctx.index.commit(pk, entryY);
+        const at2 = await sim.ctx.index.commit(pk, entryX2);
+        expect([at0.baseOffset, at1.baseOffset, at2.baseOffset]).toEqual([0, 1, 2]);
+        sim.model.acknowledge(x, 0, 0, 'setup');
+        sim.model.acknowledge(y, 1, 1, 'setup');
+        sim.model.acknowledge({ ...x, id: `${x.id}@2` }, 2, 2, 'setup');
+      });
+      const m = sim.spawnMaintenance('M');
+      await sim.runToEnd(m);
+      await sim.finish();
+      expect(report(sim)).toBe('ok');
+      // The latest record of A (offset 2) and of B (offset 1) read back.
+      const head = await sim.ctx.index.readHead(pk);
+      const read = await readPartition(sim.ctx, sim.topic, 0, head.logStartOffset, 1 << 20);
+      const records = recordsFrom(read.batches, head.logStartOffset).map((r) => [r.offset, r.key?.toString(), r.value?.toString()]);
+      expect(records).toEqual(expect.arrayContaining([[1, 'B', y.values[0]], [2, 'A', x.values[0]]]));
+    } finally {
+      sim.dispose();
+    }
+  });
+
+  test('a fetch racing retention answers with data or out of range, never an unexpected error', async () => {
+    // The fetch is paused before each of its storage requests in turn, while
+    // DeleteRecords moves the log start past its offset, maintenance drops the
+    // index below it and the sweep deletes the objects.
+    let paused = 0;
+    for (let pauseAt = 0; pauseAt < 12; pauseAt++) {
+      const sim = await Simulation.create({ partitions: 1, policy: 'delete' });
+      try {
+        await sim.prefill(0, 20);
+        const f = sim.spawnFetch('F', 0, { offset: 2 }, 1 << 20, true);
+        if (!(await sim.advance(f, pauseAt))) break;
+        paused++;
+        const r = sim.spawnRetention('R', 0, { offset: 14 });
+        await sim.runToEnd(r);
+        const m = sim.spawnMaintenance('M');
+        await sim.runToEnd(m);
+        await sim.runToEnd(f);
+        await sim.finish({ aftermath: false });
+        expect(`pause before request ${pauseAt}: ${report(sim)}`).toBe(`pause before request ${pauseAt}: ok`);
+        const outcome = f.outcome!;
+        if (!outcome.ok) expect(outcome.error).toBeInstanceOf(OffsetOutOfRangeError);
+      } finally {
+        sim.dispose();
+      }
+    }
+    expect(paused).toBeGreaterThan(1);
+  });
+
+  test('an upload commit retried returns its original offsets', async () => {
+    const w = await world();
+    // Two schedules: the retry after the first commit answered (its reply lost on
+    // the way to the client), and the retry racing the first.
+    for (const racing of [false, true]) {
+      const sim = await Simulation.create({ partitions: 2, policy: 'delete', inCatalog: true });
+      try {
+        const runtime = createRuntime({ config: w.config, clients: sim.clients, clock: sim.clock, logger: sim.ctx.logger });
+        await sim.prefill(0, 2);
+        const batch = sim.newBatch(0, 2);
+        const bytes = sim.encode(batch, sim.clock.now());
+        // The upload as a client makes it: ask for an upload (its id), PUT the bytes under it.
+        const P = 'POST /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}';
+        const params = { cluster_id: w.config.clusterId, topic_name: sim.topic.name, partition_id: '0' };
+        const sha256 = createHash('sha256').update(bytes).digest('base64');
+        const created = await sim.scheduler.outside(() =>
+          uploadOperations[`${P}/uploads`]!(
+            { routeKey: `${P}/uploads`, pathParameters: params, query: {}, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ size: bytes.length, sha256 })) },
+            runtime,
+          ),
+        );
+        const uploadId = (created.json as { upload_id: string }).upload_id;
+        await sim.scheduler.outside(() => sim.ctx.objects.put(objectKey(sim.topic.topicId, uploadId), bytes));
+        sim.model.attempt(batch);
+        const commit = uploadOperations[`${P}/uploads/{upload_id}/commit`]!;
+        const request: ApiRequest = {
+          routeKey: `${P}/uploads/{upload_id}/commit`,
+          pathParameters: { ...params, upload_id: uploadId },
+          query: {},
+          headers: {},
+          body: Buffer.alloc(0),
+        };
+        const commitActor = (name: string) =>
+          sim.spawn(name, 'upload-commit', async () => {
+            const res: ApiResponse = await commit(request, runtime);
+            const json = res.json as { base_offset: number; last_offset: number };
+            sim.model.acknowledge(batch, json.base_offset, json.last_offset, name);
+            return json;
+          });
+        const first = commitActor('U1');
+        if (racing) await sim.runUntil(first, is('commit'));
+        else await sim.runToEnd(first);
+        const retry = commitActor('U2');
+        await sim.runToEnd(retry);
+        await sim.runToEnd(first);
+        await sim.finish();
+        expect(`${racing ? 'racing' : 'after'}: ${report(sim)}`).toBe(`${racing ? 'racing' : 'after'}: ok`);
+        if (!first.outcome?.ok) throw (first.outcome as { error: unknown }).error;
+        if (!retry.outcome?.ok) throw (retry.outcome as { error: unknown }).error;
+        expect((retry.outcome as { value: unknown }).value).toEqual((first.outcome as { value: unknown }).value);
+      } finally {
+        sim.dispose();
+      }
+    }
+  });
+});

@@ -1,0 +1,485 @@
+/**
+ * One simulated world: a fresh topic on the shared emulators, the engine's own
+ * stores over gated SDK clients, a virtual clock, the scheduler, the model; the
+ * actors (the log's operations), and the ways to drive them: a seeded random
+ * schedule (runRandom) or a script (runUntil, runToEnd, step).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { ManualClock } from '../../src/clock';
+import { encodeRecordBatch } from '../../src/codec/recordBatch';
+import { LeaseStore } from '../../src/log/LeaseStore';
+import type { LogContext } from '../../src/log/LogContext';
+import { ObjectStore, newObjectId, objectKey } from '../../src/log/ObjectStore';
+import { PartitionIndex } from '../../src/log/PartitionIndex';
+import { TopicCatalog, partitionKey, type Topic } from '../../src/log/TopicCatalog';
+import { appendBatches, spillDue, spillPartition, type PartitionAppend } from '../../src/log/appendBatches';
+import type { IndexEntry } from '../../src/log/indexEntry';
+import { leaderLeaseTtlMs } from '../../src/log/partitionLeader';
+import { partitionBounds, readPartition } from '../../src/log/readPartition';
+import { effectiveConfig, type CleanupPolicy, type ConfigOverrides } from '../../src/log/topicConfig';
+import { maintainPartition, type MaintenanceLimits } from '../../src/maintenance/maintainPartition';
+import { sweepTopicObjects } from '../../src/maintenance/sweepObjects';
+import { ProducerSequences } from '../../src/producers/ProducerSequences';
+import type { ProducerAppend } from '../../src/producers/producerState';
+import type { StorageClients } from '../../src/storage/clients';
+import { seededRandom } from '../faults/faultyClients';
+import { Model, type Batch } from './model';
+import { HarnessError, Scheduler, type Actor, type Parked } from './scheduler';
+import { gatedClients, world, type Decision, type FaultKind, type ObjectLedger } from './world';
+
+export const startTime = 1_700_000_000_000;
+/** Past the lease TTL: a paused leader's lease has expired when it resumes. */
+export const leaseExpiryStepMs = leaderLeaseTtlMs + 1_000;
+/** The sweep's grace: longer than all clock advances of a seed together, so no PUT→commit outlives it. */
+export const simulationGraceMs = 5 * 60_000;
+export const maintenanceLimits: MaintenanceLimits = { mergeTargetBytes: 1_500, mergeObjectsMin: 2, rewriteBytesMax: 1 << 20 };
+
+export interface WorldOptions {
+  partitions: number;
+  policy: CleanupPolicy;
+  retentionMs?: number;
+  /** For the end checks: two offsets may hold the same bytes. */
+  sharedBytes?: boolean;
+  /** Create the topic in the catalog (TopicCatalog.create), for operations that look it up (the API's). */
+  inCatalog?: boolean;
+}
+
+export interface Failure {
+  step: number;
+  invariant: string;
+  /** Every violation found at that step. */
+  all: string[];
+}
+
+export interface Knobs {
+  /** Chance that a released request's reply is lost after it applied. */
+  faultRate: number;
+  /** Chance that a released request's actor dies there. */
+  crashRate: number;
+  /** Chance that a step moves the clock past the lease TTL instead of releasing a request. */
+  clockRate: number;
+  clockAdvancesMax: number;
+}
+
+let worlds = 0;
+
+const silentLogger = (notes: string[]): Logger =>
+  ({
+    debug() {},
+    info() {},
+    warn(message: string, extra?: unknown) {
+      notes.push(`warn: ${message} ${extra === undefined ? '' : JSON.stringify(extra)}`);
+    },
+    error(message: string, extra?: unknown) {
+      notes.push(`error: ${message} ${extra === undefined ? '' : JSON.stringify(extra)}`);
+    },
+  }) as unknown as Logger;
+
+const dynamoDbWrites = new Set(['UpdateItemCommand', 'PutItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+
+/**
+ * Whether a request may change what the invariants look at: a write to the log
+ * table (head, chunks) or an S3 delete. An S3 PUT only adds an object nothing
+ * references yet; lease writes change no index.
+ */
+function touchesIndexOrObjects(call: Parked, logTable: string): boolean {
+  if (call.service === 's3') return call.command === 'DeleteObjectsCommand' || call.command === 'DeleteObjectCommand';
+  if (!dynamoDbWrites.has(call.command)) return false;
+  if (call.command === 'BatchWriteItemCommand' || call.command === 'TransactWriteItemsCommand') return true;
+  return call.input.TableName === logTable;
+}
+
+export class Simulation {
+  readonly schedule: string[] = [];
+  readonly model: Model;
+  failure: Failure | undefined;
+  steps = 0;
+  clockAdvances = 0;
+  private batchCounter = 0;
+  private producerCounter = 0;
+
+  private constructor(
+    readonly topic: Topic,
+    readonly clients: StorageClients,
+    readonly ctx: LogContext,
+    options: WorldOptions,
+    readonly scheduler: Scheduler,
+    readonly ledger: ObjectLedger,
+    readonly clock: ManualClock,
+    readonly notes: string[],
+    private readonly logTable: string,
+  ) {
+    this.model = new Model(topic, this.ledger, { compacted: options.policy.includes('compact'), sharedBytes: options.sharedBytes });
+  }
+
+  static async create(options: WorldOptions): Promise<Simulation> {
+    const w = await world();
+    const overrides: ConfigOverrides = { 'cleanup.policy': options.policy, ...(options.retentionMs !== undefined ? { 'retention.ms': String(options.retentionMs) } : {}) };
+    const n = worlds++;
+    const topic: Topic = {
+      name: `sim-${n}`,
+      topicId: `sim${process.pid.toString(36)}x${n.toString(36)}`,
+      partitionsCount: options.partitions,
+      replicationFactor: 1,
+      overrides,
+      config: effectiveConfig(overrides),
+      createdAt: startTime,
+    };
+    const scheduler = new Scheduler();
+    const ledger: ObjectLedger = { written: new Set(), deleted: new Set() };
+    const clients = gatedClients(w, scheduler, ledger);
+    const clock = new ManualClock(startTime);
+    const catalogued = options.inCatalog
+      ? await new TopicCatalog(clients.ddb, w.config.tables.topics, () => clock.now()).create(topic.name, topic.partitionsCount, 1, overrides, clock.now())
+      : topic;
+    const notes: string[] = [];
+    const ctx: LogContext = {
+      index: new PartitionIndex(clients.ddb, w.config.tables.log),
+      leases: new LeaseStore(clients.ddb, w.config.tables.leases, clock),
+      objects: new ObjectStore(clients.s3, w.config.bucket),
+      producers: new ProducerSequences(clients.ddb, w.config.tables.log),
+      clock,
+      logger: silentLogger(notes),
+      holderId: 'setup',
+    };
+    return new Simulation(catalogued, clients, ctx, options, scheduler, ledger, clock, notes, w.config.tables.log);
+  }
+
+  dispose(): void {
+    this.clients.s3.destroy();
+    this.clients.dynamodb.destroy();
+  }
+
+  /** The context an actor works with: the same stores, a lease holder name of its own. */
+  actorContext(name: string): LogContext {
+    return { ...this.ctx, holderId: name };
+  }
+
+  pk(partition: number): string {
+    return partitionKey(this.topic, partition);
+  }
+
+  // ---------------------------------------------------------------- batches
+
+  newBatch(partition: number, records: number, keys: (string | null)[] = [], idempotent = false): Batch {
+    const id = `b${this.batchCounter++}`;
+    return {
+      id,
+      partition,
+      values: Array.from({ length: records }, (_, i) => `${id}.${i}`),
+      keys: Array.from({ length: records }, (_, i) => keys[i] ?? null),
+      idempotent,
+    };
+  }
+
+  encode(batch: Batch, timestamp: number, producer?: ProducerAppend): Buffer {
+    return encodeRecordBatch(
+      batch.values.map((v, i) => ({ key: batch.keys[i] === null ? null : Buffer.from(batch.keys[i]!), value: Buffer.from(v), headers: [], timestamp })),
+      producer ? { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: producer.baseSequence } : {},
+    );
+  }
+
+  newProducerId(): number {
+    return 1 + this.producerCounter++;
+  }
+
+  /** Appends `batches` (one request), recording the attempt and the acknowledgments in the model. */
+  async append(ctx: LogContext, by: string, parts: { batch: Batch; bytes: Buffer; producer?: ProducerAppend }[]): Promise<boolean[]> {
+    for (const p of parts) this.model.attempt(p.batch);
+    const appends: PartitionAppend[] = parts.map((p) => ({ partition: p.batch.partition, batches: [p.bytes], ...(p.producer ? { producer: p.producer } : {}) }));
+    let results;
+    try {
+      results = await appendBatches(ctx, this.topic, appends);
+    } catch (err) {
+      this.notes.push(`${by}: append failed: ${String(err)}`);
+      return parts.map(() => false);
+    }
+    return parts.map((p) => {
+      const r = results.find((x) => x.partition === p.batch.partition);
+      if (!r) return false;
+      if (r.ok) {
+        this.model.acknowledge(p.batch, r.baseOffset, r.lastOffset, by);
+        return true;
+      }
+      this.notes.push(`${by}: ${p.batch.id} failed: ${String((r as { error: unknown }).error)}`);
+      return false;
+    });
+  }
+
+  /**
+   * Set-up, outside every actor: `count` one-record appends to `partition`, their
+   * batches in ONE object (one PUT), each committed with the index's own commit
+   * and spilled as appendBatches spills (at head lengths 16, 24, …).
+   */
+  async prefill(partition: number, count: number, keyOf: (i: number) => string | null = () => null, timestampOf: (i: number) => number = () => this.clock.now()): Promise<void> {
+    if (count === 0) return;
+    const objectId = newObjectId(this.clock.now());
+    const parts = Array.from({ length: count }, (_, i) => {
+      const batch = this.newBatch(partition, 1, [keyOf(i)]);
+      const timestamp = timestampOf(i);
+      return { batch, bytes: this.encode(batch, timestamp), timestamp };
+    });
+    const pk = this.pk(partition);
+    await this.scheduler.outside(async () => {
+      await this.ctx.objects.put(objectKey(this.topic.topicId, objectId), Buffer.concat(parts.map((p) => p.bytes)));
+      let position = 0;
+      for (const { batch, bytes, timestamp } of parts) {
+        this.model.attempt(batch);
+        const entry: IndexEntry = { objectId, position, size: bytes.length, span: 1, maxTimestamp: timestamp };
+        position += bytes.length;
+        const committed = await this.ctx.index.commit(pk, entry);
+        this.model.acknowledge(batch, committed.baseOffset, committed.baseOffset, 'setup');
+        if (committed.head && spillDue(committed.head.entries.length)) await spillPartition(this.ctx, pk);
+      }
+    });
+  }
+
+  /** An object nobody will ever commit, written `ageMs` ago (the sweep's grace path). */
+  async orphan(ageMs: number): Promise<void> {
+    const id = newObjectId(this.clock.now() - ageMs);
+    await this.scheduler.outside(() => this.ctx.objects.put(objectKey(this.topic.topicId, id), Buffer.from('orphan')));
+  }
+
+  // ---------------------------------------------------------------- actors
+
+  spawn(name: string, kind: string, fn: (ctx: LogContext) => Promise<unknown>): Actor {
+    const ctx = this.actorContext(name);
+    return this.scheduler.spawn(name, kind, () => fn(ctx));
+  }
+
+  /** Plain appends, one after the other; each a request to `partitions` with 1..3 records per partition. */
+  spawnAppender(name: string, requests: { partitions: number[]; records: number; keys?: (string | null)[] }[]): Actor {
+    const prepared = requests.map((r) =>
+      r.partitions.map((p) => {
+        const batch = this.newBatch(p, r.records, r.keys ?? []);
+        return { batch, bytes: this.encode(batch, this.clock.now()) };
+      }),
+    );
+    return this.spawn(name, 'append', async (ctx) => {
+      for (const parts of prepared) await this.append(ctx, name, parts);
+    });
+  }
+
+  /**
+   * An idempotent producer on one partition: its batches in sequence, each sent
+   * again (same bytes, as a client retries) when it failed, up to `attempts`
+   * times, and once more after an acknowledgment when `resend` says so (its reply
+   * was lost on the way to the client).
+   */
+  prepareProducer(partition: number, sizes: number[], keys: (string | null)[] = []): { batch: Batch; bytes: Buffer; producer: ProducerAppend }[] {
+    const producerId = this.newProducerId();
+    let sequence = 0;
+    return sizes.map((size) => {
+      const batch = this.newBatch(partition, size, keys, true);
+      const producer: ProducerAppend = { producerId, producerEpoch: 0, baseSequence: sequence, count: size };
+      sequence += size;
+      return { batch, bytes: this.encode(batch, this.clock.now(), producer), producer };
+    });
+  }
+
+  spawnProducer(name: string, batches: ReturnType<Simulation['prepareProducer']>, options: { attempts?: number; resend?: number[] } = {}): Actor {
+    return this.spawn(name, 'producer', async (ctx) => {
+      for (const [i, part] of batches.entries()) {
+        let ok = false;
+        for (let attempt = 0; attempt < (options.attempts ?? 2) && !ok; attempt++) [ok] = await this.append(ctx, name, [part]);
+        if (!ok) return; // a later sequence would only be refused
+        if (options.resend?.includes(i)) await this.append(ctx, name, [part]);
+      }
+    });
+  }
+
+  /** The same batch sent again by another client process (a retry racing the original). */
+  spawnDuplicate(name: string, part: ReturnType<Simulation['prepareProducer']>[number]): Actor {
+    return this.spawn(name, 'duplicate', (ctx) => this.append(ctx, name, [part]));
+  }
+
+  /** A maintenance pass over the topic: every partition's leader turn, then the sweep with what they released. */
+  spawnMaintenance(name: string, options: { sweep?: boolean; limits?: MaintenanceLimits } = {}): Actor {
+    return this.spawn(name, 'maintain', async (ctx) => {
+      const released = new Set<string>();
+      for (let p = 0; p < this.topic.partitionsCount; p++) {
+        const report = await maintainPartition(ctx, this.topic, p, options.limits ?? maintenanceLimits);
+        for (const id of report?.released ?? []) released.add(id);
+      }
+      if (options.sweep ?? true) await sweepTopicObjects(ctx, this.topic, simulationGraceMs, released);
+      return [...released];
+    });
+  }
+
+  spawnSweep(name: string): Actor {
+    return this.spawn(name, 'sweep', (ctx) => sweepTopicObjects(ctx, this.topic, simulationGraceMs));
+  }
+
+  /** DeleteRecords: the log start moved to `offset`, or to a point between it and the high watermark. */
+  spawnRetention(name: string, partition: number, to: { fraction: number } | { offset: number }): Actor {
+    return this.spawn(name, 'retain', async (ctx) => {
+      if ('offset' in to) return ctx.index.advanceLogStart(this.pk(partition), to.offset);
+      const head = await ctx.index.readHead(this.pk(partition));
+      const target = head.logStartOffset + Math.floor(to.fraction * (head.highWatermark - head.logStartOffset + 1));
+      return ctx.index.advanceLogStart(this.pk(partition), Math.min(target, head.highWatermark));
+    });
+  }
+
+  /**
+   * A fetch: the partition's bounds, then a read from a point between them (or
+   * exactly `offset`), checked against the model. Out of range is an answer (the
+   * final check sees that the log start passed it); a 503 is counted; anything
+   * else is a violation. `strict` allows only data or out of range.
+   */
+  spawnFetch(name: string, partition: number, at: { fraction: number } | { offset: number }, bytesWanted: number, strict = false): Actor {
+    return this.spawn(name, 'fetch', async (ctx) => {
+      let offset: number;
+      if ('offset' in at) {
+        offset = at.offset;
+      } else {
+        const bounds = await partitionBounds(ctx, this.topic, partition);
+        offset = Math.min(bounds.highWatermark, bounds.logStartOffset + Math.floor(at.fraction * (bounds.highWatermark - bounds.logStartOffset + 1)));
+      }
+      try {
+        const result = await readPartition(ctx, this.topic, partition, offset, bytesWanted);
+        this.model.checkFetch(partition, offset, result, name);
+        return result;
+      } catch (err) {
+        const kind = (err as Error).name;
+        if (kind === 'OffsetOutOfRangeError') {
+          this.model.outOfRange.push({ partition, offset, by: name });
+        } else if (kind === 'StorageUnavailableError' && !strict) {
+          this.model.fetchesUnavailable++;
+          this.notes.push(`${name}: fetch p${partition}@${offset}: ${(err as Error).message}`);
+        } else {
+          this.model.violate(`${name}: a fetch at p${partition}@${offset} failed with an unexpected error: ${kind}: ${(err as Error).message}`);
+        }
+        throw err;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- driving
+
+  private fail(invariant: string, all: string[] = [invariant]): void {
+    this.failure ??= { step: this.steps, invariant, all };
+  }
+
+  /** Checks the invariants now (reads outside every actor); the first violation fails the simulation. */
+  async check(): Promise<void> {
+    if (this.failure) return;
+    try {
+      await this.scheduler.outside(() => this.model.check(this.clients.ddb, this.logTable));
+    } catch (err) {
+      this.model.violate(`the checker's reads failed: ${String(err)}`);
+    }
+    if (this.model.violations.length > 0) this.fail(this.model.violations[0]!, [...this.model.violations]);
+  }
+
+  /** Lets one parked request go, waits for quiet, checks what it may have changed. */
+  async step(call: Parked, decision: Decision = { kind: 'go' }): Promise<void> {
+    this.steps++;
+    const mark = decision.kind === 'go' ? '' : decision.kind === 'fault' ? ` !${decision.fault}-after-apply` : ` !crash-${decision.when}`;
+    this.schedule.push(`${this.steps} ${call.actor.name}#${call.seq} ${call.label}${mark}`);
+    this.scheduler.release(call, decision);
+    await this.scheduler.waitQuiet();
+    if (touchesIndexOrObjects(call, this.logTable) || this.model.violations.length > 0) await this.check();
+  }
+
+  advanceClock(ms: number): void {
+    this.steps++;
+    this.clockAdvances++;
+    this.clock.advance(ms);
+    this.schedule.push(`${this.steps} clock +${ms / 1000}s`);
+  }
+
+  /** Lets `actor`'s requests go, first parked first, until one parks that matches `until`; returns it. */
+  async runUntil(actor: Actor, until: (call: Parked) => boolean, decision?: (call: Parked) => Decision): Promise<Parked> {
+    for (let guard = 0; guard < 1_000; guard++) {
+      await this.scheduler.waitQuiet();
+      const mine = this.scheduler.parkedCalls().filter((c) => c.actor === actor);
+      const hit = mine.find(until);
+      if (hit) return hit;
+      if (mine.length === 0) throw new HarnessError(`${actor.name} ended (${actor.state}) before the request the script waits for`);
+      await this.step(mine[0]!, decision?.(mine[0]!));
+    }
+    throw new HarnessError(`${actor.name}: runUntil did not end`);
+  }
+
+  /** Lets `count` of `actor`'s requests go, first parked first; false when it ended before. */
+  async advance(actor: Actor, count: number): Promise<boolean> {
+    for (let i = 0; i < count; i++) {
+      await this.scheduler.waitQuiet();
+      const mine = this.scheduler.parkedCalls().filter((c) => c.actor === actor);
+      if (mine.length === 0) return false;
+      await this.step(mine[0]!);
+    }
+    await this.scheduler.waitQuiet();
+    return actor.state === 'running';
+  }
+
+  /** Lets `actor`'s requests go until it ends. */
+  async runToEnd(actor: Actor, decision?: (call: Parked) => Decision): Promise<void> {
+    for (let guard = 0; guard < 5_000; guard++) {
+      await this.scheduler.waitQuiet();
+      if (actor.state !== 'running') return;
+      const mine = this.scheduler.parkedCalls().filter((c) => c.actor === actor);
+      if (mine.length === 0) throw new HarnessError(`${actor.name} is running with nothing parked`);
+      await this.step(mine[0]!, decision?.(mine[0]!));
+    }
+    throw new HarnessError(`${actor.name}: runToEnd did not end`);
+  }
+
+  /** Runs every live actor to its end, first parked first. */
+  async drain(): Promise<void> {
+    for (let guard = 0; guard < 10_000; guard++) {
+      await this.scheduler.waitQuiet();
+      const parked = this.scheduler.parkedCalls();
+      if (parked.length === 0) return;
+      await this.step(parked[0]!);
+    }
+    throw new HarnessError('drain did not end');
+  }
+
+  /** A seeded random schedule until every actor ended or `stepsMax`, then drained without faults. */
+  async runRandom(random: () => number, knobs: Knobs, stepsMax: number): Promise<void> {
+    while (this.steps < stepsMax && !this.failure) {
+      await this.scheduler.waitQuiet();
+      const parked = this.scheduler.parkedCalls();
+      if (parked.length === 0) return;
+      if (this.clockAdvances < knobs.clockAdvancesMax && random() < knobs.clockRate) {
+        this.advanceClock(leaseExpiryStepMs);
+        continue;
+      }
+      const call = parked[Math.floor(random() * parked.length)]!;
+      let decision: Decision = { kind: 'go' };
+      const roll = random();
+      if (roll < knobs.crashRate) decision = { kind: 'crash', when: random() < 0.5 ? 'before' : 'after' };
+      else if (roll < knobs.crashRate + knobs.faultRate) decision = { kind: 'fault', fault: (['500', 'reset', 'timeout'] as FaultKind[])[Math.floor(random() * 3)]! };
+      await this.step(call, decision);
+    }
+    if (!this.failure) await this.drain();
+  }
+
+  /**
+   * The end of a run: the invariants, every partition read back; then, as a
+   * later maintenance pass would (leases expired), one more turn and sweep, and
+   * everything again.
+   */
+  async finish(options: { aftermath?: boolean } = {}): Promise<void> {
+    // (aftermath defaults to on)
+    if (this.failure) return;
+    await this.check();
+    if (this.failure) return;
+    const finalRead = async (label: string) => {
+      try {
+        await this.scheduler.outside(() => this.model.finalRead(this.ctx, label));
+      } catch (err) {
+        this.model.violate(`${label}: ${String(err)}`);
+      }
+      if (this.model.violations.length > 0) this.fail(this.model.violations[0]!, [...this.model.violations]);
+    };
+    await finalRead('final read');
+    if (this.failure || options.aftermath === false) return;
+    this.advanceClock(leaseExpiryStepMs);
+    const m = this.spawnMaintenance('aftermath');
+    await this.runToEnd(m);
+    if (this.failure) return;
+    await finalRead('read after a later maintenance pass');
+  }
+}
