@@ -71,7 +71,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     for (let p = 0; p < partitions; p++) {
       const n = pick([8, 13, 14, 15, 15, 26, 27]);
       const prefillKeys = Array.from({ length: n }, () => (compacted ? `k${between(0, 3)}` : null));
-      await sim.prefill(p, n, (i) => prefillKeys[i]!, (i) => startTime - 60_000 + i * 1_000);
+      await sim.prefill(p, n, (i) => prefillKeys[i]!, (i) => startTime - 60_000 + i * 1_000, between(2, 5));
       setup.push(`prefill p${p}: ${n}`);
     }
     if (random() < 0.3) await sim.orphan(simulationGraceMs + 60_000);

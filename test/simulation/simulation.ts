@@ -12,9 +12,9 @@ import type { LogContext } from '../../src/log/LogContext';
 import { ObjectStore, newObjectId, objectKey } from '../../src/log/ObjectStore';
 import { PartitionIndex } from '../../src/log/PartitionIndex';
 import { TopicCatalog, partitionKey, type Topic } from '../../src/log/TopicCatalog';
-import { appendBatches, spillDue, spillPartition, type PartitionAppend } from '../../src/log/appendBatches';
+import { appendBatches, spillDue, type PartitionAppend } from '../../src/log/appendBatches';
 import type { IndexEntry } from '../../src/log/indexEntry';
-import { leaderLeaseTtlMs } from '../../src/log/partitionLeader';
+import { asPartitionLeader, leaderLeaseTtlMs } from '../../src/log/partitionLeader';
 import { partitionBounds, readPartition } from '../../src/log/readPartition';
 import { effectiveConfig, type CleanupPolicy, type ConfigOverrides } from '../../src/log/topicConfig';
 import { maintainPartition, type MaintenanceLimits } from '../../src/maintenance/maintainPartition';
@@ -208,28 +208,39 @@ export class Simulation {
 
   /**
    * Set-up, outside every actor: `count` one-record appends to `partition`, their
-   * batches in ONE object (one PUT), each committed with the index's own commit
-   * and spilled as appendBatches spills (at head lengths 16, 24, …).
+   * batches in objects of `perObject` batches each (one PUT per object; 1 is one
+   * object per append, as produce requests make them), each committed with the
+   * index's own commit and spilled as appendBatches spills (at head lengths 16, 24, …).
    */
-  async prefill(partition: number, count: number, keyOf: (i: number) => string | null = () => null, timestampOf: (i: number) => number = () => this.clock.now()): Promise<void> {
-    if (count === 0) return;
-    const objectId = newObjectId(this.clock.now());
+  async prefill(
+    partition: number,
+    count: number,
+    keyOf: (i: number) => string | null = () => null,
+    timestampOf: (i: number) => number = () => this.clock.now(),
+    perObject = 1,
+  ): Promise<void> {
+    const pk = this.pk(partition);
     const parts = Array.from({ length: count }, (_, i) => {
       const batch = this.newBatch(partition, 1, [keyOf(i)]);
       const timestamp = timestampOf(i);
       return { batch, bytes: this.encode(batch, timestamp), timestamp };
     });
-    const pk = this.pk(partition);
     await this.scheduler.outside(async () => {
-      await this.ctx.objects.put(objectKey(this.topic.topicId, objectId), Buffer.concat(parts.map((p) => p.bytes)));
-      let position = 0;
-      for (const { batch, bytes, timestamp } of parts) {
-        this.model.attempt(batch);
-        const entry: IndexEntry = { objectId, position, size: bytes.length, span: 1, maxTimestamp: timestamp };
-        position += bytes.length;
-        const committed = await this.ctx.index.commit(pk, entry);
-        this.model.acknowledge(batch, committed.baseOffset, committed.baseOffset, 'setup');
-        if (committed.head && spillDue(committed.head.entries.length)) await spillPartition(this.ctx, pk);
+      for (let first = 0; first < count; first += perObject) {
+        const group = parts.slice(first, first + perObject);
+        const objectId = newObjectId(this.clock.now());
+        await this.ctx.objects.put(objectKey(this.topic.topicId, objectId), Buffer.concat(group.map((p) => p.bytes)));
+        let position = 0;
+        for (const { batch, bytes, timestamp } of group) {
+          this.model.attempt(batch);
+          const entry: IndexEntry = { objectId, position, size: bytes.length, span: 1, maxTimestamp: timestamp };
+          position += bytes.length;
+          const committed = await this.ctx.index.commit(pk, entry);
+          this.model.acknowledge(batch, committed.baseOffset, committed.baseOffset, 'setup');
+          if (committed.head && spillDue(committed.head.entries.length)) {
+            await asPartitionLeader(this.ctx, pk, async (epoch: number) => this.ctx.index.spill(pk, epoch, await this.ctx.index.readHead(pk)));
+          }
+        }
       }
     });
   }
