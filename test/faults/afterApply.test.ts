@@ -164,7 +164,7 @@ const exactlyOnce = { lost: [], duplicated: [], misplaced: [], gaps: 0 };
 
 /** The partition takes another append, at its high watermark. */
 async function expectAppends(topic: string, partition: number): Promise<void> {
-  const before = (await readFromLogStart(strand.url, topic, partition)).highWatermark;
+  const before = (await strand.http.get(partitionPath(topic, partition))).json.high_watermark as number;
   const p = new PlainProducer(strand.url, topic);
   const ack = await p.send(partition, [{ value: `probe-${partition}-${before}`, key: 'probe', timestamp: Date.now() }]);
   expect({ status: p.unknown[0]?.status ?? p.unexpected[0]?.status ?? 200, baseOffset: ack?.baseOffset }).toEqual({ status: 200, baseOffset: before });
@@ -247,13 +247,13 @@ describe('the spill (leader turn on the produce path): a lost reply on any of it
       const idempotent = await RetryingProducer.create(strand.url, topic.name, counters);
       // One rule per partition: each partition's first such write is hit.
       const rules = [arm(write, fault, mode, onTopic(topic.id, 0)), arm(write, fault, mode, onTopic(topic.id, 1))];
-      // 18 appends each: the spill is due at head length 16.
+      // 16 appends each: the spill is due at head length 16.
       await Promise.all([
         (async () => {
-          for (let i = 0; i < 18; i++) await plain.send(0, [{ value: `p${i}` }]);
+          for (let i = 0; i < 16; i++) await plain.send(0, [{ value: `p${i}` }]);
         })(),
         (async () => {
-          for (let i = 0; i < 18; i++) await idempotent.send(1, [`i${i}`]);
+          for (let i = 0; i < 16; i++) await idempotent.send(1, [`i${i}`]);
         })(),
       ]);
       faults.clear();
@@ -279,24 +279,48 @@ describe('the spill (leader turn on the produce path): a lost reply on any of it
 describe('maintenance (retention, index cleanup, merge, compaction, sweep): a lost reply on any of its writes changes no record', () => {
   const limits: MaintenanceLimits = { mergeTargetBytes: 600, mergeObjectsMin: 2, rewriteBytesMax: 64 * 1024 * 1024 };
   const hour = 3_600_000;
-  const writes: Write[] = [
-    { name: 'the lease acquire UpdateItem', service: 'dynamodb', command: /UpdateItem/, match: isLeaseAcquire },
-    { name: 'the fence UpdateItem', service: 'dynamodb', command: /UpdateItem/, match: isFence },
-    { name: "retention's advanceLogStart UpdateItem", service: 'dynamodb', command: /UpdateItem/, match: isAdvanceLogStart },
-    { name: 'the head trim UpdateItem (REMOVE e[i])', service: 'dynamodb', command: /UpdateItem/, match: isHeadTrim },
-    { name: 'the deleteChunk DeleteItem', service: 'dynamodb', command: /DeleteItem/, match: isDeleteChunk },
-    { name: "compaction's spill chunk PutItem", service: 'dynamodb', command: /PutItem/, match: isSpillChunkPut },
-    { name: 'S3 PutObject of the merged or compacted object', service: 's3', command: 'PutObjectCommand', match: anything },
-    { name: 'the replaceChunk PutItem', service: 'dynamodb', command: /PutItem/, match: isReplaceChunk },
-    { name: "the sweep's S3 DeleteObjects", service: 's3', command: 'DeleteObjectsCommand', match: anything },
-    { name: 'the lease release UpdateItem', service: 'dynamodb', command: /UpdateItem/, match: isLeaseRelease },
+
+  /**
+   * The logs maintenance works on, each as small as makes its writes happen:
+   *   retention   6 appends, 4 expired: the log start moves to 4, those 4 head entries are
+   *               trimmed, their objects swept;
+   *   chunks      2 partitions of 16 appends (a spill at 16 leaves chunk [0, 12) and 4 head
+   *               entries): p0 has 14 expired (its chunk is deleted, 2 head entries trimmed),
+   *               p1 has 4 (its chunk, 12 objects, is merged into one);
+   *   compaction  8 keyed appends over 3 keys: the head is spilled whole, the chunk rewritten
+   *               with the latest value of each key, the old objects swept.
+   */
+  type Scenario = 'retention' | 'chunks' | 'compaction';
+  interface Plan {
+    configs: Record<string, string>;
+    /** Per partition: appends, how many of the first are expired, the log start expected after. */
+    partitions: { appends: number; expired: number }[];
+  }
+  const plans: Record<Scenario, Plan> = {
+    retention: { configs: { 'cleanup.policy': 'delete', 'retention.ms': String(hour) }, partitions: [{ appends: 6, expired: 4 }] },
+    chunks: { configs: { 'cleanup.policy': 'delete', 'retention.ms': String(hour) }, partitions: [{ appends: 16, expired: 14 }, { appends: 16, expired: 4 }] },
+    compaction: { configs: { 'cleanup.policy': 'compact' }, partitions: [{ appends: 8, expired: 0 }] },
+  };
+
+  const writes: (Write & { scenario: Scenario })[] = [
+    { name: 'the lease acquire UpdateItem', service: 'dynamodb', command: /UpdateItem/, match: isLeaseAcquire, scenario: 'compaction' },
+    { name: 'the fence UpdateItem', service: 'dynamodb', command: /UpdateItem/, match: isFence, scenario: 'compaction' },
+    { name: "retention's advanceLogStart UpdateItem", service: 'dynamodb', command: /UpdateItem/, match: isAdvanceLogStart, scenario: 'retention' },
+    { name: 'the head trim UpdateItem of entries below the log start', service: 'dynamodb', command: /UpdateItem/, match: isHeadTrim, scenario: 'retention' },
+    { name: 'the deleteChunk DeleteItem', service: 'dynamodb', command: /DeleteItem/, match: isDeleteChunk, scenario: 'chunks' },
+    { name: "compaction's spill chunk PutItem", service: 'dynamodb', command: /PutItem/, match: isSpillChunkPut, scenario: 'compaction' },
+    { name: "compaction's spill head trim UpdateItem", service: 'dynamodb', command: /UpdateItem/, match: isHeadTrim, scenario: 'compaction' },
+    { name: 'S3 PutObject of the merged object', service: 's3', command: 'PutObjectCommand', match: anything, scenario: 'chunks' },
+    { name: 'the replaceChunk PutItem of a compaction', service: 'dynamodb', command: /PutItem/, match: isReplaceChunk, scenario: 'compaction' },
+    { name: "the sweep's S3 DeleteObjects", service: 's3', command: 'DeleteObjectsCommand', match: anything, scenario: 'retention' },
+    { name: 'the lease release UpdateItem', service: 'dynamodb', command: /UpdateItem/, match: isLeaseRelease, scenario: 'compaction' },
   ];
 
-  /** Problems a pass reports for these topics: errors and partitions it skipped. */
-  function problems(report: MaintenanceReport, names: string[]): string[] {
-    const out = report.errors.filter((e) => names.some((n) => e.startsWith(`${n}/`) || e.startsWith(`${n} `)));
+  /** Problems a pass reports for a topic: errors and partitions it skipped. */
+  function problems(report: MaintenanceReport, name: string): string[] {
+    const out = report.errors.filter((e) => e.startsWith(`${name}/`) || e.startsWith(`${name} `));
     for (const t of report.topics) {
-      if (!names.includes(t.topic)) continue;
+      if (t.topic !== name) continue;
       t.partitions.forEach((p, i) => {
         if (p === 'skipped') out.push(`${t.topic}/${i} skipped`);
       });
@@ -304,78 +328,90 @@ describe('maintenance (retention, index cleanup, merge, compaction, sweep): a lo
     return out;
   }
 
-  /** S3 objects of a topic that no index entry references, and referenced objects missing from S3. */
-  async function objectDrift(topicId: string, partitions: number): Promise<{ unreferenced: string[]; missing: string[] }> {
+  /** Per partition: S3 objects no live index entry references, referenced objects missing from S3, and the objects its chunks reference. */
+  async function objectsOf(topicId: string, partitions: number) {
     const ctx = strand.runtime.engine.context;
     const prefix = topicPrefix(topicId);
     const listed = new Set((await ctx.objects.list(prefix)).map((k) => k.slice(prefix.length)));
     const referenced = new Set<string>();
+    const chunkObjects: number[] = [];
     for (let p = 0; p < partitions; p++) {
       const pk = `${topicId}#${p}`;
       const head = await ctx.index.readHead(pk);
-      const start = head.logStartOffset;
-      for (const e of placeEntries(head.base, head.entries)) if (e.baseOffset + e.span > start) referenced.add(e.objectId);
-      for (const c of await ctx.index.chunks(pk)) for (const e of placeEntries(c.base, c.entries)) if (e.baseOffset + e.span > start) referenced.add(e.objectId);
+      const live = (e: { baseOffset: number; span: number }) => e.baseOffset + e.span > head.logStartOffset;
+      for (const e of placeEntries(head.base, head.entries)) if (live(e)) referenced.add(e.objectId);
+      const inChunks = new Set<string>();
+      for (const c of await ctx.index.chunks(pk)) {
+        for (const e of placeEntries(c.base, c.entries)) {
+          if (!live(e)) continue;
+          referenced.add(e.objectId);
+          inChunks.add(e.objectId);
+        }
+      }
+      chunkObjects.push(inChunks.size);
     }
-    return { unreferenced: [...listed].filter((k) => !referenced.has(k)), missing: [...referenced].filter((k) => !listed.has(k)) };
+    return { unreferenced: [...listed].filter((k) => !referenced.has(k)), missing: [...referenced].filter((k) => !listed.has(k)), chunkObjects };
   }
 
   const latestPerKey = (log: PartitionLog) => {
     const m = new Map<string, { offset: number; value: string | null }>();
     for (const r of log.records) if (r.key !== null) m.set(r.key, { offset: r.offset, value: r.value });
-    return [...m.entries()].sort((a, b) => a[1].offset - b[1].offset).map(([key, v]) => ({ key, ...v }));
+    return [...m.entries()].sort((a, b) => a[1].offset - b[1].offset).map(([key, v]) => ({ offset: v.offset, key, value: v.value }));
   };
   const rec = (r: { offset: number; key: string | null; value: string | null }) => ({ offset: r.offset, key: r.key, value: r.value });
+  const readAll = (name: string, n: number) => Promise.all(Array.from({ length: n }, (_, p) => readFromLogStart(strand.url, name, p)));
 
-  test.each(rows(writes))('$label: the log reads back as before (retention from its new start, compaction the latest per key), nothing is left undone', async ({ write, fault, mode }) => {
-    // `del`: retention by time, 2 partitions: p0 = 20 appends, 16 expired (its one chunk and 4 head
-    // entries fall below the new log start); p1 = 28 appends, 6 expired (two chunks above it: merged).
-    // `cmp`: compaction, 20 keyed appends over 5 keys.
-    const del = await newTopic(2, { 'cleanup.policy': 'delete', 'retention.ms': String(hour) });
-    const cmp = await newTopic(1, { 'cleanup.policy': 'compact' });
-    const producer = new PlainProducer(strand.url, del.name);
-    const cmpProducer = new PlainProducer(strand.url, cmp.name);
-    const now = Date.now();
-    const stream = async (n: number, send: (i: number) => Promise<unknown>) => {
-      for (let i = 0; i < n; i++) await send(i);
-    };
-    await Promise.all([
-      stream(20, (i) => producer.send(0, [{ value: `a${i}`, timestamp: i < 16 ? now - 2 * hour : now }])),
-      stream(28, (i) => producer.send(1, [{ value: `b${i}`, timestamp: i < 6 ? now - 2 * hour : now }])),
-      stream(20, (i) => cmpProducer.send(0, [{ value: `c${i}`, key: `k${i % 5}`, timestamp: now }])),
-    ]);
-    expect([producer.acks.length, cmpProducer.acks.length]).toEqual([48, 20]);
-    const before = [await readFromLogStart(strand.url, del.name, 0), await readFromLogStart(strand.url, del.name, 1), await readFromLogStart(strand.url, cmp.name, 0)];
+  test.each(rows(writes))(
+    '$label: the log reads back as before (retention from its new start, compaction the latest per key), and nothing is left undone',
+    async ({ write, fault, mode }) => {
+      const scenario = (write as (typeof writes)[number]).scenario;
+      const plan = plans[scenario];
+      const topic = await newTopic(plan.partitions.length, plan.configs);
+      const producer = new PlainProducer(strand.url, topic.name);
+      const now = Date.now();
+      await Promise.all(
+        plan.partitions.map(async ({ appends, expired }, p) => {
+          for (let i = 0; i < appends; i++) {
+            await producer.send(p, [{ value: `p${p}v${i}`, key: `k${i % 3}`, timestamp: i < expired ? now - 2 * hour : now }]);
+          }
+        }),
+      );
+      expect(producer.acks.length).toBe(plan.partitions.reduce((n, p) => n + p.appends, 0));
+      const before = await readAll(topic.name, plan.partitions.length);
 
-    const scope: Match = (input) => onTopic(del.id)(input) || onTopic(cmp.id)(input);
-    const rule = arm(write, fault, mode, scope);
-    const first = await runMaintenance(strand.runtime, { orphanGraceMs: 0, limits });
-    faults.clear();
-    expect(firedOf(rule)).toBeGreaterThan(0);
-    // A single lost reply is retried by the SDK: the pass does all its work, as without the fault.
-    if (mode === 'once') expect(problems(first, [del.name, cmp.name])).toEqual([]);
-    // The next pass maintains every partition: no lease or state left behind blocks it.
-    const second = await runMaintenance(strand.runtime, { orphanGraceMs: 0, limits });
-    expect(problems(second, [del.name, cmp.name])).toEqual([]);
+      const rule = arm(write, fault, mode, onTopic(topic.id));
+      const first = await runMaintenance(strand.runtime, { orphanGraceMs: 0, limits });
+      faults.clear();
+      expect(firedOf(rule)).toBeGreaterThan(0);
+      // A single lost reply is retried or resolved: the pass does all its work, as without the fault.
+      if (mode === 'once') expect(problems(first, topic.name)).toEqual([]);
+      // And the next pass maintains every partition: nothing left behind (a lease, a fence) blocks it.
+      const second = await runMaintenance(strand.runtime, { orphanGraceMs: 0, limits });
+      expect(problems(second, topic.name)).toEqual([]);
 
-    const after = [await readFromLogStart(strand.url, del.name, 0), await readFromLogStart(strand.url, del.name, 1), await readFromLogStart(strand.url, cmp.name, 0)];
-    // Retention moved each log start past exactly the expired appends; what is above it is unchanged.
-    expect(after.slice(0, 2).map((l) => l.logStartOffset)).toEqual([16, 6]);
-    for (const i of [0, 1]) {
-      expect({ hw: after[i]!.highWatermark, records: after[i]!.records.map(rec) }).toEqual({
-        hw: before[i]!.highWatermark,
-        records: before[i]!.records.filter((r) => r.offset >= after[i]!.logStartOffset).map(rec),
+      const after = await readAll(topic.name, plan.partitions.length);
+      plan.partitions.forEach((_, p) => {
+        const [b, a] = [before[p]!, after[p]!];
+        if (scenario === 'compaction') {
+          // Exactly the latest value of each key, at its offset.
+          expect({ partition: p, hw: a.highWatermark, records: a.records.map(rec) }).toEqual({ partition: p, hw: b.highWatermark, records: latestPerKey(b) });
+        } else {
+          // The log start moved past exactly the expired appends; everything above it is unchanged.
+          expect({ partition: p, logStart: a.logStartOffset, hw: a.highWatermark, records: a.records.map(rec) }).toEqual({
+            partition: p,
+            logStart: plan.partitions[p]!.expired,
+            hw: b.highWatermark,
+            records: b.records.filter((r) => r.offset >= plan.partitions[p]!.expired).map(rec),
+          });
+        }
       });
-    }
-    // Compaction: exactly the latest value of each key, at its offset.
-    expect(after[2]!.records.map(rec)).toEqual(latestPerKey(before[2]!));
-    // The sweep leaves exactly the referenced objects (grace 0: nothing is in flight).
-    expect(await objectDrift(del.id, 2)).toEqual({ unreferenced: [], missing: [] });
-    expect(await objectDrift(cmp.id, 1)).toEqual({ unreferenced: [], missing: [] });
-    await expectAppends(del.name, 0);
-    await expectAppends(del.name, 1);
-    await expectAppends(cmp.name, 0);
-  });
+      // The sweep leaves exactly the referenced objects (grace 0: nothing is in flight); a merge left one object.
+      const objects = await objectsOf(topic.id, plan.partitions.length);
+      expect({ unreferenced: objects.unreferenced, missing: objects.missing }).toEqual({ unreferenced: [], missing: [] });
+      if (scenario === 'chunks') expect(objects.chunkObjects[1]).toBe(1);
+      for (let p = 0; p < plan.partitions.length; p++) await expectAppends(topic.name, p);
+    },
+  );
 });
 
 describe('direct uploads: a lost reply on the commit or its S3 PUT never commits an upload twice', () => {
@@ -405,15 +441,17 @@ describe('direct uploads: a lost reply on the commit or its S3 PUT never commits
       expect(created.status).toBe(201);
       expect((await fetch(created.json.url, { method: 'PUT', headers: created.json.headers, body })).status).toBe(200);
       // The client retries the commit of the same upload on a 503 or no reply, as the SDK does.
+      const seen: (number | 'network')[] = [];
       for (let attempt = 0; attempt < 20; attempt++) {
         const res = await request(`${strand.url}${partitionPath(topic.name, 0)}/uploads/${created.json.upload_id}/commit`, { method: 'POST' }, 5000);
+        seen.push(res === 'network' ? 'network' : res.status);
         if (res !== 'network' && res.status === 200) {
           acks.push({ partition: 0, baseOffset: res.json.base_offset, lastOffset: res.json.last_offset, values });
           sequence += values.length;
           break;
         }
         if (res !== 'network' && res.status !== 503) {
-          unexpected.push({ status: res.status, body: res.json });
+          unexpected.push({ status: res.status, body: { ...res.json, attempts: seen.join(' ') } });
           break;
         }
         await new Promise((r) => setTimeout(r, 100));
