@@ -21,6 +21,11 @@ export class ObjectTooLargeError extends Error {
   }
 }
 
+/** A body shorter than S3 said it was: a network fault, retriable (503 to clients, never a 4xx or 500). */
+function shortRead(what: string): Error {
+  return Object.assign(new Error(`Short read of ${what}.`), { name: 'ShortReadError', $retryable: {} });
+}
+
 /** S3 DeleteObjects takes at most 1000 keys. */
 const deleteKeysPerRequestMax = 1000;
 
@@ -72,9 +77,7 @@ export class ObjectStore {
       new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${start + length - 1}` }),
     );
     const bytes = asBuffer(await out.Body!.transformToByteArray());
-    if (bytes.length !== length) {
-      throw new Error(`Short read of s3://${this.bucket}/${key}: wanted ${length} bytes at ${start}, got ${bytes.length}.`);
-    }
+    if (bytes.length !== length) throw shortRead(`s3://${this.bucket}/${key}: wanted ${length} bytes at ${start}, got ${bytes.length}`);
     return bytes;
   }
 
@@ -86,7 +89,12 @@ export class ObjectStore {
         out.Body?.transformToByteArray().catch(() => undefined);
         throw new ObjectTooLargeError(key, out.ContentLength ?? 0, bytesMax);
       }
-      return asBuffer(await out.Body!.transformToByteArray());
+      const bytes = asBuffer(await out.Body!.transformToByteArray());
+      // A body cut short (a dropped connection) must not pass for a short object.
+      if (out.ContentLength !== undefined && bytes.length !== out.ContentLength) {
+        throw shortRead(`s3://${this.bucket}/${key}: ${out.ContentLength} bytes, got ${bytes.length}`);
+      }
+      return bytes;
     } catch (err) {
       if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
       throw err;

@@ -11,6 +11,7 @@
  * fences every batch of the older epoch at every partition; at the INT16 ceiling
  * a fresh id is handed out instead, as Kafka does.
  */
+import { randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ErrorCode, StrandError } from '../errors';
 import { isConditionalCheckFailed } from '../storage/storageErrors';
@@ -54,17 +55,23 @@ export class ProducerIds {
    * its epoch (a zombie re-initializing is fenced: 40926). Unknown ids are 40002.
    */
   async bumpEpoch(producerId: number, expectedEpoch: number | undefined, now: number): Promise<ProducerIdAndEpoch> {
+    // `ADD epoch` is not idempotent: when the SDK retries a bump whose reply was
+    // lost, the retry fails the `epoch = :expected` its own first attempt made
+    // false. Each bump writes a token of its own, and a refused bump that finds
+    // its token won (the current epoch is the one it made).
+    const token = randomBytes(8).toString('hex');
     try {
       const out = await this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: producersPartitionKey, sk: producerId },
-          UpdateExpression: 'ADD epoch :one SET bumpedAt = :now',
+          UpdateExpression: 'ADD epoch :one SET bumpedAt = :now, bumpToken = :token',
           ConditionExpression: `attribute_exists(epoch) AND epoch < :max${expectedEpoch === undefined ? '' : ' AND epoch = :expected'}`,
           ExpressionAttributeValues: {
             ':one': 1,
             ':now': now,
             ':max': producerEpochMax,
+            ':token': token,
             ...(expectedEpoch === undefined ? {} : { ':expected': expectedEpoch }),
           },
           ReturnValues: 'ALL_OLD',
@@ -76,16 +83,18 @@ export class ProducerIds {
       if (!isConditionalCheckFailed(err)) throw err;
     }
     // Refused: find out why with a consistent read (dynalite returns no ALL_OLD).
-    const current = await this.currentEpoch(producerId);
+    const item = await this.readItem(producerId);
+    if (item?.bumpToken === token) return { producerId, producerEpoch: Number(item.epoch) };
+    const current = item ? Number(item.epoch) : undefined;
     if (current === undefined) throw new StrandError(ErrorCode.InvalidValue, `Producer id ${producerId} was never handed out; omit it to get a fresh one.`);
     if (current >= producerEpochMax) return this.allocate(now);
     throw new StrandError(ErrorCode.ProducerFenced, `Producer ${producerId} is at epoch ${current}, not ${String(expectedEpoch)}; it was initialized again elsewhere.`);
   }
 
-  private async currentEpoch(producerId: number): Promise<number | undefined> {
+  private async readItem(producerId: number): Promise<Record<string, unknown> | undefined> {
     const out = await this.ddb.send(
       new GetCommand({ TableName: this.table, Key: { pk: producersPartitionKey, sk: producerId }, ConsistentRead: true }),
     );
-    return out.Item ? Number(out.Item.epoch) : undefined;
+    return out.Item;
   }
 }
