@@ -1,8 +1,10 @@
 /**
  * npm run simulate -- --seeds N [--from S] [--steps M]   N random seeds from S (default 1)
  * npm run simulate -- --seed S [--verbose]                 one seed, replayed exactly, with its schedule
+ *   --no-faults          no lost replies and no crashes (the seed's other choices unchanged)
+ *   --policy uniform|priority   force the scheduling policy
  */
-import { stopWorld } from './world';
+import { requestCounts, stopWorld } from './world';
 import { describeFailure, runSeed, type SeedResult } from './seeds';
 
 function arg(name: string): string | undefined {
@@ -28,9 +30,14 @@ function printSeed(r: SeedResult, verbose: boolean): void {
 
 async function main(): Promise<void> {
   const stepsMax = arg('steps') ? Number(arg('steps')) : undefined;
+  // --no-faults: no lost replies or crashes (to look past a fault-only defect); --policy uniform|priority.
+  const knobs = {
+    ...(flag('no-faults') ? { faultRate: 0, crashRate: 0 } : {}),
+    ...(arg('policy') ? { policy: arg('policy') as 'uniform' | 'priority' } : {}),
+  };
   const one = arg('seed');
   if (one !== undefined) {
-    const r = await runSeed(Number(one), { stepsMax });
+    const r = await runSeed(Number(one), { stepsMax, knobs });
     printSeed(r, flag('verbose'));
     await stopWorld();
     process.exitCode = r.ok ? 0 : 1;
@@ -41,14 +48,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   const failed: SeedResult[] = [];
   for (let seed = from; seed < from + n; seed++) {
-    const r = await runSeed(seed, { stepsMax });
+    const r = await runSeed(seed, { stepsMax, knobs });
     if (!r.ok) {
       failed.push(r);
       console.log(describeFailure(r));
     }
   }
   const seconds = (Date.now() - started) / 1000;
-  console.log(`${n - failed.length} passed, ${failed.length} failed (${seconds.toFixed(1)} s, ${(n / seconds).toFixed(1)} seeds/s)`);
+  console.log(`${n - failed.length} passed, ${failed.length} failed (${seconds.toFixed(1)} s, ${(n / seconds).toFixed(1)} seeds/s; storage requests per seed: ${Math.round(requestCounts.actors / n)} by actors, ${Math.round(requestCounts.outside / n)} by the set-up and the checks)`);
   if (failed.length > 0) console.log(`replay one with: npm run simulate -- --seed ${failed[0]!.seed} --verbose`);
   await stopWorld();
   process.exitCode = failed.length > 0 ? 1 : 0;

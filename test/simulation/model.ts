@@ -168,7 +168,17 @@ export class Model {
       this.violate(`${where}: the index walk from ${from} ends at ${last.baseOffset + last.span}, not at hw ${head.highWatermark} (chunks ${describeChunks(chunks)})`);
       return undefined;
     }
+    const places = new Map<string, number>();
     for (const e of walk) {
+      // Rewrites give every entry a place of its own, so two offsets at the same bytes
+      // mean one append was committed twice (unless a scripted case made it so).
+      const place = `${e.objectId}:${e.position}:${e.size}`;
+      const twin = places.get(place);
+      if (twin !== undefined && !this.options.sharedBytes) {
+        this.violate(`${where}: offsets ${twin} and ${e.baseOffset} are the same bytes (object …${e.objectId.slice(-6)} at ${e.position}): one append committed twice`);
+        return undefined;
+      }
+      places.set(place, e.baseOffset);
       const gone = this.objectGone(e.objectId);
       if (gone) {
         this.violate(`${where}: offset ${e.baseOffset} (walk from ${from}) points at object …${e.objectId.slice(-6)}, which was ${gone} (chunks ${describeChunks(chunks)})`);

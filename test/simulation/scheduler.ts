@@ -52,7 +52,8 @@ export class Scheduler implements GateHooks {
   park(actor: GatedActor, call: CallInfo): Promise<Decision> {
     const a = actor as Actor;
     return new Promise<Decision>((resolve) => {
-      a.parked.push({ ...call, actor: a, seq: a.seq++, label: describeCall(call), resolve });
+      // The gate's own object, so it can tell the scheduler what became of the request.
+      a.parked.push(Object.assign(call, { actor: a, seq: a.seq++, label: describeCall(call), resolve }));
       this.changed();
     });
   }

@@ -26,6 +26,8 @@ export interface SeedResult {
 }
 
 export interface SeedOptions {
+  /** Overrides of the knobs the seed draws (e.g. no lost replies). */
+  knobs?: Partial<Knobs>;
   /** Steps of random schedule before the rest is drained in order. @default 400 */
   stepsMax?: number;
 }
@@ -55,11 +57,16 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   const policy = pick<CleanupPolicy>(['delete', 'delete', 'delete', 'compact', 'compact,delete']);
   const retentionMs = policy.includes('delete') && random() < 0.35 ? 75_000 : undefined;
   const knobs: Knobs = {
+    policy: random() < 0.5 ? 'uniform' : 'priority',
+    changePoints: between(1, 3),
+    stallRate: pick([0, 0.05, 0.1]),
+    spillStallRate: pick([0, 0.3, 0.6]),
     faultRate: pick([0, 0, 0.03, 0.08]),
     crashRate: pick([0, 0, 0, 0.02]),
     clockRate: pick([0, 0.03, 0.06]),
     clockAdvancesMax: Math.floor(simulationGraceMs / 31_000) - 2,
   };
+  Object.assign(knobs, options.knobs ?? {});
   const compacted = policy.includes('compact');
   // One seed in three ends with one more maintenance pass after the leases expired, and reads everything again.
   const aftermath = random() < 0.34;
@@ -68,24 +75,28 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   const sim = await Simulation.create({ partitions, policy, retentionMs });
   const setup: string[] = [`topic ${partitions}p ${policy}${retentionMs ? ` retention.ms=${retentionMs}` : ''}`, `knobs ${JSON.stringify(knobs)}`];
   try {
+    // One seed in four is append-heavy on partition 0: its head just below a
+    // spill mark and appenders enough to cross two marks (16 and 24), with maintenance.
+    const heavy = random() < 0.25;
+    if (heavy) setup.push('append-heavy');
     for (let p = 0; p < partitions; p++) {
-      const n = pick([8, 13, 14, 15, 15, 26, 27]);
+      const n = heavy && p === 0 ? pick([15, 27]) : pick([8, 13, 14, 15, 15, 26, 27]);
       const prefillKeys = Array.from({ length: n }, () => (compacted ? `k${between(0, 3)}` : null));
       await sim.prefill(p, n, (i) => prefillKeys[i]!, (i) => startTime - 60_000 + i * 1_000, between(2, 5));
       setup.push(`prefill p${p}: ${n}`);
     }
     if (random() < 0.3) await sim.orphan(simulationGraceMs + 60_000);
 
-    const actors = between(3, 6);
+    const actors = heavy ? 5 : between(3, 5);
     let producers = 0;
     for (let a = 0; a < actors; a++) {
-      const kind = a === 0 ? 'append' : weighted();
+      const kind = heavy ? (['append', 'append', 'append', 'maintain', a === 4 && random() < 0.5 ? 'fetch' : 'append'] as const)[a]! : a === 0 ? 'append' : weighted();
       const name = `${String.fromCharCode(65 + a)}`;
       const partition = between(0, partitions - 1);
       switch (kind) {
         case 'append': {
-          const requests = Array.from({ length: between(1, 4) }, () => ({
-            partitions: partitions === 2 && random() < 0.3 ? [0, 1] : [between(0, partitions - 1)],
+          const requests = Array.from({ length: heavy ? between(2, 4) : between(1, 4) }, () => ({
+            partitions: heavy ? [0] : partitions === 2 && random() < 0.3 ? [0, 1] : [between(0, partitions - 1)],
             records: between(1, 3),
             keys: keys(),
           }));
@@ -106,10 +117,12 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
           }
           break;
         }
-        case 'maintain':
-          sim.spawnMaintenance(name);
-          setup.push(`${name}: maintenance + sweep(released)`);
+        case 'maintain': {
+          const passes = heavy ? 2 : between(1, 2);
+          sim.spawnMaintenance(name, { passes });
+          setup.push(`${name}: ${passes} maintenance passes, each + sweep(released)`);
           break;
+        }
         case 'fetch': {
           const fraction = random();
           const bytes = pick([100, 1_000, 1 << 20]);

@@ -10,10 +10,11 @@ import { encodeRecordBatch } from '../../src/codec/recordBatch';
 import { LeaseStore } from '../../src/log/LeaseStore';
 import type { LogContext } from '../../src/log/LogContext';
 import { ObjectStore, newObjectId, objectKey } from '../../src/log/ObjectStore';
-import { PartitionIndex } from '../../src/log/PartitionIndex';
+import { PartitionIndex, headEntriesSpillAt, headSortKey } from '../../src/log/PartitionIndex';
 import { TopicCatalog, partitionKey, type Topic } from '../../src/log/TopicCatalog';
 import { appendBatches, spillDue, type PartitionAppend } from '../../src/log/appendBatches';
-import type { IndexEntry } from '../../src/log/indexEntry';
+import { encodeIndexEntry, type IndexEntry } from '../../src/log/indexEntry';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { asPartitionLeader, leaderLeaseTtlMs } from '../../src/log/partitionLeader';
 import { partitionBounds, readPartition } from '../../src/log/readPartition';
 import { effectiveConfig, type CleanupPolicy, type ConfigOverrides } from '../../src/log/topicConfig';
@@ -52,6 +53,26 @@ export interface Failure {
 }
 
 export interface Knobs {
+  /**
+   * How the next parked request is chosen: uniformly among all, or by actor
+   * priority (PCT: each actor a random priority, the highest parked one runs;
+   * at `changePoints` random steps the running actor drops below all others),
+   * which makes long stalls of one actor likely.
+   */
+  policy: 'uniform' | 'priority';
+  changePoints: number;
+  /**
+   * Chance per step that a random actor stalls where it is parked for 10–80
+   * steps (it runs only when nothing else can): a process paused mid-operation,
+   * e.g. between its commit and its spill's lease, while others move on.
+   */
+  stallRate: number;
+  /**
+   * Chance that an actor parked on a lease acquire stalls there for 20–80 steps:
+   * an appender between the commit it saw and its spill's leader turn (invariant
+   * 8's window), a maintenance pass starting late.
+   */
+  spillStallRate: number;
   /** Chance that a released request's reply is lost after it applied. */
   faultRate: number;
   /** Chance that a released request's actor dies there. */
@@ -208,9 +229,10 @@ export class Simulation {
 
   /**
    * Set-up, outside every actor: `count` one-record appends to `partition`, their
-   * batches in objects of `perObject` batches each (one PUT per object; 1 is one
-   * object per append, as produce requests make them), each committed with the
-   * index's own commit and spilled as appendBatches spills (at head lengths 16, 24, …).
+   * batches in objects of `perObject` batches each (1: one object per append, as
+   * produce requests make them). The index ends up as sequential appends leave it
+   * (spilled by a leader turn at head length 16), but the entries are appended
+   * with one head write per run up to the spill mark, to keep the set-up cheap.
    */
   async prefill(
     partition: number,
@@ -223,7 +245,7 @@ export class Simulation {
     const parts = Array.from({ length: count }, (_, i) => {
       const batch = this.newBatch(partition, 1, [keyOf(i)]);
       const timestamp = timestampOf(i);
-      return { batch, bytes: this.encode(batch, timestamp), timestamp };
+      return { batch, bytes: this.encode(batch, timestamp), entry: undefined as IndexEntry | undefined };
     });
     await this.scheduler.outside(async () => {
       for (let first = 0; first < count; first += perObject) {
@@ -231,15 +253,34 @@ export class Simulation {
         const objectId = newObjectId(this.clock.now());
         await this.ctx.objects.put(objectKey(this.topic.topicId, objectId), Buffer.concat(group.map((p) => p.bytes)));
         let position = 0;
-        for (const { batch, bytes, timestamp } of group) {
-          this.model.attempt(batch);
-          const entry: IndexEntry = { objectId, position, size: bytes.length, span: 1, maxTimestamp: timestamp };
-          position += bytes.length;
-          const committed = await this.ctx.index.commit(pk, entry);
-          this.model.acknowledge(batch, committed.baseOffset, committed.baseOffset, 'setup');
-          if (committed.head && spillDue(committed.head.entries.length)) {
-            await asPartitionLeader(this.ctx, pk, async (epoch: number) => this.ctx.index.spill(pk, epoch, await this.ctx.index.readHead(pk)));
-          }
+        for (const part of group) {
+          part.entry = { objectId, position, size: part.bytes.length, span: 1, maxTimestamp: timestampOf(parts.indexOf(part)) };
+          position += part.bytes.length;
+        }
+      }
+      let headLength = (await this.ctx.index.readHead(pk)).entries.length;
+      for (let next = 0; next < count; ) {
+        const run = parts.slice(next, next + Math.max(1, headEntriesSpillAt - headLength));
+        next += run.length;
+        const out = await this.clients.ddb.send(
+          new UpdateCommand({
+            TableName: this.logTable,
+            Key: { pk, sk: headSortKey },
+            UpdateExpression: 'SET e = list_append(if_not_exists(e, :empty), :entries), #base = if_not_exists(#base, :zero), hw = if_not_exists(hw, :zero) + :n',
+            ExpressionAttributeNames: { '#base': 'base' },
+            ExpressionAttributeValues: { ':empty': [], ':entries': run.map((p) => encodeIndexEntry(p.entry!)), ':zero': 0, ':n': run.length },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        const firstOffset = Number(out.Attributes!.hw) - run.length;
+        run.forEach((p, i) => {
+          this.model.attempt(p.batch);
+          this.model.acknowledge(p.batch, firstOffset + i, firstOffset + i, 'setup');
+        });
+        headLength = (out.Attributes!.e as string[]).length;
+        if (spillDue(headLength)) {
+          await asPartitionLeader(this.ctx, pk, async (epoch: number) => this.ctx.index.spill(pk, epoch, await this.ctx.index.readHead(pk)));
+          headLength = (await this.ctx.index.readHead(pk)).entries.length;
         }
       }
     });
@@ -305,15 +346,19 @@ export class Simulation {
   }
 
   /** A maintenance pass over the topic: every partition's leader turn, then the sweep with what they released. */
-  spawnMaintenance(name: string, options: { sweep?: boolean; limits?: MaintenanceLimits } = {}): Actor {
+  spawnMaintenance(name: string, options: { sweep?: boolean; limits?: MaintenanceLimits; passes?: number } = {}): Actor {
     return this.spawn(name, 'maintain', async (ctx) => {
-      const released = new Set<string>();
-      for (let p = 0; p < this.topic.partitionsCount; p++) {
-        const report = await maintainPartition(ctx, this.topic, p, options.limits ?? maintenanceLimits);
-        for (const id of report?.released ?? []) released.add(id);
+      const all: string[] = [];
+      for (let pass = 0; pass < (options.passes ?? 1); pass++) {
+        const released = new Set<string>();
+        for (let p = 0; p < this.topic.partitionsCount; p++) {
+          const report = await maintainPartition(ctx, this.topic, p, options.limits ?? maintenanceLimits);
+          for (const id of report?.released ?? []) released.add(id);
+        }
+        if (options.sweep ?? true) await sweepTopicObjects(ctx, this.topic, simulationGraceMs, released);
+        all.push(...released);
       }
-      if (options.sweep ?? true) await sweepTopicObjects(ctx, this.topic, simulationGraceMs, released);
-      return [...released];
+      return all;
     });
   }
 
@@ -389,7 +434,9 @@ export class Simulation {
     this.schedule.push(`${this.steps} ${call.actor.name}#${call.seq} ${call.label}${mark}`);
     this.scheduler.release(call, decision);
     await this.scheduler.waitQuiet();
-    if (touchesIndexOrObjects(call, this.logTable) || this.model.violations.length > 0) await this.check();
+    // A write the emulator refused (a failed condition) changed nothing; one that is
+    // still unsent (a crash before it) neither.
+    if ((touchesIndexOrObjects(call, this.logTable) && call.outcome === 'applied') || this.model.violations.length > 0) await this.check();
   }
 
   advanceClock(ms: number): void {
@@ -449,15 +496,50 @@ export class Simulation {
 
   /** A seeded random schedule until every actor ended or `stepsMax`, then drained without faults. */
   async runRandom(random: () => number, knobs: Knobs, stepsMax: number): Promise<void> {
+    const priority = new Map<number, number>();
+    for (const a of this.scheduler.actors) priority.set(a.id, random());
+    // Change points among the first steps a seed usually takes.
+    const changes = new Set(Array.from({ length: knobs.changePoints }, () => 1 + Math.floor(random() * 60)));
+    let lowest = 0;
+    const stalledUntil = new Map<number, number>();
+    const considered = new Set<string>();
     while (this.steps < stepsMax && !this.failure) {
       await this.scheduler.waitQuiet();
-      const parked = this.scheduler.parkedCalls();
-      if (parked.length === 0) return;
+      const all = this.scheduler.parkedCalls();
+      if (all.length === 0) return;
+      if (random() < knobs.stallRate) {
+        const victim = all[Math.floor(random() * all.length)]!.actor;
+        const steps = 10 + Math.floor(random() * 71);
+        stalledUntil.set(victim.id, this.steps + steps);
+        this.schedule.push(`  (${victim.name} stalls for ${steps} steps)`);
+      }
+      for (const c of all) {
+        const key = `${c.actor.id}#${c.seq}`;
+        if (considered.has(key) || c.label !== 'DDB lease-acquire') continue;
+        considered.add(key);
+        if (random() < knobs.spillStallRate) {
+          const steps = 20 + Math.floor(random() * 61);
+          stalledUntil.set(c.actor.id, this.steps + steps);
+          this.schedule.push(`  (${c.actor.name} stalls before a lease for ${steps} steps)`);
+        }
+      }
+      const awake = all.filter((c) => (stalledUntil.get(c.actor.id) ?? 0) <= this.steps);
+      const parked = awake.length > 0 ? awake : all;
       if (this.clockAdvances < knobs.clockAdvancesMax && random() < knobs.clockRate) {
         this.advanceClock(leaseExpiryStepMs);
         continue;
       }
-      const call = parked[Math.floor(random() * parked.length)]!;
+      let call: Parked;
+      if (knobs.policy === 'uniform') {
+        call = parked[Math.floor(random() * parked.length)]!;
+      } else {
+        const top = Math.max(...parked.map((c) => priority.get(c.actor.id) ?? 0));
+        call = parked.find((c) => (priority.get(c.actor.id) ?? 0) === top)!;
+        if (changes.has(this.steps + 1)) {
+          priority.set(call.actor.id, --lowest);
+          this.schedule.push(`  (${call.actor.name} now has the lowest priority)`);
+        }
+      }
       let decision: Decision = { kind: 'go' };
       const roll = random();
       if (roll < knobs.crashRate) decision = { kind: 'crash', when: random() < 0.5 ? 'before' : 'after' };

@@ -48,6 +48,8 @@ export interface CallInfo {
   command: string;
   /** As sent (DynamoDB values marshalled). */
   input: Record<string, unknown>;
+  /** Set once sent: whether the emulator applied it ('refused': it answered an error, e.g. a failed condition). */
+  outcome?: 'applied' | 'refused';
 }
 
 export type FaultKind = '500' | 'reset' | 'timeout';
@@ -190,8 +192,16 @@ export function gatedClients(w: World, hooks: GateHooks, ledger: ObjectLedger): 
       (next: any, context: any) => async (args: any) => {
         const command = String(context.commandName ?? '');
         const input = (args.input ?? {}) as Record<string, unknown>;
+        const call: CallInfo = { service, command, input };
         const send = async () => {
-          const out = await next(args);
+          let out;
+          try {
+            out = await next(args);
+          } catch (err) {
+            call.outcome = 'refused';
+            throw err;
+          }
+          call.outcome = 'applied';
           if (service === 's3') observeObjects(command, input, ledger);
           return out;
         };
@@ -202,7 +212,7 @@ export function gatedClients(w: World, hooks: GateHooks, ledger: ObjectLedger): 
         }
         requestCounts.actors++;
         if (actor.crashed) return never();
-        const decision = await hooks.park(actor, { service, command, input });
+        const decision = await hooks.park(actor, call);
         if (actor.crashed && decision.kind !== 'crash') return never();
         switch (decision.kind) {
           case 'go':
