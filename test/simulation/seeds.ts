@@ -32,9 +32,10 @@ export interface SeedOptions {
   stepsMax?: number;
 }
 
-type ActorKind = 'append' | 'producer' | 'maintain' | 'fetch' | 'retain' | 'sweep';
+type ActorKind = 'append' | 'producer' | 'maintain' | 'fetch' | 'retain' | 'sweep' | 'upload';
 const actorWeights: [ActorKind, number][] = [
   ['append', 34],
+  ['upload', 8],
   ['producer', 20],
   ['maintain', 20],
   ['fetch', 14],
@@ -72,7 +73,9 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   const aftermath = random() < 0.34;
   const keys = () => Array.from({ length: 3 }, () => (compacted ? `k${between(0, 3)}` : null));
 
-  const sim = await Simulation.create({ partitions, policy, retentionMs });
+  // Seeds with direct uploads have their topic in the catalog (the API's operations look it up).
+  const withUploads = random() < 0.3;
+  const sim = await Simulation.create({ partitions, policy, retentionMs, inCatalog: withUploads });
   const setup: string[] = [`topic ${partitions}p ${policy}${retentionMs ? ` retention.ms=${retentionMs}` : ''}`, `knobs ${JSON.stringify(knobs)}`];
   try {
     // One seed in four is append-heavy on partition 0: its head just below a
@@ -90,7 +93,8 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     const actors = heavy ? 5 : between(3, 5);
     let producers = 0;
     for (let a = 0; a < actors; a++) {
-      const kind = heavy ? (['append', 'append', 'append', 'maintain', a === 4 && random() < 0.5 ? 'fetch' : 'append'] as const)[a]! : a === 0 ? 'append' : weighted();
+      let kind: ActorKind = heavy ? (['append', 'append', 'append', 'maintain', a === 4 && random() < 0.5 ? 'fetch' : 'append'] as const)[a]! : a === 0 ? 'append' : weighted();
+      if (kind === 'upload' && !withUploads) kind = 'append';
       const name = `${String.fromCharCode(65 + a)}`;
       const partition = between(0, partitions - 1);
       switch (kind) {
@@ -134,6 +138,16 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
           const fraction = random();
           sim.spawnRetention(name, partition, { fraction });
           setup.push(`${name}: delete records p${partition} to ${fraction.toFixed(2)} of [lso, hw]`);
+          break;
+        }
+        case 'upload': {
+          // An upload committed by its client (twice when its first reply is lost), and maybe by a second process at once.
+          const upload = await sim.prepareUpload(partition, between(1, 3), keys());
+          const times = between(1, 2);
+          sim.spawnUploadCommit(name, upload, times);
+          const racing = random() < 0.4;
+          if (racing) sim.spawnUploadCommit(`${name}'`, upload);
+          setup.push(`${name}: upload to p${partition} committed ${times}x${racing ? `, and by ${name}' at once` : ''}`);
           break;
         }
         case 'sweep':

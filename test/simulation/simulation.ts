@@ -4,7 +4,12 @@
  * actors (the log's operations), and the ways to drive them: a seeded random
  * schedule (runRandom) or a script (runUntil, runToEnd, step).
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { uploadOperations } from '../../src/api/uploads';
+import type { ApiRequest, ApiResponse } from '../../src/api/http';
+import type { StrandConfig } from '../../src/config/env';
+import { createRuntime, type Runtime } from '../../src/runtime';
 import { ManualClock } from '../../src/clock';
 import { encodeRecordBatch } from '../../src/codec/recordBatch';
 import { LeaseStore } from '../../src/log/LeaseStore';
@@ -27,6 +32,8 @@ import { seededRandom } from '../faults/faultyClients';
 import { Model, type Batch } from './model';
 import { HarnessError, Scheduler, type Actor, type Parked } from './scheduler';
 import { gatedClients, world, type Decision, type FaultKind, type ObjectLedger } from './world';
+
+const uploadRoute = 'POST /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}';
 
 export const startTime = 1_700_000_000_000;
 /** Past the lease TTL: a paused leader's lease has expired when it resumes. */
@@ -129,6 +136,7 @@ export class Simulation {
     readonly clock: ManualClock,
     readonly notes: string[],
     private readonly logTable: string,
+    private readonly config: StrandConfig,
   ) {
     this.model = new Model(topic, this.ledger, { compacted: options.policy.includes('compact'), sharedBytes: options.sharedBytes });
   }
@@ -163,7 +171,58 @@ export class Simulation {
       logger: silentLogger(notes),
       holderId: 'setup',
     };
-    return new Simulation(catalogued, clients, ctx, options, scheduler, ledger, clock, notes, w.config.tables.log);
+    return new Simulation(catalogued, clients, ctx, options, scheduler, ledger, clock, notes, w.config.tables.log, w.config);
+  }
+
+  private runtimeOf: Runtime | undefined;
+
+  /** A runtime over the same clients and clock, for the API's operations (the topic must be in the catalog). */
+  runtime(): Runtime {
+    this.runtimeOf ??= createRuntime({ config: this.config, clients: this.clients, clock: this.clock, logger: this.ctx.logger });
+    return this.runtimeOf;
+  }
+
+  /**
+   * A direct upload as a client makes it, outside every actor: ask for an
+   * upload (its id), PUT the batch under it. Returns the commit request.
+   */
+  async prepareUpload(partition: number, records: number, keys: (string | null)[] = []): Promise<{ batch: Batch; request: ApiRequest }> {
+    const runtime = this.runtime();
+    const batch = this.newBatch(partition, records, keys);
+    const bytes = this.encode(batch, this.clock.now());
+    const params = { cluster_id: this.config.clusterId, topic_name: this.topic.name, partition_id: String(partition) };
+    const sha256 = createHash('sha256').update(bytes).digest('base64');
+    const created = await this.scheduler.outside(() =>
+      uploadOperations[`${uploadRoute}/uploads`]!(
+        { routeKey: `${uploadRoute}/uploads`, pathParameters: params, query: {}, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ size: bytes.length, sha256 })) },
+        runtime,
+      ),
+    );
+    const uploadId = (created.json as { upload_id: string }).upload_id;
+    await this.scheduler.outside(() => this.ctx.objects.put(objectKey(this.topic.topicId, uploadId), bytes));
+    this.model.attempt(batch);
+    return {
+      batch,
+      request: { routeKey: `${uploadRoute}/uploads/{upload_id}/commit`, pathParameters: { ...params, upload_id: uploadId }, query: {}, headers: {}, body: Buffer.alloc(0) },
+    };
+  }
+
+  /** Commits an upload `times` times in a row (a client retrying after a lost reply), each answer checked. */
+  spawnUploadCommit(name: string, upload: { batch: Batch; request: ApiRequest }, times = 1): Actor {
+    return this.spawn(name, 'upload-commit', async () => {
+      const answers = [];
+      for (let i = 0; i < times; i++) {
+        try {
+          const res: ApiResponse = await uploadOperations[`${uploadRoute}/uploads/{upload_id}/commit`]!(upload.request, this.runtime());
+          const json = res.json as { base_offset: number; last_offset: number };
+          this.model.acknowledge(upload.batch, json.base_offset, json.last_offset, name);
+          answers.push(json);
+        } catch (err) {
+          this.notes.push(`${name}: upload commit failed: ${String(err)}`);
+        }
+      }
+      return answers;
+    });
   }
 
   dispose(): void {
