@@ -32,7 +32,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
-import { OffsetOutOfRangeError, StorageUnavailableError } from '../errors';
+import { ErrorCode, OffsetOutOfRangeError, StorageUnavailableError, StrandError } from '../errors';
 import { conditionally, isConditionalCheckFailed } from '../storage/storageErrors';
 import { ReplyLostError, singleAttempt } from '../storage/singleAttempt';
 import { decodeIndexEntry, encodeIndexEntry, placeEntries, spanOf, type IndexEntry, type PlacedEntry } from './indexEntry';
@@ -131,6 +131,20 @@ export class HeadFullError extends StorageUnavailableError {
   }
 }
 
+/**
+ * The largest high watermark: offsets are JavaScript numbers, exact up to
+ * 2^53-1. An append that would pass it is refused by its own conditional write,
+ * so a partition can never be pushed into offsets it cannot represent.
+ */
+export const highWatermarkMax = Number.MAX_SAFE_INTEGER;
+
+/** The append would move the high watermark past highWatermarkMax. */
+export class OffsetsExhaustedError extends StrandError {
+  constructor(pk: string, span: number) {
+    super(ErrorCode.CorruptBatch, `An append of ${span} offsets would move the high watermark of ${pk} past ${highWatermarkMax}; it was refused.`);
+  }
+}
+
 /** The partition's topic was deleted (its head is a tombstone). */
 export class PartitionDeletedError extends Error {
   constructor(readonly pk: string) {
@@ -189,10 +203,19 @@ export class PartitionIndex {
                 `SET ${slot ? '#u = if_not_exists(hw, :zero), ' : ''}e = list_append(if_not_exists(e, :empty), :entry), ` +
                 '#base = if_not_exists(#base, :zero), hw = if_not_exists(hw, :zero) + :span',
               ConditionExpression:
-                'attribute_not_exists(gone) AND (attribute_not_exists(e) OR (size(e) < :max AND NOT contains(e, :one)))' +
+                'attribute_not_exists(gone) AND (attribute_not_exists(e) OR (size(e) < :max AND NOT contains(e, :one))) AND ' +
+                '(attribute_not_exists(hw) OR hw <= :hwMax)' +
                 (slot ? ' AND attribute_not_exists(#u)' : ''),
               ExpressionAttributeNames: { '#base': 'base', ...(slot ? { '#u': slot } : {}) },
-              ExpressionAttributeValues: { ':empty': [], ':entry': [encoded], ':one': encoded, ':zero': 0, ':span': entry.span, ':max': headEntriesMax },
+              ExpressionAttributeValues: {
+                ':empty': [],
+                ':entry': [encoded],
+                ':one': encoded,
+                ':zero': 0,
+                ':span': entry.span,
+                ':max': headEntriesMax,
+                ':hwMax': highWatermarkMax - entry.span,
+              },
               ReturnValues: 'UPDATED_NEW',
             }),
           ),
@@ -211,6 +234,7 @@ export class PartitionIndex {
       const head = toHead(item);
       const found = await this.findCommitted(pk, head, encoded);
       if (found !== undefined) return { baseOffset: found };
+      if (head.highWatermark > highWatermarkMax - entry.span) throw new OffsetsExhaustedError(pk, entry.span);
       if (lost === undefined && head.entries.length >= headEntriesMax) throw new HeadFullError(pk);
       // Not applied: the reply was lost before the write, or the condition failed on
       // a head that has changed since (a spill made room). Try again.

@@ -46,7 +46,15 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../storage/storageErrors';
 import { encodeIndexEntry, decodeIndexEntry, spanOf, type IndexEntry } from '../log/indexEntry';
-import { HeadFullError, PartitionDeletedError, headEntriesMax, headSortKey, type CommitResult } from '../log/PartitionIndex';
+import {
+  HeadFullError,
+  OffsetsExhaustedError,
+  PartitionDeletedError,
+  headEntriesMax,
+  headSortKey,
+  highWatermarkMax,
+  type CommitResult,
+} from '../log/PartitionIndex';
 import {
   classifyRefusedCommit,
   incrementSequence,
@@ -81,7 +89,7 @@ export class ProducerSequences {
           // As for a plain commit (PartitionIndex.commit): never into a deleted
           // topic's tombstone head, never past the head's bound.
           // (DynamoDB refuses redundant parentheses: the producer clause gets its own only when it is a disjunction.)
-          ConditionExpression: `attribute_not_exists(gone) AND (attribute_not_exists(e) OR size(e) < :max) AND ${mayStartHere ? `(${mayStartHere}(#p.e = :ep AND #p.n = :seq))` : '(#p.e = :ep AND #p.n = :seq)'}`,
+          ConditionExpression: `attribute_not_exists(gone) AND (attribute_not_exists(e) OR size(e) < :max) AND (attribute_not_exists(hw) OR hw <= :hwMax) AND ${mayStartHere ? `(${mayStartHere}(#p.e = :ep AND #p.n = :seq))` : '(#p.e = :ep AND #p.n = :seq)'}`,
           ExpressionAttributeNames: { '#base': 'base', '#p': stateAttribute(p.producerId), '#q': slotAttribute(p) },
           ExpressionAttributeValues: {
             ':empty': [],
@@ -92,6 +100,7 @@ export class ProducerSequences {
             ':seq': p.baseSequence,
             ':state': { e: p.producerEpoch, n: incrementSequence(p.baseSequence, p.count), t: now },
             ':max': headEntriesMax,
+            ':hwMax': highWatermarkMax - entry.span,
           },
           ReturnValues: 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -104,6 +113,7 @@ export class ProducerSequences {
       const refused = classifyRefusedCommit(old, p);
       // A full head refuses any append; once spills catch up, a retry gets the
       // producer's own verdict (accepted, duplicate, or a gap).
+      if (!refused.duplicate && Number(old?.hw ?? 0) > highWatermarkMax - entry.span) throw new OffsetsExhaustedError(pk, entry.span);
       if (!refused.duplicate && Array.isArray(old?.e) && old.e.length >= headEntriesMax) throw new HeadFullError(pk);
       if (refused.duplicate) return refused;
       throw refused.error;

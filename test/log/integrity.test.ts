@@ -12,7 +12,7 @@
  *   7. the sweep acts on complete, current views only;
  *   8. nothing writes a deleted topic's partition again.
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ManualClock } from '../../src/clock';
@@ -22,7 +22,7 @@ import { appendBatches, spillPartition } from '../../src/log/appendBatches';
 import { encodeIndexEntry, type IndexEntry } from '../../src/log/indexEntry';
 import type { LogContext } from '../../src/log/LogContext';
 import { newObjectId, objectKey, topicPrefix } from '../../src/log/ObjectStore';
-import { HeadFullError, IndexMovedError, headEntriesMax, headSortKey } from '../../src/log/PartitionIndex';
+import { HeadFullError, IndexMovedError, headEntriesMax, headSortKey, highWatermarkMax } from '../../src/log/PartitionIndex';
 import { asPartitionLeader, leaderLeaseTtlMs } from '../../src/log/partitionLeader';
 import { readPartition, recordsFrom } from '../../src/log/readPartition';
 import { TopicCatalog, partitionKey, type Topic } from '../../src/log/TopicCatalog';
@@ -294,6 +294,23 @@ describe('log integrity', () => {
       expect(await sweepTopicObjects(ctx(), stale, 10 * 60_000, new Set(), () => engine().topics.find(stale.name))).toBe(0);
       expect(await readAll(grown, 1)).toEqual([[0, 'p1']]);
       expect((await ctx().objects.list(topicPrefix(grown.topicId))).length).toBe(1);
+    });
+  });
+
+  describe('the high watermark never passes 2^53-1', () => {
+    test('an append that would pass it is refused by its own conditional write (42201), plain or idempotent, and the head is unchanged', async () => {
+      const topic = await newTopic('offsets-exhausted');
+      const pk = partitionKey(topic, 0);
+      const near = highWatermarkMax - 1;
+      await strand.runtime.clients.ddb.send(new PutCommand({ TableName: strand.runtime.config.tables.log, Item: { pk, sk: headSortKey, hw: near, base: near, e: [] } }));
+      const two = encodeRecordBatch(['a', 'b'].map((v) => ({ key: null, value: Buffer.from(v), headers: [], timestamp: 1 })));
+      const [plain] = await appendBatches(ctx(), topic, [{ partition: 0, batches: [two] }]);
+      expect(plain).toMatchObject({ ok: false, error: expect.objectContaining({ code: 42201 }) });
+      const [idempotent] = await appendBatches(ctx(), topic, [{ partition: 0, batches: [two], producer: { producerId: 7, producerEpoch: 0, baseSequence: 0, count: 2 } }]);
+      expect(idempotent).toMatchObject({ ok: false, error: expect.objectContaining({ code: 42201 }) });
+      expect(await ctx().index.readHead(pk)).toMatchObject({ highWatermark: near, entries: [] });
+      // One more offset still fits.
+      expect(await appendValues(topic, ['last'])).toEqual([near]);
     });
   });
 
