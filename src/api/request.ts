@@ -1,12 +1,13 @@
 /**
- * Request parsing shared by every operation: body limits, JSON, zod validation
- * mapped to the contract's codes (a missing field is 40001, a bad value 40002),
- * path and query parameters, cluster and topic lookup.
+ * Request parsing shared by every operation: body limits, JSON (with a bound on
+ * nesting), zod validation mapped to the contract's codes (a missing field is
+ * 40001, a bad value 40002), path and query parameters, cluster and topic lookup.
  */
 import type { z } from 'zod';
 import { ErrorCode, StrandError, badRequest, invalidValue } from '../errors';
 import type { Runtime } from '../runtime';
 import type { Topic } from '../log/TopicCatalog';
+import { jsonNestsDeeperThan } from '../jsonNesting';
 import { requestBodyBytesMax, type ApiRequest } from './http';
 
 export function assertBodySize(req: ApiRequest): void {
@@ -37,17 +38,45 @@ export function assertContentType(req: ApiRequest, expected: string | RegExp): v
 }
 
 /**
- * Parses and validates a JSON body. A request with no Content-Type is taken as
- * JSON (curl -d sends form type; that is refused). `accepted` narrows or widens
- * the JSON media types (the schema registry takes its own).
+ * Deepest nesting of arrays and objects a JSON body may have. The contract's
+ * deepest fixed shape is 4 levels (`entries` → entry → `value` → `data`), so
+ * 100 leaves over 90 levels for a record's own JSON: more than real documents
+ * use (Confluent REST Proxy, on Jackson, allows 1,000, a bound for a JVM
+ * stack). It is low because the parsed body is walked by recursive code
+ * (JSON.stringify when a JSON record value is encoded, zod, avsc conversion);
+ * at 100 levels those use a few hundred frames at most, far from the
+ * roughly 10,000 V8 allows, in any Lambda memory size. Deeper bodies are
+ * refused before JSON.parse (400 / 40002; 422 / 42201 on the registry routes).
  */
-export function parseJsonBody<S extends z.ZodType>(req: ApiRequest, schema: S, accepted: RegExp = jsonMediaType): z.infer<S> {
+export const jsonNestingDepthMax = 100;
+
+export interface JsonBodyOptions {
+  /** The JSON media types the route takes. @default the REST Proxy's (application/json and application/vnd.kafka…+json) */
+  accepted?: RegExp;
+  /** The error for a body nested deeper than `jsonNestingDepthMax`. @default 400 / 40002 */
+  tooDeep?: (message: string) => Error;
+}
+
+/**
+ * Parses and validates a JSON body. A request with no Content-Type is taken as
+ * JSON (curl -d sends form type; that is refused). `options.accepted` narrows
+ * or widens the JSON media types (the schema registry takes its own), and
+ * `options.tooDeep` gives the error a too-deep body gets (the registry answers
+ * in Confluent's codes).
+ */
+export function parseJsonBody<S extends z.ZodType>(req: ApiRequest, schema: S, options: JsonBodyOptions = {}): z.infer<S> {
   assertBodySize(req);
-  if (mediaType(req) !== undefined) assertContentType(req, accepted);
+  if (mediaType(req) !== undefined) assertContentType(req, options.accepted ?? jsonMediaType);
   if (req.body.length === 0) throw badRequest('Request body is empty; a JSON object is required.');
+  const text = req.body.toString('utf8');
+  // Before JSON.parse, by an iterative scan: what walks the parsed value recurses (src/jsonNesting.ts).
+  if (jsonNestsDeeperThan(text, jsonNestingDepthMax)) {
+    const message = `Request body nests arrays and objects more than ${jsonNestingDepthMax} levels deep.`;
+    throw (options.tooDeep ?? invalidValue)(message);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(req.body.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
     throw badRequest(`Request body is not valid JSON: ${(err as Error).message}`);
   }

@@ -24,8 +24,9 @@ function ok(json: unknown): ApiResponse {
   return { status: 200, headers: { 'content-type': registryMediaType }, json };
 }
 
+/** Registry bodies: its media types, and a too-deep body is an invalid schema (422 / 42201), as Confluent's clients expect a registry code. */
 function parseBody<S extends z.ZodType>(req: ApiRequest, schema: S): z.infer<S> {
-  return parseJsonBody(req, schema, registryJsonType);
+  return parseJsonBody(req, schema, { accepted: registryJsonType, tooDeep: invalidSchema });
 }
 
 const schemaBody = z.object({

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
+import { jsonNestsDeeperThan } from '../jsonNesting';
 import { invalidSchema } from './errors';
 
 export type SchemaType = 'AVRO';
@@ -31,8 +32,24 @@ export interface ParsedSchema {
 /** Longest schema text accepted; Confluent's own default limit is far above real schemas. */
 export const schemaTextBytesMax = 256 * 1024;
 
+/**
+ * Deepest nesting of arrays and objects in a schema's JSON text. A schema is a
+ * string inside the request body, so the body's own bound does not see into
+ * it, and 256 KiB of `[` is 262,144 levels: canonicalising it (JSON.stringify)
+ * overflowed the stack, a 500, and avsc's Type.forSchema recurses per level
+ * too. A nested record costs 3 levels (the record, its `fields`, a field), so
+ * 100 allows about 30 records inside one another, beyond hand-written or
+ * generated schemas; the same figure as the request body's bound
+ * (src/api/request.ts), for one rule to remember.
+ */
+export const schemaNestingDepthMax = 100;
+
 export function parseSchema(text: string, schemaType: SchemaType = 'AVRO'): ParsedSchema {
   if (Buffer.byteLength(text) > schemaTextBytesMax) throw invalidSchema(`Schema is larger than ${schemaTextBytesMax} bytes.`);
+  // Before JSON.parse: everything after it (canonical form, avsc, compatibility) recurses per level.
+  if (jsonNestsDeeperThan(text, schemaNestingDepthMax)) {
+    throw invalidSchema(`Invalid schema: it nests arrays and objects more than ${schemaNestingDepthMax} levels deep.`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

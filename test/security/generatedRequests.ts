@@ -10,6 +10,13 @@
  * Rules shown: never a 5xx and never a throw; every error has the contract's
  * shape; and a run of requests that were all rejected leaves the stored state
  * (topics and partition index tables) exactly as it was (invariants 3 and 6).
+ *
+ * A second family (issue 14, defect 7), `deepNesting`, sends every route that
+ * takes a body JSON nested far past `jsonNestingDepthMax`: as the whole body,
+ * as a record value, a batch entry, a field of each endpoint's body, and as
+ * schema text inside a string. Its requests are drawn as small recipes and
+ * built one at a time (a 500,000-level body is megabytes), and it has shards of
+ * its own, so the first family's seeds draw exactly the requests they did.
  */
 import fc from 'fast-check';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -136,6 +143,85 @@ export const requestArb: fc.Arbitrary<InProcessRequest> = fc
     });
   });
 
+/** A family of generated requests: small recipes (cheap to sample by the thousand) and how each becomes a request. */
+export interface RequestFamily<T> {
+  recipes: fc.Arbitrary<T>;
+  build(recipe: T): InProcessRequest;
+}
+
+/** The first family: hostile parts everywhere, each request whole in its recipe. */
+export const hostileRequests: RequestFamily<InProcessRequest> = { recipes: requestArb, build: (r) => r };
+
+/** Routes that take a body: where nesting reaches a parser. */
+const bodyRoutes = routes.filter((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH');
+
+/** Path values that reach the operation (so the body is parsed), with a few hostile ones still. */
+const reachingPathValue = (name: string) =>
+  fc.oneof(
+    { weight: 9, arbitrary: fc.constant(({ cluster_id: 'local', topic_name: fixtureTopic, partition_id: '0', subject: 'deep-value', version: 'latest', id: '1' } as Record<string, string>)[name] ?? 'g1') },
+    { weight: 1, arbitrary: pathValue(name) },
+  );
+
+/** Keys of the endpoints' bodies: a deep value under each reaches that endpoint's own schema. */
+const bodyKeys = ['value', 'key', 'headers', 'entries', 'topic_name', 'configs', 'data', 'partitions_count', 'offsets', 'subscribed_topic_names', 'owned_partitions', 'member_id', 'to', 'topic_names', 'permissions', 'name', 'topics', 'partitions', 'compatibility', 'schema', 'schemaType', 'references', 'before_offset', 'format'];
+
+interface DeepRecipe {
+  route: number;
+  params: string[];
+  depth: number;
+  style: 'arrays' | 'objects' | 'mixed';
+  placement: 'body' | 'recordValue' | 'batchEntry' | 'field' | 'schemaText' | 'inlineSchema' | 'besideSchema';
+  key: string;
+  contentType: string | undefined;
+}
+
+/** `depth` containers inside one another, as text. */
+function deepJson(depth: number, style: DeepRecipe['style']): string {
+  if (style === 'arrays') return '['.repeat(depth) + ']'.repeat(depth);
+  if (style === 'objects') return '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+  return '[{"a":'.repeat(Math.ceil(depth / 2)) + 'null' + '}]'.repeat(Math.ceil(depth / 2));
+}
+
+const deepRecipe: fc.Arbitrary<DeepRecipe> = fc
+  .record({
+    route: fc.integer({ min: 0, max: bodyRoutes.length - 1 }),
+    // Just past the bound, far past it, and the 500,000 levels of the report; a few just under it.
+    depth: fc.oneof(
+      { weight: 4, arbitrary: fc.integer({ min: 101, max: 3_000 }) },
+      { weight: 2, arbitrary: fc.constantFrom(10_000, 100_000, 500_000) },
+      { weight: 1, arbitrary: fc.integer({ min: 90, max: 100 }) },
+    ),
+    style: fc.constantFrom('arrays', 'objects', 'mixed'),
+    placement: fc.constantFrom('body', 'recordValue', 'batchEntry', 'field', 'schemaText', 'inlineSchema', 'besideSchema'),
+    key: fc.constantFrom(...bodyKeys),
+    contentType: fc.constantFrom(undefined, 'application/json', 'application/vnd.kafka.v2+json', 'application/vnd.schemaregistry.v1+json', 'application/json; charset=utf-8'),
+  })
+  .chain((r) => {
+    const names = [...bodyRoutes[r.route]!.path.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]!);
+    return fc.tuple(...names.map(reachingPathValue)).map((params) => ({ ...r, params }));
+  });
+
+export const deepNesting: RequestFamily<DeepRecipe> = {
+  recipes: deepRecipe,
+  build(r) {
+    const spec = bodyRoutes[r.route]!;
+    let i = 0;
+    const path = spec.path.replace(/\{[a-z_]+\}/g, () => encodeURIComponent(r.params[i++]!));
+    const deep = deepJson(r.depth, r.style);
+    const text = {
+      body: () => deep,
+      recordValue: () => `{"value":{"type":"JSON","data":${deep}}}`,
+      batchEntry: () => `{"entries":[{"id":"0","value":{"type":"STRING","data":"ok"}},{"id":"1","value":{"type":"JSON","data":${deep}}}]}`,
+      field: () => `{${JSON.stringify(r.key)}:${deep}}`,
+      schemaText: () => JSON.stringify({ schema: deep }),
+      inlineSchema: () => JSON.stringify({ value: { type: 'AVRO', schema: deep, data: 1 } }),
+      besideSchema: () => `{"schema":"\\"int\\"",${JSON.stringify(r.key)}:${deep}}`,
+    }[r.placement]();
+    const headers: Record<string, string> = r.contentType === undefined ? {} : { 'content-type': r.contentType };
+    return { method: spec.method, path, query: {}, headers, body: Buffer.from(text) };
+  },
+};
+
 /** The visible state: every item of the tables a rejection must not change (sorted, so scan order does not matter). */
 async function fingerprint(strand: TestStrand): Promise<string> {
   const tables = Object.values(strand.runtime.config.tables);
@@ -151,7 +237,7 @@ async function fingerprint(strand: TestStrand): Promise<string> {
   return parts.sort().join('\n');
 }
 
-export function generatedRequestsShard(seed: number, runs: number): void {
+export function generatedRequestsShard<T>(seed: number, runs: number, family: RequestFamily<T> = hostileRequests as unknown as RequestFamily<T>): void {
   let strand: TestStrand;
   let api: (req: InProcessRequest) => Promise<InProcessResponse>;
   beforeAll(async () => {
@@ -163,14 +249,15 @@ export function generatedRequestsShard(seed: number, runs: number): void {
   test(`${runs} generated requests (seed ${seed}): never a 5xx, errors in the contract's shape, rejections change nothing`, async () => {
     await createTopic(strand.http, fixtureTopic, 2);
     await strand.http.post(`/v3/clusters/local/topics/${fixtureTopic}/records`, { value: { type: 'STRING', data: 'seed' } });
-    const inputs = fc.sample(requestArb, { numRuns: runs, seed });
+    const inputs = fc.sample(family.recipes, { numRuns: runs, seed });
     const chunk = 25;
     let compared = 0;
     const statuses = new Map<number, number>();
     let before = await fingerprint(strand);
     for (let i = 0; i < inputs.length; i += chunk) {
       let changed = false;
-      for (const req of inputs.slice(i, i + chunk)) {
+      for (const recipe of inputs.slice(i, i + chunk)) {
+        const req = family.build(recipe);
         let res: InProcessResponse;
         try {
           res = await api(req);
