@@ -3,10 +3,15 @@
  * RecordBatches whole (Accept: application/vnd.kafka.record-batch.v2) with their
  * real base offsets, readable by any Kafka RecordBatch v2 decoder.
  */
-import { invalidValue } from '../errors';
+import { ErrorCode, StrandError, invalidValue } from '../errors';
 import { TimestampType } from '../codec/recordBatch';
-import { recordsFrom, type FetchedRecord } from '../log/readPartition';
+import { coalesce, locateRanges, type FetchedRecord, type LocatedRanges } from '../log/readPartition';
+import { newAllowance, walkRecords } from '../log/recordWalk';
+import type { PlacedEntry } from '../log/indexEntry';
 import { objectKey } from '../log/ObjectStore';
+import type { Runtime } from '../runtime';
+import type { Topic } from '../log/TopicCatalog';
+import { base64Bytes, binaryResponseBytesMax, jsonResponseBytesMax, JsonRecordsFill, TooLargeForResponse, type RecordSizing } from './responseBudget';
 import type { Operation } from './operations';
 import type { ApiResponse } from './http';
 import { loadTopicCached, partitionParam, queryInteger } from './request';
@@ -21,21 +26,31 @@ export const batchUrlsMediaType = 'application/vnd.strand.batch-urls+json';
 /** How long a fetch's presigned GET URLs work. */
 export const batchUrlSeconds = 300;
 /**
- * Lambda caps a response at 6 MB. Binary bodies are base64-encoded by API Gateway
- * (4 MiB of batches → 5.6 MB); a JSON body stops adding records once it passes
- * this budget, after at least one, and next_offset tells the client where to go on.
+ * Ranges one batch-URL answer lists at most. Each carries a presigned URL (about
+ * 1.5 KB on AWS, where the function's session token is part of it), and a fetch
+ * of small entries from many objects would otherwise list tens of thousands:
+ * 512 keep the answer under 1 MB, far inside Lambda's 6 MB.
  */
-export const jsonResponseBytesMax = 5 * 1024 * 1024;
+export const batchUrlRangesMax = 512;
+export { jsonResponseBytesMax } from './responseBudget';
 
 type EmbeddedFormat = 'binary' | 'string' | 'json' | 'avro';
 const embeddedFormats: EmbeddedFormat[] = ['binary', 'string', 'json', 'avro'];
 
-function embed(bytes: Buffer | null, format: EmbeddedFormat, avro?: (b: Buffer) => AvroEmbedded): { type: string; data: unknown } | null {
+/** Base64 of `bytes`, unless it alone would pass `room` bytes: then TooLargeForResponse, and nothing is encoded. */
+function base64Within(bytes: Buffer, room: number): string {
+  if (base64Bytes(bytes.length) > room) throw new TooLargeForResponse(base64Bytes(bytes.length));
+  return bytes.toString('base64');
+}
+
+function embed(bytes: Buffer | null, format: EmbeddedFormat, room: number, avro?: (b: Buffer) => AvroEmbedded): { type: string; data: unknown } | null {
   if (bytes === null) return null;
   switch (format) {
     case 'binary':
-      return { type: 'BINARY', data: bytes.toString('base64') };
+      return { type: 'BINARY', data: base64Within(bytes, room) };
     case 'string':
+      // Decoding never shrinks bytes (an invalid sequence becomes U+FFFD, 3 bytes), so this bound is safe.
+      if (bytes.length > room) throw new TooLargeForResponse(bytes.length);
       return { type: 'STRING', data: bytes.toString('utf8') };
     case 'json':
       try {
@@ -43,7 +58,7 @@ function embed(bytes: Buffer | null, format: EmbeddedFormat, avro?: (b: Buffer) 
       } catch {
         // A record that is not JSON is still delivered, as bytes, rather than
         // blocking the partition for a consumer that asked for JSON.
-        return { type: 'BINARY', data: bytes.toString('base64') };
+        return { type: 'BINARY', data: base64Within(bytes, room) };
       }
     case 'avro':
       // Confluent wire format with a known schema id → {type: AVRO, data, schema_id}; anything else as BINARY (src/schemas/recordSchemas.ts).
@@ -51,15 +66,68 @@ function embed(bytes: Buffer | null, format: EmbeddedFormat, avro?: (b: Buffer) 
   }
 }
 
-function recordJson(r: FetchedRecord, format: EmbeddedFormat, avro?: (b: Buffer) => AvroEmbedded) {
+function recordJson(r: FetchedRecord, format: EmbeddedFormat, room: number, avro?: (b: Buffer) => AvroEmbedded) {
   return {
     offset: r.offset,
     timestamp: r.timestamp,
     timestamp_type: r.timestampType === TimestampType.LogAppendTime ? 'LogAppendTime' : 'CreateTime',
-    key: embed(r.key, format, avro),
-    value: embed(r.value, format, avro),
-    headers: r.headers.map((h) => ({ name: h.key, value: h.value === null ? null : h.value.toString('base64') })),
+    key: embed(r.key, format, room, avro),
+    value: embed(r.value, format, room, avro),
+    headers: r.headers.map((h) => ({ name: h.key, value: h.value === null ? null : base64Within(h.value, room) })),
   };
+}
+
+/** Bytes a record's JSON takes at least in `format`, from its sizes alone (JSON and Avro can shrink, so only headers count). */
+function jsonBytesAtLeast(r: FetchedRecord, format: EmbeddedFormat): number {
+  const part = (b: Buffer | null) => (b === null ? 0 : format === 'binary' ? base64Bytes(b.length) : format === 'string' ? b.length : 0);
+  let n = part(r.key) + part(r.value);
+  for (const h of r.headers) n += h.key.length + (h.value === null ? 0 : base64Bytes(h.value.length));
+  return n;
+}
+
+/** The batch-URL answer: where the located runs are, as presigned ranged GETs. */
+async function batchUrlsResponse(runtime: Runtime, topic: Topic, partition: number, located: LocatedRanges): Promise<ApiResponse> {
+  const objects = runtime.engine.context.objects;
+  const urls = new Map<string, string>();
+  for (const run of located.runs) {
+    if (!urls.has(run.objectId)) urls.set(run.objectId, await objects.presignGet(objectKey(topic.topicId, run.objectId), batchUrlSeconds));
+  }
+  return {
+    status: 200,
+    headers: { 'content-type': batchUrlsMediaType },
+    json: {
+      cluster_id: runtime.config.clusterId,
+      topic_name: topic.name,
+      partition_id: partition,
+      high_watermark: located.highWatermark,
+      log_start_offset: located.logStartOffset,
+      next_offset: located.nextOffset,
+      expires_at: new Date(runtime.clock.now() + batchUrlSeconds * 1000).toISOString(),
+      ranges: located.runs.map((run) => ({
+        url: urls.get(run.objectId),
+        range: `bytes=${run.position}-${run.position + run.size - 1}`,
+        size: run.size,
+        base_offset: run.entries[0]!.baseOffset,
+        last_offset: run.entries[run.entries.length - 1]!.baseOffset + run.entries[run.entries.length - 1]!.span - 1,
+      })),
+    },
+  };
+}
+
+/**
+ * A binary fetch whose offset sits in an index entry larger than any binary
+ * response (an upload holds up to 64 MiB in one entry): no Lambda response can
+ * carry it, so a client that accepts batch URLs gets that entry as one, and
+ * any other client an error naming the entry and the way to read it.
+ */
+function oversizedEntry(entry: PlacedEntry, topic: Topic, partition: number): StrandError {
+  return new StrandError(
+    ErrorCode.RecordTooLarge,
+    `Offsets ${entry.baseOffset} to ${entry.baseOffset + entry.span - 1} of partition ${partition} of '${topic.name}' are stored as ${entry.size} bytes, ` +
+      `more than one response can carry (${binaryResponseBytesMax}); fetch them with 'Accept: ${recordBatchMediaType}, ${batchUrlsMediaType}' ` +
+      `to be answered with a presigned URL for them.`,
+    { details: { base_offset: entry.baseOffset, last_offset: entry.baseOffset + entry.span - 1, size: entry.size } },
+  );
 }
 
 export const fetchOperations: Record<string, Operation> = {
@@ -75,49 +143,33 @@ export const fetchOperations: Record<string, Operation> = {
       throw invalidValue(`'embedded_format' must be one of ${embeddedFormats.join(', ')}, not '${req.query.embedded_format}'.`);
     }
     const accept = (req.headers.accept ?? '').toLowerCase();
-    if (accept.includes(batchUrlsMediaType)) {
+    const binary = accept.includes(recordBatchMediaType);
+    const acceptsUrls = accept.includes(batchUrlsMediaType);
+    if (acceptsUrls && !binary) {
       // Direct-to-S3: where the batches are, as presigned ranged GETs; no bytes through Lambda.
-      let located = await runtime.engine.locate(topic, partition, offset, maxBytes);
+      const locate = () => locateRanges(runtime.engine.context, topic, partition, offset, maxBytes, { runsMax: batchUrlRangesMax });
+      let located = await locate();
       if (located.runs.length === 0 && maxWaitMs > 0) {
         await runtime.engine.waitForData(topic, partition, offset, maxWaitMs);
-        located = await runtime.engine.locate(topic, partition, offset, maxBytes);
+        located = await locate();
       }
-      const objects = runtime.engine.context.objects;
-      const urls = new Map<string, string>();
-      for (const run of located.runs) {
-        if (!urls.has(run.objectId)) urls.set(run.objectId, await objects.presignGet(objectKey(topic.topicId, run.objectId), batchUrlSeconds));
-      }
-      return {
-        status: 200,
-        headers: { 'content-type': batchUrlsMediaType },
-        json: {
-          cluster_id: runtime.config.clusterId,
-          topic_name: topic.name,
-          partition_id: partition,
-          high_watermark: located.highWatermark,
-          log_start_offset: located.logStartOffset,
-          next_offset: located.nextOffset,
-          expires_at: new Date(runtime.clock.now() + batchUrlSeconds * 1000).toISOString(),
-          ranges: located.runs.map((run) => ({
-            url: urls.get(run.objectId),
-            range: `bytes=${run.position}-${run.position + run.size - 1}`,
-            size: run.size,
-            base_offset: run.entries[0]!.baseOffset,
-            last_offset: run.entries[run.entries.length - 1]!.baseOffset + run.entries[run.entries.length - 1]!.span - 1,
-          })),
-        },
-      };
+      return batchUrlsResponse(runtime, topic, partition, located);
     }
-    const binary = accept.includes(recordBatchMediaType);
 
     // Binary answers go to a consumer that checks every CRC itself; JSON answers are decoded here, so checked here.
-    const readOptions = { verifyCrc: !binary };
+    // Both stop adding entries before a binary response's worth of batches; the binary one reads no entry larger than that.
+    const readOptions = { verifyCrc: !binary, bytesMax: binaryResponseBytesMax, entryBytesMax: binary ? binaryResponseBytesMax : undefined };
     let result = await runtime.engine.read(topic, partition, offset, maxBytes, readOptions);
-    if (result.batches.length === 0 && maxWaitMs > 0) {
+    if (result.batches.length === 0 && !result.oversized && maxWaitMs > 0) {
       await runtime.engine.waitForData(topic, partition, offset, maxWaitMs);
       result = await runtime.engine.read(topic, partition, offset, maxBytes, readOptions);
     }
 
+    if (result.oversized) {
+      if (!acceptsUrls) throw oversizedEntry(result.oversized, topic, partition);
+      const entry = result.oversized;
+      return batchUrlsResponse(runtime, topic, partition, { ...result, runs: coalesce([entry]), nextOffset: entry.baseOffset + entry.span });
+    }
     if (binary) {
       return {
         status: 200,
@@ -130,21 +182,18 @@ export const fetchOperations: Record<string, Operation> = {
         binary: result.batches,
       };
     }
-    const records: ReturnType<typeof recordJson>[] = [];
-    let nextOffset = result.nextOffset;
-    let budget = jsonResponseBytesMax;
-    // At the high watermark (or after a long poll that timed out) there are no batches to decode.
-    const fetched = recordsFrom(result.batches, offset);
-    const avro = format === 'avro' ? await avroEmbedder(runtime, fetched) : undefined;
-    for (const r of fetched) {
-      const json = recordJson(r, format, avro);
-      budget -= Buffer.byteLength(JSON.stringify(json), 'utf8');
-      if (budget < 0 && records.length > 0) {
-        nextOffset = r.offset;
-        break;
-      }
-      records.push(json);
-    }
+
+    // Decoded one batch at a time, within the fetch's decompression budget, and
+    // only until the response is full: records past it are never built.
+    let avro: ((b: Buffer) => AvroEmbedded) | undefined;
+    const sizing: RecordSizing<ReturnType<typeof recordJson>> = {
+      lowerBound: (r) => jsonBytesAtLeast(r, format),
+      build: (r, room) => recordJson(r, format, room, avro),
+    };
+    const fill = new JsonRecordsFill(sizing);
+    const walkStop = walkRecords(result.batches, offset, newAllowance(), fill.offer);
+    if (format === 'avro') avro = await avroEmbedder(runtime, [...fill.candidates]);
+    fill.finish();
     return {
       status: 200,
       json: {
@@ -153,8 +202,10 @@ export const fetchOperations: Record<string, Operation> = {
         partition_id: partition,
         high_watermark: result.highWatermark,
         log_start_offset: result.logStartOffset,
-        next_offset: nextOffset,
-        records,
+        next_offset: fill.resumeAt ?? walkStop ?? result.nextOffset,
+        records: fill.records,
+        // Records no JSON response can hold (read them with the binary fetch); next_offset is past them.
+        ...(fill.skipped.length > 0 ? { skipped: fill.skipped } : {}),
       },
     };
   },

@@ -29,6 +29,8 @@ export interface ReadResult extends PartitionBounds {
   batches: Buffer;
   /** Where the next fetch should start. */
   nextOffset: number;
+  /** The entry holding the offset, when it was larger than `entryBytesMax` and so not read. */
+  oversized?: PlacedEntry;
 }
 
 export async function partitionBounds(ctx: LogContext, topic: Topic, partition: number): Promise<PartitionBounds> {
@@ -51,6 +53,20 @@ export interface ReadOptions {
    * checksummed twice on the way. Anything Strand decodes is checked.
    */
   verifyCrc?: boolean;
+  /**
+   * Bytes of batches the read returns at most, whatever `bytesWanted` lets the
+   * index walk add (it stops after the entry that reaches it, so the last one
+   * can pass it by up to an entry). Entries after the first are kept only while
+   * they fit; the first is returned even if larger (KIP-74: a fetch always makes
+   * progress), unless `entryBytesMax` says otherwise. Applied to the located
+   * entries, before any byte is read.
+   */
+  bytesMax?: number;
+  /**
+   * A first entry larger than this is not read: the result names it in
+   * `oversized` with no batches (the binary fetch answers it with presigned URLs).
+   */
+  entryBytesMax?: number;
 }
 
 export async function readPartition(
@@ -61,8 +77,13 @@ export async function readPartition(
   bytesWanted: number,
   options: ReadOptions = {},
 ): Promise<ReadResult> {
-  return withLocatedEntries(ctx, topic, partition, offset, bytesWanted, async (bounds, entries) => {
-    if (entries.length === 0) return { ...bounds, batches: Buffer.alloc(0), nextOffset: offset };
+  const bytesMax = options.bytesMax ?? Infinity;
+  return withLocatedEntries(ctx, topic, partition, offset, Math.min(bytesWanted, bytesMax), async (bounds, located) => {
+    if (located.length === 0) return { ...bounds, batches: Buffer.alloc(0), nextOffset: offset };
+    if (located[0]!.size > (options.entryBytesMax ?? Infinity)) {
+      return { ...bounds, batches: Buffer.alloc(0), nextOffset: offset, oversized: located[0]! };
+    }
+    const entries = leadingWithin(located, bytesMax);
     const parts = await readEntries(ctx, topic.topicId, entries, options);
     return {
       ...bounds,
@@ -82,10 +103,27 @@ export interface LocatedRanges extends PartitionBounds {
  * Where the batches from `offset` on live, without reading them (the
  * direct-to-S3 fetch path hands these to the client as presigned ranged GETs).
  */
-export async function locateRanges(ctx: LogContext, topic: Topic, partition: number, offset: number, bytesWanted: number): Promise<LocatedRanges> {
-  return withLocatedEntries(ctx, topic, partition, offset, bytesWanted, async (bounds, entries) =>
-    entries.length === 0 ? { ...bounds, runs: [], nextOffset: offset } : { ...bounds, runs: coalesce(entries), nextOffset: nextOffsetAfter(entries) },
-  );
+export async function locateRanges(
+  ctx: LogContext,
+  topic: Topic,
+  partition: number,
+  offset: number,
+  bytesWanted: number,
+  options: { /** Runs (ranged GETs, each a presigned URL in the answer) at most; the first is always kept. */ runsMax?: number } = {},
+): Promise<LocatedRanges> {
+  return withLocatedEntries(ctx, topic, partition, offset, bytesWanted, async (bounds, entries) => {
+    if (entries.length === 0) return { ...bounds, runs: [], nextOffset: offset };
+    const runs = coalesce(entries).slice(0, Math.max(1, options.runsMax ?? Infinity));
+    return { ...bounds, runs, nextOffset: nextOffsetAfter(runs[runs.length - 1]!.entries) };
+  });
+}
+
+/** The first entry, then those after it while the total stays within `bytesMax`. */
+function leadingWithin(entries: PlacedEntry[], bytesMax: number): PlacedEntry[] {
+  let total = entries[0]!.size;
+  let n = 1;
+  while (n < entries.length && total + entries[n]!.size <= bytesMax) total += entries[n++]!.size;
+  return n === entries.length ? entries : entries.slice(0, n);
 }
 
 /**
