@@ -91,6 +91,16 @@ export class CorruptBatchError extends StrandError {
   }
 }
 
+/**
+ * A codec stopped at its output bound: the records section inflates past it (or,
+ * uncompressed, is longer). Corrupt for a batch alone; a DecompressionBudget
+ * (src/codec/compression.ts) answers 41301 instead when the request's budget,
+ * not the per-batch ceiling, was the tighter bound.
+ */
+export class DecompressedTooLargeError extends CorruptBatchError {
+  override name = 'DecompressedTooLargeError';
+}
+
 export class OffsetOutOfRangeError extends StrandError {
   override name = 'OffsetOutOfRangeError';
   constructor(offset: number, logStartOffset: number, highWatermark: number) {

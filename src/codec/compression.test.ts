@@ -1,7 +1,7 @@
 import * as zlib from 'node:zlib';
 import * as fc from 'fast-check';
-import { CorruptBatchError } from '../errors';
-import { compress, compressionCodecFromId, compressionCodecIds, decompress } from './compression';
+import { CorruptBatchError, ErrorCode } from '../errors';
+import { DecompressionBudget, compress, compressionCodecFromId, compressionCodecIds, decompress, decompressedBytesMax } from './compression';
 
 describe('compression codec ids', () => {
   it('uses Kafka attribute ids 0..4 for none, gzip, snappy, lz4, zstd', () => {
@@ -54,6 +54,56 @@ describe('gzip compression', () => {
     const bomb = zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024));
     expect(bomb.length).toBeLessThan(64 * 1024);
     expect(() => decompress('gzip', bomb, 1024 * 1024)).toThrow(CorruptBatchError);
+  });
+});
+
+describe('a decompression budget shared by the sections of one request', () => {
+  const mib = 1024 * 1024;
+
+  it.each(['gzip', 'snappy'] as const)('%s sections are charged what they inflate to; the one that would pass the budget is 41301', (codec) => {
+    const bomb = compress(codec, Buffer.alloc(3 * mib));
+    expect(bomb.length).toBeLessThan(mib / 4);
+    const budget = new DecompressionBudget(8 * mib);
+    budget.decompress(codec, bomb);
+    budget.decompress(codec, bomb);
+    expect(budget.remaining).toBe(2 * mib);
+    expect(() => budget.decompress(codec, bomb)).toThrow(expect.objectContaining({ code: ErrorCode.BodyTooLarge }));
+  });
+
+  it('uncompressed sections count too, and a spent budget refuses the next section before any work', () => {
+    const budget = new DecompressionBudget(10);
+    expect(budget.decompress('none', Buffer.alloc(10)).length).toBe(10);
+    expect(() => budget.decompress('none', Buffer.alloc(1))).toThrow(/decompress to more than 10 bytes/);
+  });
+
+  it('a budget larger than the per-batch ceiling leaves that ceiling in force (42201, the batch alone is corrupt)', () => {
+    const budget = new DecompressionBudget(4 * decompressedBytesMax);
+    const section = zlib.gzipSync(Buffer.alloc(decompressedBytesMax + 1));
+    expect(() => budget.decompress('gzip', section)).toThrow(expect.objectContaining({ code: ErrorCode.CorruptBatch }));
+  });
+
+  it('a section that is corrupt, not large, stays 42201 under a tight budget', () => {
+    const budget = new DecompressionBudget(1024);
+    expect(() => budget.decompress('gzip', Buffer.from('not gzip at all'))).toThrow(expect.objectContaining({ code: ErrorCode.CorruptBatch }));
+  });
+
+  it('the 10-bomb request of issue 14 stops at the budget: under a second of inflation, not seven', () => {
+    // How: ten ~65 KB gzip batches of 64 MiB each (the per-batch ceiling) against a 32 MiB budget.
+    const bomb = zlib.gzipSync(Buffer.alloc(decompressedBytesMax));
+    const budget = new DecompressionBudget(32 * mib);
+    const started = process.hrtime.bigint();
+    let refused = 0;
+    for (let i = 0; i < 10; i++) {
+      try {
+        budget.decompress('gzip', bomb);
+      } catch (err) {
+        expect(err).toMatchObject({ code: ErrorCode.BodyTooLarge });
+        refused++;
+        break;
+      }
+    }
+    expect(refused).toBe(1);
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1_000);
   });
 });
 

@@ -11,7 +11,7 @@
  * becomes a CorruptBatchError instead of an out-of-memory crash.
  */
 import * as zlib from 'node:zlib';
-import { CorruptBatchError } from '../errors';
+import { CorruptBatchError, DecompressedTooLargeError, ErrorCode, StrandError } from '../errors';
 import { assert } from './assert';
 import { snappyCompress, snappyDecompress } from './snappy';
 
@@ -32,6 +32,51 @@ export const compressionCodecMask = 0x07;
 
 /** Ceiling on the decompressed records section of one batch. */
 export const decompressedBytesMax = 64 * 1024 * 1024;
+
+/**
+ * The decompressed bytes one request may make the server produce, all its
+ * batches together. The per-batch ceiling alone let a request of small bombs
+ * inflate ten times 64 MiB; every section is decompressed with at most what is
+ * left, so the request is refused as soon as it would pass the budget, never
+ * after inflating past it.
+ */
+export class DecompressionBudget {
+  private used = 0;
+
+  constructor(
+    readonly bytesMax: number,
+    /** Why the budget is what it is, for the refusal's message. */
+    private readonly describe = `${bytesMax} bytes`,
+  ) {
+    assert(Number.isSafeInteger(bytesMax) && bytesMax > 0, `budget ${bytesMax} is a positive integer`);
+  }
+
+  get remaining(): number {
+    return this.bytesMax - this.used;
+  }
+
+  /** Decompresses `buf` within both the per-batch ceiling and what is left of the budget, and charges its output. */
+  decompress(codec: CompressionCodec, buf: Buffer): Buffer {
+    const bound = Math.min(decompressedBytesMax, this.remaining);
+    if (bound <= 0) throw this.exceeded();
+    let plain: Buffer;
+    try {
+      plain = decompress(codec, buf, bound);
+    } catch (err) {
+      if (err instanceof DecompressedTooLargeError && bound < decompressedBytesMax) throw this.exceeded();
+      throw err;
+    }
+    this.used += plain.length;
+    return plain;
+  }
+
+  private exceeded(): StrandError {
+    return new StrandError(
+      ErrorCode.BodyTooLarge,
+      `The request's record batches decompress to more than ${this.describe}; send fewer records per request.`,
+    );
+  }
+}
 
 export function isCompressionCodec(value: unknown): value is CompressionCodec {
   return typeof value === 'string' && (codecsById as readonly string[]).includes(value);
@@ -72,7 +117,7 @@ export function decompress(codec: CompressionCodec, buf: Buffer, maxOutputBytes 
   switch (codec) {
     case 'none':
       if (buf.length > maxOutputBytes) {
-        throw new CorruptBatchError(`records section of ${buf.length} bytes exceeds ${maxOutputBytes} bytes`);
+        throw new DecompressedTooLargeError(`records section of ${buf.length} bytes exceeds ${maxOutputBytes} bytes`);
       }
       return buf;
     case 'gzip':
@@ -80,7 +125,9 @@ export function decompress(codec: CompressionCodec, buf: Buffer, maxOutputBytes 
         return zlib.gunzipSync(buf, { maxOutputLength: maxOutputBytes });
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        throw new CorruptBatchError(`gzip records section of ${buf.length} bytes does not decompress: ${reason}`);
+        // zlib stops at maxOutputLength with ERR_BUFFER_TOO_LARGE: it never inflates past the bound.
+        const tooLarge = (err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+        throw new (tooLarge ? DecompressedTooLargeError : CorruptBatchError)(`gzip records section of ${buf.length} bytes does not decompress: ${reason}`);
       }
     case 'snappy':
       return snappyDecompress(buf, maxOutputBytes);

@@ -9,6 +9,8 @@ import {
   TimestampType,
   batchFieldOffsets,
   batchesPerBufferMax,
+  checkProducedBatch,
+  checkProducedBatchByWalk,
   checkRecordBatch,
   decodeRecordBatch,
   decodeRecordBatchByWalk,
@@ -22,7 +24,10 @@ import {
   splitBatches,
   verifyBatchCrc,
   withLogAppendTime,
+  withMaxTimestamp,
 } from './recordBatch';
+import { filterBatchRecords } from './compactBatch';
+import { DecompressionBudget } from './compression';
 
 // How: kafkajs 2.2.4 is the reference. Golden fixtures hold bytes it wrote
 // (regenerate with `npx tsx src/codec/fixtures/generate.ts`); the cross-check
@@ -544,6 +549,92 @@ describe('batch decoding hardening', () => {
   });
 });
 
+describe('batches from clients: one offset per record, the records\' maxTimestamp (checkProducedBatch)', () => {
+  // Kafka's LogValidator.validateBatch (AppendOrigin.CLIENT) is the reference: a v2
+  // batch's offset range must equal its record count; maxTimestamp is recomputed.
+  const oneRecord = () => encodeRecordBatch([rec('k', 'v')]);
+
+  it('one record declaring lastOffsetDelta 2^31 - 1 is corrupt, decided on the header alone', () => {
+    const liar = oneRecord();
+    liar.writeInt32BE(0x7fffffff, f.lastOffsetDelta);
+    resign(liar);
+    // Decoding accepts it (offsets unused inside a batch are compaction's doing)...
+    expect(decodeRecordBatch(liar).records).toHaveLength(1);
+    // ...a client may not send it: it would move the high watermark by 2^31.
+    expect(() => checkProducedBatch(liar)).toThrow(/lastOffsetDelta 2147483647 \(2147483648 offsets\) but recordCount 1/);
+    // The CRC is not even looked at: a header that lies is refused before any other work.
+    liar.writeUInt32BE(0, f.crc);
+    expect(() => checkProducedBatch(liar)).toThrow(/recordCount 1; a batch from a client has one offset per record/);
+  });
+
+  it('a record count below lastOffsetDelta + 1, or zero, is corrupt', () => {
+    const batch = encodeRecordBatch([rec('a', '1'), rec('b', '2')]);
+    batch.writeInt32BE(5, f.lastOffsetDelta);
+    expect(() => checkProducedBatch(resign(batch))).toThrow(CorruptBatchError);
+    const empty = Buffer.from(oneRecord().subarray(0, recordBatchHeaderBytes));
+    empty.writeInt32BE(recordBatchHeaderBytes - 12, f.batchLength);
+    empty.writeInt32BE(0, f.recordCount);
+    expect(() => checkProducedBatch(resign(empty))).toThrow(/holds no records/);
+  });
+
+  it('a compacted batch (offsets left unused) reads back but is not accepted from a client', () => {
+    const batch = encodeRecordBatch([rec('a', '1'), rec('b', '2'), rec('c', '3')]);
+    const compacted = filterBatchRecords(batch, 0, (r) => r.offset !== 1);
+    expect(decodeRecordBatch(compacted).records.map((r) => r.offset)).toEqual([0, 2]);
+    expect(() => checkProducedBatch(compacted)).toThrow(/lastOffsetDelta 2 \(3 offsets\) but recordCount 2/);
+  });
+
+  it('every kafkajs fixture is accepted, with the maxTimestamp it carries', () => {
+    for (const fx of fixtures.batches) {
+      const bytes = Buffer.from(fx.hex, 'hex');
+      const { header, maxTimestamp } = checkProducedBatch(bytes);
+      expect(header).toEqual(checkRecordBatch(bytes));
+      expect(maxTimestamp).toBe(header.maxTimestamp);
+    }
+  });
+
+  it('a maxTimestamp that disagrees with the records is answered with the records\' largest timestamp (Kafka rewrites it)', () => {
+    const batch = encodeRecordBatch([rec('a', '1', t0 + 5), rec('b', '2', t0 + 90), rec('c', '3', t0)]);
+    for (const lie of [t0, t0 + 10_000, -1, 0]) {
+      const liar = Buffer.from(batch);
+      liar.writeBigInt64BE(BigInt(lie), f.maxTimestamp);
+      resign(liar);
+      expect(checkProducedBatch(liar).maxTimestamp).toBe(t0 + 90);
+      withMaxTimestamp(liar, 0, t0 + 90);
+      expect(liar.equals(batch)).toBe(true);
+    }
+  });
+
+  it('records whose timestamps are all below -1 give maxTimestamp -1 (NO_TIMESTAMP), as Kafka computes it', () => {
+    const batch = encodeRecordBatch([rec('a', '1', -7), rec('b', '2', -3)]);
+    expect(checkProducedBatch(batch).maxTimestamp).toBe(-1);
+  });
+
+  it('a LogAppendTime batch keeps its header\'s maxTimestamp', () => {
+    const batch = encodeRecordBatch([rec('a', '1', t0)], { timestampType: TimestampType.LogAppendTime, logAppendTime: t0 + 5 });
+    expect(checkProducedBatch(batch).maxTimestamp).toBe(t0 + 5);
+  });
+
+  it('withMaxTimestamp leaves a batch that already carries it byte for byte, and never re-signs a corrupt one', () => {
+    const batch = encodeRecordBatch([rec('a', '1')]);
+    const copy = Buffer.from(batch);
+    withMaxTimestamp(copy, 0, t0);
+    expect(copy.equals(batch)).toBe(true);
+    copy[recordBatchHeaderBytes + 2]! ^= 0xff;
+    expect(() => withMaxTimestamp(copy, 0, t0 + 1)).toThrow(/CRC-32C/);
+  });
+
+  it('a request\'s budget bounds the decompressed bytes of all its batches together', () => {
+    const big = encodeRecordBatch([rec('k', 'x'.repeat(200_000))], { compression: 'gzip' });
+    expect(big.length).toBeLessThan(2_000);
+    const budget = new DecompressionBudget(500_000);
+    checkProducedBatch(big, 0, budget);
+    checkProducedBatch(big, 0, budget);
+    expect(budget.remaining).toBeLessThan(200_000);
+    expect(() => checkProducedBatch(big, 0, budget)).toThrow(expect.objectContaining({ code: 41301 }));
+  });
+});
+
 describe('properties', () => {
   const bytesOrNull = fc.option(fc.uint8Array({ maxLength: 24 }).map((a) => Buffer.from(a)), { nil: null });
   const logRecord = fc.record({
@@ -609,6 +700,12 @@ describe('properties', () => {
       const reference = verdict(() => decodeRecordBatchByWalk(buf, start));
       expect(verdict(() => decodeRecordBatch(buf, start))).toEqual(reference);
       expect(verdict(() => checkRecordBatch(buf, start))).toEqual('ok' in reference ? { ok: (reference.ok as { header: unknown }).header } : reference);
+      // The produce path's check (fast scan first) agrees with its own full-walk reference.
+      const producedReference = verdict(() => checkProducedBatchByWalk(buf, start));
+      expect(verdict(() => checkProducedBatch(buf, start))).toEqual(producedReference);
+      expect(verdict(() => checkProducedBatch(buf, start, new DecompressionBudget(1 << 30)))).toEqual(producedReference);
+      // It accepts a subset of what decoding accepts.
+      if ('ok' in producedReference) expect('ok' in reference).toBe(true);
     }
   }
 
@@ -619,8 +716,28 @@ describe('properties', () => {
         const reference = decodeRecordBatchByWalk(batch);
         expect(decodeRecordBatch(batch)).toEqual(reference);
         expect(checkRecordBatch(batch)).toEqual(reference.header);
+        // What the encoder writes is what a client may send: accepted, its maxTimestamp kept.
+        expect(checkProducedBatch(batch)).toEqual({ header: reference.header, maxTimestamp: reference.header.maxTimestamp });
+        expect(checkProducedBatchByWalk(batch)).toEqual(checkProducedBatch(batch));
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('a client batch is accepted exactly when decoding accepts it and it has one offset per record; its maxTimestamp is the records\' largest', () => {
+    const lie = fc.record({ lastOffsetDelta: fc.option(fc.integer({ min: 0, max: 0x7fffffff })), maxTimestamp: fc.option(fc.integer({ min: -5, max: 2 ** 46 })) });
+    fc.assert(
+      fc.property(fc.array(logRecord, { minLength: 1, maxLength: 6 }), fc.constantFrom('none' as const, 'gzip' as const), lie, (records, compression, l) => {
+        const buf = encodeRecordBatch(records, { compression });
+        if (l.lastOffsetDelta !== null) buf.writeInt32BE(l.lastOffsetDelta, f.lastOffsetDelta);
+        if (l.maxTimestamp !== null) buf.writeBigInt64BE(BigInt(l.maxTimestamp), f.maxTimestamp);
+        resign(buf);
+        checkAgreesWithDecode(buf);
+        const dense = buf.readInt32BE(f.lastOffsetDelta) === records.length - 1;
+        if (!dense) expect(() => checkProducedBatch(buf)).toThrow(CorruptBatchError);
+        else expect(checkProducedBatch(buf).maxTimestamp).toBe(Math.max(-1, ...records.map((r) => r.timestamp)));
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -30,7 +30,15 @@
 import { CorruptBatchError } from '../errors';
 import { assert } from './assert';
 import { ByteReader, ByteWriter, readInt64At, writeInt64At } from './bytes';
-import { CompressionCodec, compress, compressionCodecFromId, compressionCodecIds, decompress, isCompressionCodec } from './compression';
+import {
+  CompressionCodec,
+  DecompressionBudget,
+  compress,
+  compressionCodecFromId,
+  compressionCodecIds,
+  decompress,
+  isCompressionCodec,
+} from './compression';
 import { crc32c } from './crc32c';
 import { LogRecord, RawRecord, checkRecord, decodeRecord, encodeRecord, recordBytesMin, sizeOfRecord } from './record';
 import { isInt32 } from './varint';
@@ -378,12 +386,12 @@ export function decodeRecordBatch(
 ): { header: RecordBatchHeader; records: DecodedRecord[] } {
   const header = readBatchHeader(buf, start);
   if (options.verifyCrc ?? true) verifyBatchCrc(buf, start);
-  const plain = decompress(header.compression, buf.subarray(start + recordBatchHeaderBytes, start + header.sizeInBytes));
+  const plain = decompress(header.compression, recordsSection(buf, start, header));
   // The common case is read by the fast scan; anything it does not vouch for takes the full walk, which names the error.
   const fast = fastDecode(header, plain);
   if (fast) return { header, records: fast };
   const records: DecodedRecord[] = [];
-  walkRecordBatch(buf, start, false, decodeRecord, (offset, timestamp, raw) => {
+  walkRecords(header, plain, start, decodeRecord, (offset, timestamp, raw) => {
     records.push({ offset, timestamp, key: raw.key, value: raw.value, headers: raw.headers });
   });
   return { header, records };
@@ -430,22 +438,104 @@ function fastDecode(header: RecordBatchHeader, plain: Buffer): DecodedRecord[] |
 /**
  * Accepts exactly the batches decodeRecordBatch accepts, and throws the same
  * errors for the rest, without building any record: the CRC, decompression,
- * every record's structure, offset deltas and timestamps are checked. The
- * produce path uses it, since it stores the client's bytes unchanged.
+ * every record's structure, offset deltas and timestamps are checked.
  */
 export function checkRecordBatch(buf: Buffer, start = 0): RecordBatchHeader {
   const header = readBatchHeader(buf, start);
   verifyBatchCrc(buf, start);
+  const plain = decompress(header.compression, recordsSection(buf, start, header));
   // The common case is scanned without a reader per record; anything else, and every error, takes the full walk.
-  const section = buf.subarray(start + recordBatchHeaderBytes, start + header.sizeInBytes);
-  let plain: Buffer | undefined;
-  try {
-    plain = decompress(header.compression, section);
-  } catch {
-    plain = undefined; // the full walk throws the decompression error
+  if (recordsLookWellFormed(plain, 0, plain.length, scanHeaderOf(header))) return header;
+  return walkRecords(header, plain, start, checkRecord, () => {});
+}
+
+/** A batch from a client, checked (checkProducedBatch). */
+export interface ProducedBatch {
+  header: RecordBatchHeader;
+  /**
+   * The maxTimestamp the batch should carry: for CreateTime the largest record
+   * timestamp, and never below -1 (NO_TIMESTAMP), as Kafka's LogValidator
+   * computes it; for a LogAppendTime batch, its header's.
+   */
+  maxTimestamp: number;
+}
+
+/**
+ * What a broker requires of a batch from a client on top of what decoding
+ * needs (Kafka's LogValidator.validateBatch, AppendOrigin.CLIENT): at least one
+ * record, and exactly as many records as offsets (`lastOffsetDelta + 1 ==
+ * recordCount`). The index adds `lastOffsetDelta + 1` to the high watermark, so
+ * a header that claims more offsets than it has records (one record, delta
+ * 2^31 - 1) would burn offset space; offsets stored batches leave unused are
+ * compaction's doing (decoding accepts those), never a client's. With the
+ * decoder's own rule (offset deltas strictly increasing within [0,
+ * lastOffsetDelta]) this makes the deltas exactly 0..n-1, which Kafka's
+ * producers write and Strand, storing the bytes as sent, cannot renumber.
+ * Checked on the header alone, before the CRC and any decompression.
+ */
+export function checkProducedHeader(header: RecordBatchHeader, start: number): void {
+  const where = `record batch at offset ${start}`;
+  if (header.recordCount < 1) throw new CorruptBatchError(`${where} holds no records; a batch from a client holds at least one`);
+  if (header.recordCount !== header.lastOffsetDelta + 1) {
+    throw new CorruptBatchError(
+      `${where} has lastOffsetDelta ${header.lastOffsetDelta} (${header.lastOffsetDelta + 1} offsets) but recordCount ${header.recordCount}; a batch from a client has one offset per record`,
+    );
   }
-  if (plain && recordsLookWellFormed(plain, 0, plain.length, scanHeaderOf(header))) return header;
-  return walkRecordBatch(buf, start, false, checkRecord, () => {});
+}
+
+/**
+ * checkRecordBatch for a batch a client sent: checkProducedHeader first, then
+ * the same checks, decompressing within `budget` (the request's, shared by its
+ * batches) when given. Returns the maxTimestamp the records give, which the
+ * produce path writes over a header that disagrees (as Kafka does).
+ */
+export function checkProducedBatch(buf: Buffer, start = 0, budget?: DecompressionBudget): ProducedBatch {
+  const header = readBatchHeader(buf, start);
+  checkProducedHeader(header, start);
+  verifyBatchCrc(buf, start);
+  const section = recordsSection(buf, start, header);
+  const plain = budget ? budget.decompress(header.compression, section) : decompress(header.compression, section);
+  if (header.timestampType === TimestampType.LogAppendTime) {
+    checkRecordsOf(header, plain, start);
+    return { header, maxTimestamp: header.maxTimestamp };
+  }
+  // One closure per batch, nothing per record: the scan stays allocation-free.
+  let maxDelta = -Infinity;
+  const ok = recordsLookWellFormed(plain, 0, plain.length, scanHeaderOf(header), (_offsetDelta, timestampDelta) => {
+    if (timestampDelta > maxDelta) maxDelta = timestampDelta;
+  });
+  if (ok) return { header, maxTimestamp: Math.max(noTimestamp, header.baseTimestamp + maxDelta) };
+  let maxTimestamp = noTimestamp;
+  walkRecords(header, plain, start, checkRecord, (_offset, timestamp) => {
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+  });
+  return { header, maxTimestamp };
+}
+
+/**
+ * checkProducedBatch by the record-by-record walk alone: the reference the fast
+ * scan must agree with (property tests compare the two).
+ */
+export function checkProducedBatchByWalk(buf: Buffer, start = 0): ProducedBatch {
+  const header = readBatchHeader(buf, start);
+  checkProducedHeader(header, start);
+  let maxTimestamp = noTimestamp;
+  walkRecordBatch(buf, start, true, decodeRecord, (_offset, timestamp) => {
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+  });
+  return { header, maxTimestamp: header.timestampType === TimestampType.LogAppendTime ? header.maxTimestamp : maxTimestamp };
+}
+
+/** Kafka's RecordBatch.NO_TIMESTAMP: the maxTimestamp of a batch whose records carry none. */
+const noTimestamp = -1;
+
+function checkRecordsOf(header: RecordBatchHeader, plain: Buffer, start: number): void {
+  if (recordsLookWellFormed(plain, 0, plain.length, scanHeaderOf(header))) return;
+  walkRecords(header, plain, start, checkRecord, () => {});
+}
+
+function recordsSection(buf: Buffer, start: number, header: RecordBatchHeader): Buffer {
+  return buf.subarray(start + recordBatchHeaderBytes, start + header.sizeInBytes);
 }
 
 function walkRecordBatch(
@@ -457,9 +547,18 @@ function walkRecordBatch(
 ): RecordBatchHeader {
   const header = readBatchHeader(buf, start);
   if (verifyCrc) verifyBatchCrc(buf, start);
+  return walkRecords(header, decompress(header.compression, recordsSection(buf, start, header)), start, read, onRecord);
+}
+
+/** The record-by-record walk of a batch's decompressed records section `plain` (decompressed once, by the caller). */
+function walkRecords(
+  header: RecordBatchHeader,
+  plain: Buffer,
+  start: number,
+  read: (r: ByteReader, index: number) => RawRecord,
+  onRecord: (offset: number, timestamp: number, raw: RawRecord) => void,
+): RecordBatchHeader {
   const where = `record batch at offset ${start}`;
-  const section = buf.subarray(start + recordBatchHeaderBytes, start + header.sizeInBytes);
-  const plain = decompress(header.compression, section);
   if (header.recordCount * recordBytesMin > plain.length) {
     throw new CorruptBatchError(
       `${where} declares ${header.recordCount} records, which cannot fit in its ${plain.length}-byte records section`,
@@ -525,6 +624,21 @@ export function patchPartitionLeaderEpoch(buf: Buffer, start: number, epoch: num
   readBatchHeader(buf, start);
   assert(isInt32(epoch), `partitionLeaderEpoch ${epoch} is an int32`);
   buf.writeInt32BE(epoch, start + batchFieldOffsets.partitionLeaderEpoch);
+}
+
+/**
+ * Writes maxTimestamp in place and recomputes the CRC, as Kafka's
+ * DefaultRecordBatch.setMaxTimestamp does when its validator finds a client's
+ * header disagreeing with the records. The CRC is verified first, so a corrupt
+ * batch is never re-signed as valid. A no-op when the field already holds it.
+ */
+export function withMaxTimestamp(batch: Buffer, start: number, maxTimestamp: number): void {
+  assert(Number.isSafeInteger(maxTimestamp), `maxTimestamp ${maxTimestamp} is a safe integer`);
+  verifyBatchCrc(batch, start);
+  const header = readBatchHeader(batch, start);
+  if (header.maxTimestamp === maxTimestamp) return;
+  writeInt64At(batch, start + batchFieldOffsets.maxTimestamp, maxTimestamp, 'maxTimestamp');
+  batch.writeUInt32BE(computeBatchCrc(batch, start, header), start + batchFieldOffsets.crc);
 }
 
 /**

@@ -10,7 +10,7 @@
  * (pure JavaScript, so it loads wherever Strand runs). Every failure and any
  * output beyond the bound is a CorruptBatchError.
  */
-import { CorruptBatchError } from '../errors';
+import { CorruptBatchError, DecompressedTooLargeError } from '../errors';
 // snappyjs ships no types; its two functions take and return Buffers in Node.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const snappyjs = require('snappyjs') as {
@@ -50,6 +50,7 @@ export function snappyDecompress(input: Buffer, maxOutputBytes: number): Buffer 
         const length = input.readInt32BE(at);
         at += 4;
         if (length < 0 || at + length > input.length) throw new Error(`block of ${length} bytes at byte ${at} runs past the end`);
+        // snappyjs reads a block's declared length first and refuses one over the bound before allocating it.
         const block = snappyjs.uncompress(input.subarray(at, at + length), maxOutputBytes - total);
         total += block.length;
         out.push(block);
@@ -60,6 +61,7 @@ export function snappyDecompress(input: Buffer, maxOutputBytes: number): Buffer 
     return snappyjs.uncompress(input, maxOutputBytes);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new CorruptBatchError(`snappy records section of ${input.length} bytes does not decompress: ${reason}`);
+    const tooLarge = /uncompressed length of \d+ is too big/.test(reason);
+    throw new (tooLarge ? DecompressedTooLargeError : CorruptBatchError)(`snappy records section of ${input.length} bytes does not decompress: ${reason}`);
   }
 }
