@@ -1,7 +1,8 @@
 /**
  * Consumer groups (api.md "Consumer groups"): KIP-848 heartbeats, offset commit
  * and fetch, and the REST Proxy v3 group reads and admin. Thin: validate, call
- * GroupService, shape the response.
+ * GroupService, shape the response. With API keys on, offsets and lags show
+ * only topics the caller may describe (src/auth/authorize.ts, topicsVisibleTo).
  */
 import { z } from 'zod';
 import { invalidValue } from '../errors';
@@ -10,6 +11,7 @@ import { groupStateName, assignmentOf, subscribedTopicsMax, type GroupState, typ
 import { groupsOf, resetTopicsMax, type ResetTarget } from '../groups/GroupService';
 import { commitPartitionsMax } from '../groups/GroupStore';
 import { groupByTopic, tpKey } from '../groups/topicPartition';
+import { topicsVisibleTo } from '../auth/authorize';
 import type { Operation } from './operations';
 import { assertCluster, parseJsonBody, pathParam } from './request';
 
@@ -67,6 +69,12 @@ function groupParam(req: Parameters<Operation>[0]): string {
 }
 
 const v3 = (clusterId: string) => `/v3/clusters/${clusterId}`;
+
+/** The group's lags on the topics the caller may describe (all of them with API keys off). */
+async function visibleLags(req: Parameters<Operation>[0], runtime: Parameters<Operation>[1], groupId: string) {
+  const visible = topicsVisibleTo(req, runtime);
+  return (await groupsOf(runtime).lags(groupId)).filter((l) => visible(l.topic));
+}
 
 function groupResource(clusterId: string, g: GroupState, now: number) {
   const self = `${v3(clusterId)}/consumer-groups/${encodeURIComponent(g.groupId)}`;
@@ -157,7 +165,9 @@ export const groupOperations: Record<string, Operation> = {
   [`GET ${G}/offsets`]: async (req, runtime) => {
     assertCluster(req, runtime);
     const groupId = groupParam(req);
-    const offsets = await groupsOf(runtime).offsets(groupId);
+    // Only topics the caller may describe, as Kafka's OffsetFetch answers under ACLs.
+    const visible = topicsVisibleTo(req, runtime);
+    const offsets = (await groupsOf(runtime).offsets(groupId)).filter((o) => visible(o.topic));
     return {
       status: 200,
       json: {
@@ -228,7 +238,7 @@ export const groupOperations: Record<string, Operation> = {
   [`GET ${G}/lags`]: async (req, runtime) => {
     const clusterId = assertCluster(req, runtime);
     const groupId = groupParam(req);
-    const lags = await groupsOf(runtime).lags(groupId);
+    const lags = await visibleLags(req, runtime, groupId);
     return {
       status: 200,
       json: {
@@ -254,7 +264,8 @@ export const groupOperations: Record<string, Operation> = {
   [`GET ${G}/lag-summary`]: async (req, runtime) => {
     const clusterId = assertCluster(req, runtime);
     const groupId = groupParam(req);
-    const lags = await groupsOf(runtime).lags(groupId);
+    // The summary covers what the lag list shows: a hidden topic's name or lag must not surface as the maximum or in the total.
+    const lags = await visibleLags(req, runtime, groupId);
     let max = lags[0];
     for (const l of lags) if (l.lag > max!.lag) max = l;
     return {

@@ -1,6 +1,8 @@
 /**
  * The access check, in one place: dispatch (src/api/dispatch.ts) calls
- * `authorize` before every operation and `filterListing` after it. With
+ * `authorize` before every operation and `filterListing` after it; operations
+ * whose answers gather topics the route does not name filter them with
+ * `topicsVisibleTo`. With
  * STRAND_AUTH=none (the default) both do nothing: IAM or a JWT authorizer at
  * API Gateway, or nothing locally, decides who gets in.
  *
@@ -64,11 +66,19 @@ async function authenticate(req: ApiRequest, runtime: Runtime): Promise<ApiKey> 
   throw unauthenticated('The API key is not valid.');
 }
 
+/**
+ * The caller `authorize` let through, per request, for operations whose answer
+ * depends on who asks (`topicsVisibleTo`). Keyed by the request object dispatch
+ * hands to both; weak, so it lives as long as the request does.
+ */
+const callers = new WeakMap<ApiRequest, ApiKey>();
+
 export async function authorize(route: RouteSpec, req: ApiRequest, runtime: Runtime): Promise<Caller> {
   if (runtime.config.auth !== 'keys') return undefined;
   const access = routeAccess(route, req);
   if (access.kind === 'open') return undefined;
   const caller = await authenticate(req, runtime);
+  callers.set(req, caller);
   if (access.kind === 'permissions') {
     for (const requirement of access.requirements) {
       if (!grants(caller.permissions, requirement)) {
@@ -93,4 +103,19 @@ export function filterListing(route: RouteSpec, req: ApiRequest, caller: Caller,
   const field = resource === 'topic' ? 'topic_name' : 'consumer_group_id';
   const data = body.data.filter((item) => typeof item[field] === 'string' && grants(caller.permissions, describe(resource, item[field] as string)));
   return { ...response, json: { ...body, data } };
+}
+
+/**
+ * Which topics an operation may show this caller, for answers that gather
+ * topics the route's own check did not name: a group's committed offsets and
+ * lags list every topic the group ever committed, and Kafka's OffsetFetch
+ * leaves out those the caller may not describe. With keys off, every topic.
+ * With keys on and no caller recorded (the operation ran without `authorize`),
+ * none: the check fails closed.
+ */
+export function topicsVisibleTo(req: ApiRequest, runtime: Runtime): (topic: string) => boolean {
+  if (runtime.config.auth !== 'keys') return () => true;
+  const caller = callers.get(req);
+  if (caller === undefined) return () => false;
+  return (topic) => grants(caller.permissions, describe('topic', topic));
 }
