@@ -38,6 +38,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { routes, type FunctionName } from '../src/api/routes';
 import { configToEnv, type StrandConfig, type TableNames } from '../src/config/env';
 import { tableSchemas } from '../src/storage/tables';
+import { functionTimeoutSeconds } from '../src/config/functionTimeouts';
 import { defaultSizing, dynamoActions, functionAccess, functionSizing, s3ObjectActions } from './access';
 
 /** The repository root: holds functions/, package-lock.json and node_modules/ (esbuild). */
@@ -241,7 +242,8 @@ export class Strand extends Construct {
         // Graviton: about 20% cheaper per GB-second than x86, and the code is plain JS.
         architecture: lambda.Architecture.ARM_64,
         memorySize: props.memorySizes?.[name] ?? sizing.memoryMiB,
-        timeout: sizing.timeout,
+        // The one table of timeouts, which the local gateway enforces too.
+        timeout: Duration.seconds(functionTimeoutSeconds[name]),
         environment,
         logGroup,
         bundling: {

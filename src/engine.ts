@@ -31,6 +31,7 @@ import type { LogContext } from './log/LogContext';
 import type { ConfigOverrides } from './log/topicConfig';
 import { ProducerSequences } from './producers/ProducerSequences';
 import { ProducerIds } from './producers/ProducerIds';
+import { longPollWithinDeadline } from './config/deadline';
 
 export interface EngineDeps {
   config: StrandConfig;
@@ -126,9 +127,10 @@ export class Engine {
     return offsetForTimestamp(this.context, topic, partition, timestamp);
   }
 
+  /** Long poll. The wait ends before the request's deadline, leaving time for the read after it (src/config/deadline.ts). */
   waitForData(topic: Topic, partition: number, offset: number, maxWaitMs: number): Promise<void> {
     this.assertPartition(topic, partition);
-    return waitForData(this.context, topic, partition, offset, maxWaitMs, this.stopping.signal);
+    return waitForData(this.context, topic, partition, offset, longPollWithinDeadline(maxWaitMs), this.stopping.signal);
   }
 
   /** Ends long polls at once (a process shutting down answers them now rather than after max_wait_ms). */

@@ -9,8 +9,16 @@ import type { ApiRequest, ApiResponse } from './http';
 import type { FunctionName } from './routes';
 import type { Runtime } from '../runtime';
 import { dispatch } from './dispatch';
+import { withDeadline } from '../config/deadline';
 
-export type LambdaHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+/** What a handler reads of Lambda's context object; the local gateway supplies the same. */
+export interface InvocationContext {
+  /** Ms until Lambda stops the function (its configured timeout, counted from the invocation). */
+  getRemainingTimeInMillis(): number;
+}
+
+/** Lambda calls it with a context; a caller without one (a test calling the handler directly) gets no deadline. */
+export type LambdaHandler = (event: APIGatewayProxyEventV2, context?: InvocationContext) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): ApiRequest {
   const headers: Record<string, string> = {};
@@ -48,8 +56,13 @@ export function toApiGatewayResult(response: ApiResponse): APIGatewayProxyStruct
 
 /**
  * A Lambda handler for one function. The runtime (clients, config) is created on
- * first use and kept for the life of the execution environment.
+ * first use and kept for the life of the execution environment. The request runs
+ * under a deadline taken from the function's remaining time (src/config/deadline.ts),
+ * so it answers before Lambda would stop it.
  */
 export function createHandler(fn: FunctionName, runtime: () => Runtime): LambdaHandler {
-  return async (event) => toApiGatewayResult(await dispatch(fn, fromApiGatewayEvent(event), runtime()));
+  return async (event, context) => {
+    const run = () => dispatch(fn, fromApiGatewayEvent(event), runtime());
+    return toApiGatewayResult(context ? await withDeadline(context.getRemainingTimeInMillis(), run) : await run());
+  };
 }
