@@ -17,7 +17,8 @@ import type { ApiRequest, ApiResponse } from './http';
 import type { Operation } from './operations';
 import { parseJsonBody, pathParam, queryInteger } from './request';
 import { longPollMsMax } from './fetch';
-import { longPollIntervalMs } from '../log/readPartition';
+import { longPollIntervalMs, type FetchedRecord } from '../log/readPartition';
+import { base64Bytes, TooLargeForResponse } from './responseBudget';
 import type { Runtime } from '../runtime';
 
 /**
@@ -98,15 +99,25 @@ function baseUri(req: ApiRequest, group: string, name: string): string {
   return `${proto}://${host}/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`;
 }
 
-function embed(bytes: Buffer | null, format: InstanceFormat): unknown {
+/** A key or value as REST Proxy v2 sends it; TooLargeForResponse instead of building one larger than `room` bytes. */
+function embed(bytes: Buffer | null, format: InstanceFormat, room: number): unknown {
   if (bytes === null) return null;
-  if (format === 'binary') return bytes.toString('base64');
-  if (format === 'string') return bytes.toString('utf8');
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return bytes.toString('utf8');
+  if (format === 'binary') return base64Within(bytes, room);
+  if (format === 'json') {
+    try {
+      return JSON.parse(bytes.toString('utf8'));
+    } catch {
+      // not JSON: sent as a string, below
+    }
   }
+  // Decoding never shrinks bytes (an invalid sequence becomes U+FFFD, 3 bytes), so this bound is safe.
+  if (bytes.length > room) throw new TooLargeForResponse(bytes.length);
+  return bytes.toString('utf8');
+}
+
+function base64Within(bytes: Buffer, room: number): string {
+  if (base64Bytes(bytes.length) > room) throw new TooLargeForResponse(base64Bytes(bytes.length));
+  return bytes.toString('base64');
 }
 
 export const consumerOperations: Record<string, Operation> = {
@@ -165,22 +176,24 @@ export const consumerOperations: Record<string, Operation> = {
     // REST Proxy's `timeout`: how long to wait for records when there are none yet (a long poll).
     const timeoutMs = queryInteger(req, 'timeout', { min: 0, max: longPollMsMax, default: 0 });
     const instances = consumerInstancesOf(runtime);
-    let records = await instances.records(item, maxBytes);
+    // Built and measured while decoding (ConsumerInstances.records), so positions move only past what this answer sends.
+    const toJson = (r: FetchedRecord & { topic: string; partition: number }, room: number) => ({
+      topic: r.topic,
+      key: embed(r.key, item.format, room),
+      value: embed(r.value, item.format, room),
+      partition: r.partition,
+      offset: r.offset,
+      timestamp: r.timestamp,
+      headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : base64Within(h.value, room) })),
+    });
+    let records = await instances.records(item, maxBytes, toJson);
     if (records.length === 0 && timeoutMs > 0 && (await waitForAnyPartition(runtime, item, timeoutMs))) {
-      records = await instances.records(item, maxBytes);
+      records = await instances.records(item, maxBytes, toJson);
     }
     return {
       status: 200,
       headers: { 'content-type': `application/vnd.kafka.${item.format === 'string' ? 'binary' : item.format}.v2+json` },
-      json: records.map((r) => ({
-        topic: r.topic,
-        key: embed(r.key, item.format),
-        value: embed(r.value, item.format),
-        partition: r.partition,
-        offset: r.offset,
-        timestamp: r.timestamp,
-        headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('base64') })),
-      })),
+      json: records,
     };
   },
 

@@ -20,7 +20,9 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocum
 import { ErrorCode, StrandError, invalidValue, OffsetOutOfRangeError } from '../errors';
 import type { Runtime } from '../runtime';
 import type { Topic } from '../log/TopicCatalog';
-import { recordsFrom, type FetchedRecord } from '../log/readPartition';
+import type { FetchedRecord } from '../log/readPartition';
+import { newAllowance, walkRecords } from '../log/recordWalk';
+import { binaryResponseBytesMax, jsonResponseBytesMax, lambdaJsonBytes, TooLargeForResponse } from '../api/responseBudget';
 import { isConditionalCheckFailed } from '../storage/storageErrors';
 import { groupsOf, type GroupService } from './GroupService';
 import { commitPartitionsMax } from './GroupStore';
@@ -274,36 +276,86 @@ export class ConsumerInstances {
     return t;
   }
 
-  /** One `records` call: commit what was returned before, heartbeat, fetch from each partition in turn. */
-  async records(item: InstanceItem, maxBytes: number): Promise<(FetchedRecord & { topic: string; partition: number })[]> {
+  /**
+   * One `records` call: commit what was returned before, heartbeat, fetch from
+   * each partition in turn. `toJson` builds a record's JSON as the response
+   * sends it (it may throw TooLargeForResponse rather than build a part larger
+   * than the room it is given): `maxBytes` counts those bytes, not the stored
+   * ones, and the response never passes jsonResponseBytesMax however small the
+   * stored batches are. Positions move only past records in the response.
+   */
+  async records<J>(item: InstanceItem, maxBytes: number, toJson: (r: FetchedRecord & { topic: string; partition: number }, room: number) => J): Promise<J[]> {
     await this.commitPending(item);
     await this.heartbeat(item);
     const topics = new Map<string, Topic>();
     await this.initialPositions(item, topics);
-    const out: (FetchedRecord & { topic: string; partition: number })[] = [];
-    let budget = maxBytes;
+    const out: J[] = [];
+    let room = Math.min(maxBytes, jsonResponseBytesMax);
+    const allowance = newAllowance();
     for (const tp of this.consumed(item)) {
-      if (budget <= 0) break;
+      if (room <= 0 || allowance.bytesLeft <= 0) break;
       const { topic, partition } = parseTpKey(tp);
       const t = await this.topic(topic, topics);
       let position = item.positions[tp]!;
+      // Stored bytes are no measure of the response (compression, base64), so the read asks for the
+      // response's room and the walk below decides what goes out.
+      const read = () => this.runtime.engine.read(t, partition, position, room, { bytesMax: binaryResponseBytesMax });
       let result;
       try {
-        result = await this.runtime.engine.read(t, partition, position, budget);
+        result = await read();
       } catch (err) {
         if (!(err instanceof OffsetOutOfRangeError)) throw err;
         position = item.positions[tp] = await this.resetPosition(item, tp, topics);
-        result = await this.runtime.engine.read(t, partition, position, budget);
+        result = await read();
       }
       if (result.batches.length === 0) continue;
-      budget -= result.batches.length;
-      for (const r of recordsFrom(result.batches, position)) out.push({ ...r, topic, partition });
-      item.positions[tp] = result.nextOffset;
-      item.uncommitted[tp] = result.nextOffset;
+      let full = false;
+      const stoppedAt = walkRecords(result.batches, position, allowance, (r) => {
+        // The first record goes out whatever max_bytes says, if any response can hold it (KIP-74: a call always makes progress).
+        const limit = out.length === 0 ? jsonResponseBytesMax : room;
+        let json: J;
+        let size: number;
+        try {
+          json = toJson({ ...r, topic, partition }, limit);
+          size = lambdaJsonBytes(json) + 1;
+        } catch (err) {
+          if (!(err instanceof TooLargeForResponse)) throw err;
+          size = err.bytesAtLeast;
+        }
+        if (size > jsonResponseBytesMax && out.length === 0) throw recordTooLargeForJson(topic, partition, r.offset, size);
+        if (size > limit) {
+          full = true;
+          return false;
+        }
+        room -= size;
+        out.push(json!);
+        return true;
+      });
+      const next = stoppedAt ?? result.nextOffset;
+      if (next !== position) {
+        item.positions[tp] = next;
+        item.uncommitted[tp] = next;
+      }
+      if (full) break;
     }
     await this.save(item);
     return out;
   }
+}
+
+/**
+ * A record no JSON response can carry (Lambda's 6 MB, after the JSON encoding).
+ * REST Proxy has no way to skip a record in a `records` answer, so the call
+ * fails with 41302, naming the record and the offset to seek to (POST
+ * positions) to step past it; the binary fetch still reads it.
+ */
+function recordTooLargeForJson(topic: string, partition: number, offset: number, bytes: number): StrandError {
+  return new StrandError(
+    ErrorCode.RecordTooLarge,
+    `The record at offset ${offset} of partition ${partition} of '${topic}' needs at least ${bytes} bytes of JSON, more than a response can carry ` +
+      `(${jsonResponseBytesMax}); seek past it (POST positions with offset ${offset + 1}) or read it with the binary fetch.`,
+    { details: { topic, partition, offset, next_offset: offset + 1 } },
+  );
 }
 
 const services = new WeakMap<Runtime, ConsumerInstances>();
