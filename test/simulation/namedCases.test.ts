@@ -13,6 +13,8 @@ import type { Parked } from './scheduler';
 import type { FaultKind } from './world';
 import { stopWorld } from './world';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const partitionOf = (c: Parked): number | undefined => Number(String((c.input.Key as any)?.pk?.S ?? '').split('#')[1] ?? NaN);
 const is = (kind: string) => (c: Parked) => c.label === `DDB ${kind}` || c.label.startsWith(`DDB ${kind}@`);
 
 function report(sim: Simulation): string {
@@ -165,6 +167,40 @@ describe('named interleavings', () => {
       } finally {
         sim.dispose();
       }
+    }
+  });
+
+  test('an object one partition released is not deleted while another partition\'s commit of it is pending', async () => {
+    // One produce request, one object, batches for p0 and p1. Its p0 commit lands;
+    // its p1 commit is slow. Meanwhile DeleteRecords moves p0's log start past the
+    // p0 batch, maintenance drops that entry and releases the object, and the sweep
+    // deletes what maintenance released at once (no grace). Then p1's commit lands.
+    const sim = await Simulation.create({ partitions: 2, policy: 'delete' });
+    try {
+      await sim.prefill(0, 3);
+      await sim.prefill(1, 3);
+      const a = sim.spawnAppender('A', [{ partitions: [0, 1], records: 2 }]);
+      const commitP1 = await sim.runUntil(a, (c) => c.label === 'DDB commit' && partitionOf(c) === 1);
+      // Everything else A has to do goes (p0's commit); p1's commit stays parked.
+      const released: Parked[] = [];
+      for (;;) {
+        await sim.scheduler.waitQuiet();
+        const other = sim.scheduler.parkedCalls().find((c) => c.actor === a && c !== commitP1);
+        if (!other) break;
+        await sim.step(other);
+        released.push(other);
+      }
+      expect(released.find((c) => c.label === 'DDB commit' && partitionOf(c) === 0)?.outcome).toBe('applied');
+      const r = sim.spawnRetention('R', 0, { fraction: 1 });
+      await sim.runToEnd(r);
+      const m = sim.spawnMaintenance('M');
+      await sim.runToEnd(m);
+      await sim.step(commitP1);
+      await sim.runToEnd(a);
+      await sim.finish();
+      expect(report(sim)).toBe('ok');
+    } finally {
+      sim.dispose();
     }
   });
 });
