@@ -28,6 +28,13 @@ import { recordBatchMediaType } from './producer';
 /** Media type of a fetch answered with presigned ranged-GET URLs (src/api/fetch.ts). */
 export const batchUrlsMediaType = 'application/vnd.strand.batch-urls+json';
 
+/** A fetch answered with presigned ranged-GET URLs. */
+interface LocatedBatches {
+  high_watermark: number;
+  next_offset: number;
+  ranges: { url: string; range: string; size: number; base_offset: number }[];
+}
+
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 
 export interface TopicPartition {
@@ -538,12 +545,14 @@ export class Consumer extends EventEmitter {
 
   private async fetch(s: PartitionState, offset: number, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
     if (this.config.directFetch) return this.fetchDirect(s, offset, signal);
+    // Batch URLs too: an index entry larger than one response can carry (an upload of up to 64 MiB) is answered with a presigned URL for it.
     const res = await this.client.transport.request('GET', `${this.client.clusterPath}/topics/${encodeURIComponent(s.topic)}/partitions/${s.partition}/records`, {
       query: { offset, max_bytes: this.maxBytes, max_wait_ms: this.maxWaitMs },
-      headers: { accept: recordBatchMediaType },
+      headers: { accept: `${recordBatchMediaType}, ${batchUrlsMediaType}` },
       signal,
       timeout: this.maxWaitMs + 30_000,
     });
+    if ((res.headers.get('content-type') ?? '').includes(batchUrlsMediaType)) return this.readRanges(s, offset, res.json as LocatedBatches, signal);
     const highWatermark = Number(res.headers.get('kafka-high-watermark') ?? NaN);
     const messages = messagesOf(res.body, offset);
     const nextHeader = Number(res.headers.get('kafka-next-offset') ?? NaN);
@@ -564,7 +573,12 @@ export class Consumer extends EventEmitter {
         signal,
         timeout: this.maxWaitMs + 30_000,
       })
-    ).json as { high_watermark: number; next_offset: number; ranges: { url: string; range: string; size: number; base_offset: number }[] };
+    ).json as LocatedBatches;
+    return this.readRanges(s, offset, located, signal);
+  }
+
+  /** Reads the ranges of a batch-URL answer straight from S3 and patches the base offsets the broker would. */
+  private async readRanges(s: PartitionState, offset: number, located: LocatedBatches, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
     const parts = await mapBounded(located.ranges, rangeReadsInFlightMax, async (r) => {
       const res = await objectRequest('GET', r.url, { range: r.range }, undefined, AbortSignal.any([signal, AbortSignal.timeout(this.client.transport.requestTimeout)]));
       if (res.status !== 206 && res.status !== 200) throw new StrandClientError(`S3 answered ${res.status} for a batch range of ${s.topic}/${s.partition}; the URL may have expired.`);
