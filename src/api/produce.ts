@@ -7,13 +7,15 @@ import { z } from 'zod';
 import { ErrorCode, StrandError, badRequest, invalidValue } from '../errors';
 import {
   TimestampType,
-  checkRecordBatch,
+  checkProducedBatch,
   encodeRecordBatch,
   sizeOfSingleRecordBatch,
   splitBatches,
   withLogAppendTime,
+  withMaxTimestamp,
   type LogRecord,
 } from '../codec/recordBatch';
+import { DecompressionBudget } from '../codec/compression';
 import { partitionForKey } from '../partitioner/murmur2';
 import type { Topic } from '../log/TopicCatalog';
 import type { PartitionAppend } from '../log/appendBatches';
@@ -295,35 +297,62 @@ function randomPartition(topic: Topic): number {
 
 
 /**
+ * What the batches of one request (a /batches body, or an upload at its commit)
+ * may decompress to, all together: 16 times the bytes received, and never less
+ * than 32 MiB. The per-batch ceiling alone let a 652 KB request of ten 65 KB
+ * gzip bombs inflate 640 MiB (7 s of CPU, the event loop blocked). Legitimate
+ * records compress 3-10 times under gzip or snappy (JSON, logs), so a full
+ * 4 MiB body (bound: 64 MiB) and a full 64 MiB upload (1 GiB, its own
+ * records' size, which it needs) pass; the floor lets a small request of very
+ * repetitive values through. What a request costs in decompression is then
+ * proportional to what it sent, as every other part of its validation is
+ * (about 0.7 s of gzip at the 4 MiB body limit).
+ */
+export const decompressionRatioMax = 16;
+export const decompressedBytesPerRequestMin = 32 * 1024 * 1024;
+export function decompressedBytesPerRequestMax(bodyBytes: number): number {
+  return Math.max(decompressedBytesPerRequestMin, decompressionRatioMax * bodyBytes);
+}
+
+/**
  * Validates RecordBatch v2 bytes from a client (the binary endpoint and direct
  * uploads) before anything is written: structure and CRC-32C, every record's
- * structure (a batch that cannot be read back is refused now, not at fetch time), no
- * transactions, max.message.bytes, schema validation where the topic asks for
- * it. Stamps LogAppendTime in place when the topic uses it. Returns the
- * idempotent producer the batches carry, if any.
+ * structure (a batch that cannot be read back is refused now, not at fetch time),
+ * one offset per record (checkProducedHeader: a header may not claim offsets its
+ * records do not fill), no transactions, max.message.bytes, decompression within
+ * the request's budget (41301 past it), schema validation where the topic asks
+ * for it. Rewrites in place a CreateTime maxTimestamp that disagrees with the
+ * records (as Kafka's LogValidator does) and stamps LogAppendTime when the topic
+ * uses it; `rewritten` says the bytes changed. Returns the idempotent producer
+ * the batches carry, if any.
  */
 export async function validateBinaryBatches(
   runtime: Runtime,
   topic: Topic,
   body: Buffer,
   now: number,
-): Promise<{ producer: ReturnType<typeof producerOfBatches>; logAppend: boolean }> {
-  // The CRC-32C of each batch is verified once, by checkRecordBatch below.
+): Promise<{ producer: ReturnType<typeof producerOfBatches>; logAppend: boolean; rewritten: boolean }> {
+  // The CRC-32C of each batch is verified once, by checkProducedBatch below.
   const slices = splitBatches(body, { verifyCrc: false });
   const limit = topic.config['max.message.bytes'];
   const logAppend = topic.config['message.timestamp.type'] === 'LogAppendTime';
+  const bound = decompressedBytesPerRequestMax(body.length);
+  const budget = new DecompressionBudget(bound, `${bound} bytes (the bound for a request of ${body.length} bytes)`);
+  const fixes: { start: number; maxTimestamp: number }[] = [];
   for (const slice of slices) {
     const h = slice.header;
-    if (h.recordCount === 0) throw new StrandError(ErrorCode.CorruptBatch, `Batch at byte ${slice.start} holds no records.`);
     if (h.isControl || h.isTransactional) throw invalidValue(`Batch at byte ${slice.start} is transactional or a control batch; Strand does not support transactions.`);
     if (h.sizeInBytes > limit) {
       throw new StrandError(ErrorCode.RecordTooLarge, `Batch at byte ${slice.start} is ${h.sizeInBytes} bytes; topic '${topic.name}' allows ${limit} (max.message.bytes).`);
     }
-    checkRecordBatch(body, slice.start);
-    if (logAppend) withLogAppendTime(body, slice.start, now);
+    const checked = checkProducedBatch(body, slice.start, budget);
+    if (!logAppend && checked.maxTimestamp !== h.maxTimestamp) fixes.push({ start: slice.start, maxTimestamp: checked.maxTimestamp });
   }
   // Batches from an idempotent producer (producerId >= 0) are appended at most once (40926 on a gap or stale epoch).
   const producer = producerOfBatches(slices.map((s) => s.header));
   await validateBatches(runtime, topic, body);
-  return { producer, logAppend };
+  // Only once every check passed: a refused request leaves the caller's bytes as they were.
+  for (const fix of fixes) withMaxTimestamp(body, fix.start, fix.maxTimestamp);
+  if (logAppend) for (const slice of slices) withLogAppendTime(body, slice.start, now);
+  return { producer, logAppend, rewritten: logAppend || fixes.length > 0 };
 }

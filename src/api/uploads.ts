@@ -100,10 +100,11 @@ export const uploadOperations: Record<string, Operation> = {
       throw err;
     }
     if (!bytes) throw invalidValue(`Upload '${uploadId}' has not been uploaded to its URL (or was already removed).`);
-    const { producer, logAppend } = await validateBinaryBatches(runtime, topic, bytes, now);
-    // LogAppendTime stamped the bytes: store the stamped copy; the upload itself is swept later.
+    const { producer, logAppend, rewritten } = await validateBinaryBatches(runtime, topic, bytes, now);
+    // Validation rewrote the bytes (LogAppendTime, or a maxTimestamp the records disagree with):
+    // store the rewritten copy; the upload itself is swept later.
     let objectId = uploadId;
-    if (logAppend) {
+    if (rewritten) {
       objectId = newObjectId(now);
       await objects.put(objectKey(topic.topicId, objectId), bytes);
     }

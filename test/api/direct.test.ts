@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ManualClock } from '../../src/clock';
-import { decodeRecordBatch, encodeRecordBatch, patchBaseOffset, splitBatches } from '../../src/codec/recordBatch';
+import { batchFieldOffsets, decodeRecordBatch, encodeRecordBatch, patchBaseOffset, splitBatches } from '../../src/codec/recordBatch';
+import { crc32c } from '../../src/codec/crc32c';
 import { StrandClient } from '../../client';
 import { topicPrefix } from '../../src/log/ObjectStore';
 import { createTopic, fetchJson, partitionPath, startTestStrand, type TestStrand } from '../support/localStrand';
@@ -12,6 +13,13 @@ import { createTopic, fetchJson, partitionPath, startTestStrand, type TestStrand
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 const batchOf = (values: string[], t = 1_700_000_000_000) =>
   encodeRecordBatch(values.map((v, i) => ({ key: null, value: Buffer.from(v), headers: [], timestamp: t + i })));
+
+/** Recomputes the CRC-32C of the batch at 0, so only an edited field is wrong. */
+function resign(buf: Buffer): Buffer {
+  const f = batchFieldOffsets;
+  buf.writeUInt32BE(crc32c(buf, f.attributes, 12 + buf.readInt32BE(f.batchLength)), f.crc);
+  return buf;
+}
 
 describe('direct-to-S3 data plane', () => {
   let strand: TestStrand;
@@ -92,6 +100,37 @@ describe('direct-to-S3 data plane', () => {
     expect(res.status).toBe(422);
     expect(res.json.error_code).toBe(42201);
     expect(await highWatermark('direct-corrupt', 0)).toBe(0);
+  });
+
+  test('an upload whose header claims more offsets than records (1 record, lastOffsetDelta 2^31 - 1) is refused at commit with 42201', async () => {
+    await createTopic(strand.http, 'direct-lie', 1);
+    const liar = batchOf(['one']);
+    liar.writeInt32BE(0x7fffffff, batchFieldOffsets.lastOffsetDelta);
+    const up = await upload('direct-lie', 0, resign(liar));
+    const res = await commit('direct-lie', 0, up.upload_id);
+    expect([res.status, res.json.error_code]).toEqual([422, 42201]);
+    expect(await highWatermark('direct-lie', 0)).toBe(0);
+  });
+
+  test('an upload of gzip batches that inflate past the request budget is refused at commit with 41301', async () => {
+    await createTopic(strand.http, 'direct-bomb', 1, { 'max.message.bytes': String(1 << 20) });
+    const bomb = encodeRecordBatch([{ key: null, value: Buffer.alloc(40 * 1024 * 1024), headers: [], timestamp: 1_700_000_000_000 }], { compression: 'gzip' });
+    const up = await upload('direct-bomb', 0, Buffer.concat([bomb, bomb]));
+    const res = await commit('direct-bomb', 0, up.upload_id);
+    expect([res.status, res.json.error_code]).toEqual([413, 41301]);
+    expect(await highWatermark('direct-bomb', 0)).toBe(0);
+  });
+
+  test('an upload whose maxTimestamp disagrees with its records is committed with the records\' (as Kafka rewrites it), from a rewritten copy', async () => {
+    await createTopic(strand.http, 'direct-max-ts', 1);
+    const t = 1_700_000_000_000;
+    const sent = batchOf(['a', 'b', 'c'], t); // timestamps t, t + 1, t + 2
+    sent.writeBigInt64BE(BigInt(t), batchFieldOffsets.maxTimestamp);
+    const up = await upload('direct-max-ts', 0, resign(sent));
+    const res = await commit('direct-max-ts', 0, up.upload_id);
+    expect(res.json).toMatchObject({ base_offset: 0, last_offset: 2 });
+    const bin = await strand.http.get(`${partitionPath('direct-max-ts', 0)}/records?offset=0`, { accept: 'application/vnd.kafka.record-batch.v2' });
+    expect(splitBatches(bin.body, { verifyCrc: true })[0]!.header.maxTimestamp).toBe(t + 2);
   });
 
   test('fetch can answer with presigned ranged GETs; the ranges, with base offsets patched, are the log', async () => {
