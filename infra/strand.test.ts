@@ -14,6 +14,7 @@ import { routes, routeKey, type FunctionName } from '../src/api/routes';
 import { configToEnv, EnvVar, localDefaults, type TableNames } from '../src/config/env';
 import { tableSchemas } from '../src/storage/tables';
 import { dynamoWriteActions, functionAccess } from './access';
+import { concurrencyNearLimitRatio, defaultReservedConcurrency, defaultStageThrottle, lambdaUnreservedConcurrencyMin } from './concurrency';
 import { StrandStack, type StrandStackProps } from './stack';
 import { powertoolsEnvVars } from './strand';
 
@@ -285,8 +286,9 @@ describe('least privilege', () => {
 
 describe('operations', () => {
 
-  test('alarms on errors and throttles of every function, throttles of every table, and API 5xx', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', functionNames.length * 2 + tableNames.length + 1);
+  test('alarms on errors and throttles of every function, throttles of every table, API 5xx, and the fences (see "throttles and concurrency")', () => {
+    // Errors and Throttles per function, one per table, API 5xx; then 429s, concurrency per reserved function, the account's concurrency.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', functionNames.length * 2 + tableNames.length + 1 + 1 + functionNames.length + 1);
     for (const fn of functionNames) {
       const fnId = logicalId(stack, stack.strand.functions[fn]);
       for (const metric of ['Errors', 'Throttles']) {
@@ -360,5 +362,119 @@ describe('props', () => {
 
   test('a JWT issuer must be https', () => {
     expect(() => synth({ strand: { auth: { type: 'jwt', issuer: 'http://x', audience: ['a'] } } })).toThrow(/issuer/);
+  });
+});
+
+describe('throttles and concurrency', () => {
+  const alarmsOn = (t: Template, metricName: string) =>
+    Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === metricName);
+  const defaultTotal = Object.values(defaultReservedConcurrency).reduce((a, b) => a + b, 0);
+  const reservations = (t: Template) =>
+    Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties.ReservedConcurrentExecutions as number | undefined);
+
+  test(`the stage throttles every route by default (${defaultStageThrottle.rateLimit} requests/s, burst ${defaultStageThrottle.burstLimit})`, () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: defaultStageThrottle.rateLimit, ThrottlingBurstLimit: defaultStageThrottle.burstLimit },
+    });
+  });
+
+  test('the throttle prop sets the rate and burst; false leaves only the account limits', () => {
+    const set = synth({ strand: { throttle: { rateLimit: 50, burstLimit: 20 } } }).template;
+    set.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 20 } });
+    const off = synth({ strand: { throttle: false } }).template;
+    const stage = Object.values(off.findResources('AWS::ApiGatewayV2::Stage'))[0]!;
+    expect(stage.Properties.DefaultRouteSettings?.ThrottlingRateLimit).toBeUndefined();
+  });
+
+  test('a throttle that is not positive, or a burst that is not an integer, is refused at synth time', () => {
+    expect(() => synth({ strand: { throttle: { rateLimit: 0, burstLimit: 10 } } })).toThrow(/throttle\.rateLimit/);
+    expect(() => synth({ strand: { throttle: { rateLimit: 10, burstLimit: 2.5 } } })).toThrow(/throttle\.burstLimit/);
+  });
+
+  test('every function has its default reserved concurrency, and together they leave 100 of the default 1,000 unreserved, twice over', () => {
+    for (const fn of functionNames) {
+      expect(resources[logicalId(stack, stack.strand.functions[fn])].Properties.ReservedConcurrentExecutions).toBe(defaultReservedConcurrency[fn]);
+    }
+    // Two clusters in one account with the default quota still deploy.
+    expect(2 * defaultTotal).toBeLessThanOrEqual(1_000 - lambdaUnreservedConcurrencyMin);
+  });
+
+  test('reservedConcurrency overrides one function, false turns one off, and false for all reserves nothing', () => {
+    const { stack: s, template: t } = synth({ strand: { reservedConcurrency: { fetch: 500, maintenance: false } } });
+    const props = (fn: FunctionName) => t.toJSON().Resources[logicalId(s, s.strand.functions[fn])].Properties;
+    expect(props('fetch').ReservedConcurrentExecutions).toBe(500);
+    expect(props('maintenance').ReservedConcurrentExecutions).toBeUndefined();
+    expect(props('produce').ReservedConcurrentExecutions).toBe(defaultReservedConcurrency.produce);
+    const none = synth({ strand: { reservedConcurrency: false } }).template;
+    expect(reservations(none).every((r) => r === undefined)).toBe(true);
+  });
+
+  test('reservations that would leave Lambda less than 100 unreserved are refused at synth time, naming the way out', () => {
+    // 900 of the default 1,000 may be reserved: fetch may take what the other defaults leave of it, and not one more.
+    const fetchMax = 900 - (defaultTotal - defaultReservedConcurrency.fetch);
+    expect(() => synth({ strand: { reservedConcurrency: { fetch: fetchMax + 1 } } })).toThrow(/at most 900.*reservedConcurrency: false/);
+    expect(() => synth({ strand: { reservedConcurrency: { fetch: fetchMax } } })).not.toThrow();
+    // A new account (quota 10) can reserve nothing: the defaults are refused, and false deploys.
+    expect(() => synth({ strand: { accountConcurrencyLimit: 10 } })).toThrow(/quota of 10 can reserve at most 0/);
+    expect(() => synth({ strand: { accountConcurrencyLimit: 10, reservedConcurrency: false } })).not.toThrow();
+    // A raised quota allows more.
+    expect(() => synth({ strand: { accountConcurrencyLimit: 5_000, reservedConcurrency: { fetch: 4_000 } } })).not.toThrow();
+  });
+
+  test('a reservation that is not a positive integer, or names no function, is refused at synth time', () => {
+    expect(() => synth({ strand: { reservedConcurrency: { produce: 0 } } })).toThrow(/reservedConcurrency\.produce/);
+    expect(() => synth({ strand: { reservedConcurrency: { produce: 1.5 } } })).toThrow(/reservedConcurrency\.produce/);
+    expect(() => synth({ strand: { reservedConcurrency: { nope: 1 } as never } })).toThrow(/unknown function 'nope'/);
+  });
+
+  test('an alarm on Lambda throttles (refused invocations, a 500 for the client) of every function', () => {
+    const throttles = alarmsOn(template, 'Throttles');
+    expect(throttles).toHaveLength(functionNames.length);
+    for (const a of throttles) expect(a.Properties).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  test(`an alarm on each reserved function's concurrency at ${concurrencyNearLimitRatio * 100}% of its reservation, sustained for 3 of 5 minutes`, () => {
+    for (const fn of functionNames) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'ConcurrentExecutions',
+        Statistic: 'Maximum',
+        Period: 60,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack, stack.strand.functions[fn]) } }],
+        Threshold: Math.ceil(defaultReservedConcurrency[fn] * concurrencyNearLimitRatio),
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 3,
+      });
+    }
+    // A function without a reservation has no limit of its own to approach.
+    const { template: t } = synth({ strand: { reservedConcurrency: { fetch: false } } });
+    expect(alarmsOn(t, 'ConcurrentExecutions').filter((a) => a.Properties.Dimensions)).toHaveLength(functionNames.length - 1);
+  });
+
+  test('an alarm on the whole account\'s concurrency near accountConcurrencyLimit (what unreserved functions share)', () => {
+    const account = alarmsOn(template, 'ConcurrentExecutions').filter((a) => a.Properties.Dimensions === undefined);
+    expect(account).toHaveLength(1);
+    expect(account[0]!.Properties).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 800, Statistic: 'Maximum' });
+    const raised = synth({ strand: { accountConcurrencyLimit: 3_000 } }).template;
+    expect(alarmsOn(raised, 'ConcurrentExecutions').find((a) => a.Properties.Dimensions === undefined)!.Properties.Threshold).toBe(2_400);
+  });
+
+  test('the stage\'s 429s are counted from the access logs per API and alarmed on (HTTP APIs publish no 429 metric)', () => {
+    const apiId = logicalId(stack, stack.strand.api as never);
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.status = "429" }',
+      LogGroupName: { Ref: Match.stringLikeRegexp('ApiAccessLogs') },
+      MetricTransformations: [Match.objectLike({ MetricNamespace: 'Strand', MetricName: 'ThrottledRequests', MetricValue: '1', Dimensions: [{ Key: 'ApiId', Value: '$.apiId' }] })],
+    });
+    // The access log carries the API id the filter reads.
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { AccessLogSettings: { Format: Match.stringLikeRegexp('"apiId":"\\$context.apiId"') } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Strand',
+      MetricName: 'ThrottledRequests',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: apiId } }],
+      Statistic: 'Sum',
+    });
   });
 });

@@ -12,6 +12,8 @@
  *
  * plus log groups with retention, alarms (Lambda errors/throttles, DynamoDB
  * throttles, API 5xx), a dashboard, and `addSchedule` for scheduled work.
+ * Two fences bound the load (infra/concurrency.ts): a default stage throttle
+ * and reserved concurrency per function, each with its alarms.
  *
  * Nothing here lists routes, tables or environment variables: they come from
  * the engine's own modules, so the stack and the local runtime cannot drift.
@@ -40,6 +42,15 @@ import { configToEnv, type StrandConfig, type TableNames } from '../src/config/e
 import { tableSchemas } from '../src/storage/tables';
 import { functionTimeoutSeconds } from '../src/config/functionTimeouts';
 import { defaultSizing, dynamoActions, functionAccess, functionSizing, s3ObjectActions } from './access';
+import {
+  concurrencyNearLimitRatio,
+  defaultAccountConcurrencyLimit,
+  defaultStageThrottle,
+  resolveReservedConcurrency,
+  validateStageThrottle,
+  type ReservedConcurrency,
+  type StageThrottle,
+} from './concurrency';
 
 /** The repository root: holds functions/, package-lock.json and node_modules/ (esbuild). */
 export const projectRoot = path.resolve(__dirname, '..');
@@ -111,10 +122,30 @@ export interface StrandProps {
    */
   readonly logLevel?: LogLevel;
   /**
-   * Stage-wide API Gateway throttling (requests per second and burst).
-   * @default none — the account's API Gateway limits apply.
+   * The stage's default route throttle: steady requests per second and burst,
+   * across every route. Past it clients get 429 (and retry). `false` leaves only
+   * the account's API Gateway limits, shared with every API of the account.
+   * Sizing: docs/deploy.md, "Throttles and concurrency".
+   * @default { rateLimit: 1000, burstLimit: 350 } (infra/concurrency.ts)
    */
-  readonly throttle?: { rateLimit: number; burstLimit: number };
+  readonly throttle?: StageThrottle | false;
+  /**
+   * Reserved concurrency per function, taken from the account's pool: the most
+   * executions the function may run at once, and guaranteed to it. A function
+   * set to `false`, or every function with `reservedConcurrency: false`, shares
+   * the account's unreserved pool instead (needed in new accounts, whose
+   * quota is too low to reserve anything). Validated against
+   * `accountConcurrencyLimit`: Lambda keeps 100 unreserved.
+   * @default produce 100, fetch 200, groups 50, admin 20, schemas 20, maintenance 2 (392 in all; infra/concurrency.ts)
+   */
+  readonly reservedConcurrency?: ReservedConcurrency | false;
+  /**
+   * The account's Lambda concurrency quota in this Region (Service Quotas,
+   * "Concurrent executions"). Used only to check the reservations at synth time,
+   * and for the alarm on the account's concurrency.
+   * @default 1000, the default quota
+   */
+  readonly accountConcurrencyLimit?: number;
   /**
    * SNS topic notified when an alarm fires or recovers.
    * @default no notification; alarms are visible in CloudWatch only.
@@ -152,6 +183,12 @@ const lambdaThrottlesMax = 0;
 const dynamoThrottleEventsMax = 0;
 /** 503/50301 (storage busy, retry) is a normal answer under load; a sustained stream of 5xx is not. */
 const api5xxMax = 10;
+/** 429s from the stage throttle: clients retry a few, but a steady stream means a flood or a throttle set too low. */
+const apiThrottledMax = 10;
+/** Concurrency near its limit: sustained (3 of 5 one-minute maxima), so a spike of one minute does not page anyone. */
+const concurrencyPeriod = Duration.minutes(1);
+const concurrencyEvaluationPeriods = 5;
+const concurrencyDatapointsToAlarm = 3;
 
 export class Strand extends Construct {
   readonly clusterId: string;
@@ -164,12 +201,17 @@ export class Strand extends Construct {
   readonly dashboard?: cloudwatch.Dashboard;
   /** The configuration the functions receive, as `configToEnv` turns it into environment variables. */
   readonly config: StrandConfig;
+  /** Each function's reserved concurrency; a function missing here has none. */
+  readonly reservedConcurrency: Partial<Record<FunctionName, number>>;
+  /** 429 responses of the stage throttle, counted from the access logs (HTTP APIs publish no 429 metric of their own). */
+  readonly throttledRequests: cloudwatch.Metric;
   private readonly alarmTopic?: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: StrandProps = {}) {
     super(scope, id);
     const names = Object.keys(functionAccess) as FunctionName[];
     validateProps(props, names);
+    this.reservedConcurrency = resolveReservedConcurrency(names, props.reservedConcurrency, props.accountConcurrencyLimit);
 
     this.clusterId = props.clusterId ?? 'strand';
     this.alarmTopic = props.alarmTopic;
@@ -242,6 +284,8 @@ export class Strand extends Construct {
         // Graviton: about 20% cheaper per GB-second than x86, and the code is plain JS.
         architecture: lambda.Architecture.ARM_64,
         memorySize: props.memorySizes?.[name] ?? sizing.memoryMiB,
+        // A fence: this function never takes more of the account's concurrency, and always has this much (infra/concurrency.ts).
+        reservedConcurrentExecutions: this.reservedConcurrency[name],
         // The one table of timeouts, which the local gateway enforces too.
         timeout: Duration.seconds(functionTimeoutSeconds[name]),
         environment,
@@ -279,11 +323,14 @@ export class Strand extends Construct {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: props.throttle,
+      // Every route, unless a route setting overrides it; unauthenticated requests (auth: apiKeys) included.
+      throttle: props.throttle === false ? undefined : (props.throttle ?? defaultStageThrottle),
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(accessLogs),
         format: apigwv1.AccessLogFormat.custom(JSON.stringify({
           requestId: '$context.requestId',
+          // The 429 metric filter's dimension: tells this API's throttles from another cluster's in the same account.
+          apiId: '$context.apiId',
           ip: '$context.identity.sourceIp',
           caller: '$context.identity.caller',
           userArn: '$context.identity.userArn',
@@ -297,6 +344,18 @@ export class Strand extends Construct {
         })),
       },
     });
+
+    // HTTP APIs publish 4xx but no 429 metric; the access log has every status.
+    const throttledFilter = new logs.MetricFilter(this, 'ApiThrottledFilter', {
+      logGroup: accessLogs,
+      filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
+      metricNamespace: throttledNamespace,
+      metricName: throttledMetricName,
+      metricValue: '1',
+      dimensions: { ApiId: '$.apiId' },
+      unit: cloudwatch.Unit.COUNT,
+    });
+    this.throttledRequests = throttledFilter.metric({ statistic: 'Sum', period: alarmPeriod, dimensionsMap: { ApiId: this.api.apiId } });
 
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
     for (const route of routes) {
@@ -320,6 +379,7 @@ export class Strand extends Construct {
     }
 
     this.createAlarms(names);
+    this.createConcurrencyAlarms(names, props.accountConcurrencyLimit ?? defaultAccountConcurrencyLimit);
     if (props.dashboard ?? true) this.dashboard = this.createDashboard(names);
     // Maintenance (retention, compaction, merging, object sweep) runs every 5 minutes unless told otherwise.
     const schedules = { maintenance: events.Schedule.rate(Duration.minutes(5)), ...props.schedules };
@@ -384,13 +444,20 @@ export class Strand extends Construct {
     }
   }
 
-  private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, description: string): void {
+  private alarm(
+    id: string,
+    metric: cloudwatch.IMetric,
+    threshold: number,
+    description: string,
+    options: Partial<Pick<cloudwatch.AlarmProps, 'evaluationPeriods' | 'datapointsToAlarm' | 'comparisonOperator'>> = {},
+  ): void {
     const alarm = new cloudwatch.Alarm(this, id, {
       metric,
       threshold,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...options,
       alarmDescription: description,
     });
     if (this.alarmTopic) {
@@ -416,6 +483,42 @@ export class Strand extends Construct {
       `Strand API: more than ${api5xxMax} 5xx responses in 5 min.`);
   }
 
+  /**
+   * The fences' alarms: 429s of the stage throttle, each reserved function near
+   * its reservation, and the account's concurrency near its quota (what
+   * unreserved functions share). Lambda's own refusals are the Throttles alarms
+   * of createAlarms: a client saw a 500 for each.
+   */
+  private createConcurrencyAlarms(names: FunctionName[], accountConcurrencyLimit: number): void {
+    this.alarm('ApiThrottledAlarm', this.throttledRequests, apiThrottledMax,
+      `Strand API: more than ${apiThrottledMax} requests refused with 429 by the stage throttle in 5 min (a flood, or a throttle set too low).`);
+    const sustained = {
+      evaluationPeriods: concurrencyEvaluationPeriods,
+      datapointsToAlarm: concurrencyDatapointsToAlarm,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    };
+    for (const name of names) {
+      const reserved = this.reservedConcurrency[name];
+      if (reserved === undefined) continue;
+      const threshold = Math.max(1, Math.ceil(reserved * concurrencyNearLimitRatio));
+      this.alarm(
+        `${capitalize(name)}ConcurrencyAlarm`,
+        this.functions[name].metric('ConcurrentExecutions', { statistic: 'Maximum', period: concurrencyPeriod }),
+        threshold,
+        `Strand ${name}: concurrency at ${threshold} or more of its ${reserved} reserved for ${concurrencyDatapointsToAlarm} of ${concurrencyEvaluationPeriods} minutes; past ${reserved} Lambda refuses invocations (clients get 500).`,
+        sustained,
+      );
+    }
+    const accountThreshold = Math.max(1, Math.ceil(accountConcurrencyLimit * concurrencyNearLimitRatio));
+    this.alarm(
+      'AccountConcurrencyAlarm',
+      new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'ConcurrentExecutions', statistic: 'Maximum', period: concurrencyPeriod }),
+      accountThreshold,
+      `Lambda concurrency of the whole account in this Region at ${accountThreshold} or more of its quota of ${accountConcurrencyLimit} (accountConcurrencyLimit) for ${concurrencyDatapointsToAlarm} of ${concurrencyEvaluationPeriods} minutes.`,
+      sustained,
+    );
+  }
+
   private createDashboard(names: FunctionName[]): cloudwatch.Dashboard {
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
@@ -425,7 +528,12 @@ export class Strand extends Construct {
       new cloudwatch.GraphWidget({
         title: 'API requests',
         width,
-        left: [this.api.metricCount({ statistic: 'Sum' }), this.api.metricClientError({ statistic: 'Sum' }), this.api.metricServerError({ statistic: 'Sum' })],
+        left: [
+          this.api.metricCount({ statistic: 'Sum' }),
+          this.api.metricClientError({ statistic: 'Sum' }),
+          this.api.metricServerError({ statistic: 'Sum' }),
+          this.throttledRequests.with({ label: '429 (stage throttle)', period: Duration.minutes(5) }),
+        ],
       }),
       new cloudwatch.GraphWidget({
         title: 'API latency',
@@ -506,9 +614,7 @@ function validateProps(props: StrandProps, names: FunctionName[]): void {
     if (!props.auth.issuer.startsWith('https://')) throw new Error(`Strand: auth.issuer must be an https URL, not '${props.auth.issuer}'.`);
     if (props.auth.audience.length === 0) throw new Error('Strand: auth.audience must name at least one audience.');
   }
-  if (props.throttle && (props.throttle.rateLimit <= 0 || props.throttle.burstLimit <= 0)) {
-    throw new Error('Strand: throttle.rateLimit and throttle.burstLimit must be positive.');
-  }
+  if (props.throttle) validateStageThrottle(props.throttle);
   for (const route of routes) {
     if (!names.includes(route.fn)) throw new Error(`Strand: route ${route.method} ${route.path} names function '${route.fn}', which has no grants in infra/access.ts.`);
   }
@@ -517,6 +623,10 @@ function validateProps(props: StrandProps, names: FunctionName[]): void {
     if (!fs.existsSync(entry)) throw new Error(`Strand: function '${name}' has no entry file ${path.relative(projectRoot, entry)}.`);
   }
 }
+
+/** Where the access-log metric filter publishes the stage's 429s (dimension ApiId). */
+const throttledNamespace = 'Strand';
+const throttledMetricName = 'ThrottledRequests';
 
 function attributeType(type: 'S' | 'N'): dynamodb.AttributeType {
   return type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;
