@@ -13,16 +13,16 @@ import { startEmulators, type Emulators } from './emulators';
 import { startEmulatorsInChildProcess } from './emulatorProcess';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway';
 import { provisionStorage } from './provision';
-import { runMaintenance } from '../src/maintenance/runMaintenance';
+import { runMaintenance, type MaintenanceOptions } from '../src/maintenance/runMaintenance';
 import { emulatorCredentials } from './emulatorCredentials';
 
 /** The local stand-in for the EventBridge schedule: one pass at a time, every intervalMs. */
-function startMaintenanceTimer(runtime: Runtime, intervalMs: number): { stop(): Promise<void> } {
+function startMaintenanceTimer(runtime: Runtime, intervalMs: number, options: MaintenanceOptions): { stop(): Promise<void> } {
   if (intervalMs <= 0) return { stop: async () => {} };
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() =>
-      runMaintenance(runtime).catch((err: unknown) => runtime.logger.warn('maintenance pass failed', { error: String(err) })),
+      runMaintenance(runtime, options).catch((err: unknown) => runtime.logger.warn('maintenance pass failed', { error: String(err) })),
     );
   }, intervalMs);
   timer.unref();
@@ -55,6 +55,8 @@ export interface LocalStrandOptions {
   emulatorsInChildProcess?: boolean;
   /** Run the maintenance pass every this many ms; 0 turns it off. @default 60000 (npm start reads STRAND_MAINTENANCE_INTERVAL_MS) */
   maintenanceIntervalMs?: number;
+  /** How old an unreferenced object must be before the sweep deletes it (tests shorten it). @default orphanGraceMsDefault */
+  orphanGraceMs?: number;
   logger?: Logger;
 }
 
@@ -100,7 +102,7 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
     const runtime = createRuntime({ config, clients, clock: options.clock, logger });
     gateway = await startGateway(runtime, { host: options.host ?? '127.0.0.1', port: options.port ?? 8082, onRequest: options.onRequest });
     const g = gateway;
-    const maintenance = startMaintenanceTimer(runtime, options.maintenanceIntervalMs ?? 60_000);
+    const maintenance = startMaintenanceTimer(runtime, options.maintenanceIntervalMs ?? 60_000, options.orphanGraceMs === undefined ? {} : { orphanGraceMs: options.orphanGraceMs });
     let stopped: Promise<void> | undefined;
     return {
       url: g.url,

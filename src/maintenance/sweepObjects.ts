@@ -14,9 +14,20 @@ import { objectTime, topicPrefix, topicsPrefix } from '../log/ObjectStore';
 import { partitionKey, type Topic } from '../log/TopicCatalog';
 import { placeEntries } from '../log/indexEntry';
 import type { LogContext } from '../log/LogContext';
+import { functionTimeoutSeconds } from '../config/functionTimeouts';
 
 /** Longer than any produce request can take between its PUT and its commit. */
 export const orphanGraceMsDefault = 10 * 60_000;
+
+/**
+ * How old an object maintenance released must be before it goes. Not zero: one
+ * produce request writes ONE object for all its partitions, so the object one
+ * partition stopped referencing may still be waiting for another partition's
+ * commit. That commit happens inside the same request, which ends within the
+ * produce function's timeout (its storage calls stop at its deadline), so twice
+ * that timeout is enough; still far shorter than orphanGraceMsDefault.
+ */
+export const releasedGraceMs = 2 * functionTimeoutSeconds.produce * 1000;
 
 /**
  * `released` are objects maintenance just stopped referencing: committed once,
@@ -52,9 +63,11 @@ export async function sweepTopicObjects(
     }
   }
   const cutoff = ctx.clock.now() - graceMs;
+  const releasedCutoff = ctx.clock.now() - Math.min(graceMs, releasedGraceMs);
   const garbage = listed.filter((key) => {
     const id = key.slice(prefix.length);
-    return !referenced.has(id) && (released.has(id) || objectTime(id) <= cutoff);
+    if (referenced.has(id)) return false;
+    return objectTime(id) <= (released.has(id) ? releasedCutoff : cutoff);
   });
   await ctx.objects.deleteKeys(garbage);
   return garbage.length;

@@ -28,7 +28,7 @@ import { readPartition, recordsFrom } from '../../src/log/readPartition';
 import { TopicCatalog, partitionKey, type Topic } from '../../src/log/TopicCatalog';
 import { maintainPartition } from '../../src/maintenance/maintainPartition';
 import { distinctEntries } from '../../src/maintenance/rewriteChunks';
-import { sweepTopicObjects } from '../../src/maintenance/sweepObjects';
+import { releasedGraceMs, sweepTopicObjects } from '../../src/maintenance/sweepObjects';
 import { injectFaults, isCommit, type FaultInjector } from '../faults/faultyClients';
 import { createTopic, partitionPath, startTestStrand, type TestStrand } from '../support/localStrand';
 
@@ -101,9 +101,10 @@ describe('log integrity', () => {
       expect(committed[23]!.head!.entries).toHaveLength(24);
       // A spills: chunk@0 with 20 entries (4 stay), head base 20.
       await spillPartition(ctx(), pk);
-      // Maintenance merges chunk@0 into one object; the sweep deletes the released objects at once.
+      // Maintenance merges chunk@0 into one object; the sweep deletes the released objects.
       const report = await maintainPartition(ctx(), topic, 0, mergeEverything);
       expect(report!.chunksMerged).toBe(1);
+      clock.advance(releasedGraceMs + 1);
       expect(await sweepTopicObjects(ctx(), topic, 10 * 60_000, new Set(report!.released))).toBe(20);
       // B resumes: it takes the lease (a newer epoch than the merge's) and spills.
       await spillPartition(ctx(), pk);
