@@ -15,7 +15,8 @@ import type { Topic } from '../log/TopicCatalog';
 import { mapBounded } from '../mapBounded';
 import type { ApiRequest, ApiResponse } from './http';
 import type { Operation } from './operations';
-import { parseJsonBody, pathParam, queryInteger } from './request';
+import { jsonNestingDepthMax, parseJsonBody, pathParam, queryInteger } from './request';
+import { jsonNestsDeeperThan } from '../jsonNesting';
 import { longPollMsMax } from './fetch';
 import { longPollIntervalMs, type FetchedRecord } from '../log/readPartition';
 import { base64Bytes, TooLargeForResponse } from './responseBudget';
@@ -105,7 +106,9 @@ function embed(bytes: Buffer | null, format: InstanceFormat, room: number): unkn
   if (format === 'binary') return base64Within(bytes, room);
   if (format === 'json') {
     try {
-      return JSON.parse(bytes.toString('utf8'));
+      const text = bytes.toString('utf8');
+      // Nested past the bound, serializing the response would overflow the stack: sent as a string.
+      if (!jsonNestsDeeperThan(text, jsonNestingDepthMax)) return JSON.parse(text);
     } catch {
       // not JSON: sent as a string, below
     }

@@ -14,7 +14,8 @@ import type { Topic } from '../log/TopicCatalog';
 import { base64Bytes, binaryResponseBytesMax, jsonResponseBytesMax, JsonRecordsFill, TooLargeForResponse, type RecordSizing } from './responseBudget';
 import type { Operation } from './operations';
 import type { ApiResponse } from './http';
-import { loadTopicCached, partitionParam, queryInteger } from './request';
+import { jsonNestingDepthMax, loadTopicCached, partitionParam, queryInteger } from './request';
+import { jsonNestsDeeperThan } from '../jsonNesting';
 import { recordBatchMediaType } from './produce';
 import { avroEmbedder, type AvroEmbedded } from '../schemas/recordSchemas';
 
@@ -54,7 +55,11 @@ function embed(bytes: Buffer | null, format: EmbeddedFormat, room: number, avro?
       return { type: 'STRING', data: bytes.toString('utf8') };
     case 'json':
       try {
-        return { type: 'JSON', data: JSON.parse(bytes.toString('utf8')) };
+        const text = bytes.toString('utf8');
+        // A value nested past the bound would overflow the stack when the response
+        // is serialized (a 500 that blocks the partition): it goes out as bytes.
+        if (jsonNestsDeeperThan(text, jsonNestingDepthMax)) throw new Error('nested too deep');
+        return { type: 'JSON', data: JSON.parse(text) };
       } catch {
         // A record that is not JSON is still delivered, as bytes, rather than
         // blocking the partition for a consumer that asked for JSON.

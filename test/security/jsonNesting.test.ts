@@ -13,6 +13,7 @@ import { expectError, expectStatus } from '../support/api';
 import { registryType } from '../schemas/support';
 import { jsonNestingDepthMax } from '../../src/api/request';
 import { schemaNestingDepthMax } from '../../src/schemas/avro';
+import { encodeRecordBatch } from '../../src/codec/recordBatch';
 
 const bootstrap = `boot-${createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 32)}`;
 const hostileDepth = 500_000;
@@ -130,5 +131,26 @@ describe(`the schema registry refuses deep bodies and schemas with 422 / 42201, 
     expectStatus(checked, 200);
     expect(checked.json.is_compatible).toBe(true);
     expect(await subjects()).toEqual(['nested']);
+  });
+});
+
+describe('a stored record nested too deep for JSON is still delivered, never a 500', () => {
+  test('produced as bytes through /batches, the JSON fetch answers it as BINARY and the next record as JSON', async () => {
+    expectStatus(await send(bootstrap, 'POST', `${cluster}/topics`, JSON.stringify({ topic_name: 'deep-stored', partitions_count: 1 })), 201);
+    const batch = encodeRecordBatch([
+      { key: null, value: Buffer.from(nested(200_000)), headers: [], timestamp: 1 },
+      { key: null, value: Buffer.from('{"ok":true}'), headers: [], timestamp: 1 },
+    ]);
+    const produced = await strand.http.request('POST', `${topicPath('deep-stored')}/partitions/0/batches`, {
+      body: batch,
+      headers: { authorization: `Bearer ${bootstrap}`, 'content-type': 'application/vnd.kafka.record-batch.v2' },
+    });
+    expectStatus(produced, 200);
+    const res = await strand.http.request('GET', `${topicPath('deep-stored')}/partitions/0/records?offset=0&embedded_format=json`, {
+      headers: { authorization: `Bearer ${bootstrap}` },
+    });
+    expectStatus(res, 200);
+    expect(res.json.records.map((r: { value: { type: string } }) => r.value.type)).toEqual(['BINARY', 'JSON']);
+    expect(res.json.records[1].value.data).toEqual({ ok: true });
   });
 });
