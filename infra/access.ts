@@ -100,36 +100,25 @@ export const dynamoWriteActions = dynamoActions.readWrite.filter((a) => !dynamoA
 
 export interface FunctionSizing {
   memoryMiB: number;
-  timeout: Duration;
 }
 
 /**
- * Memory and timeouts. Lambda gives CPU in proportion to memory (1,769 MiB is
- * one vCPU), and the hot paths are CPU-bound on up to 4 MiB per request
- * (CRC-32C, RecordBatch encode/decode, base64 and JSON), so produce and fetch
- * get 1 GiB: roughly 0.6 vCPU, where a 4 MiB request still takes well under a
- * second of compute. Admin is mostly small DynamoDB calls.
- *
- * Timeouts sit under API Gateway's 30 s integration timeout, so a slow request
- * ends with the function's own error body, never a gateway 503 while the
- * function keeps running:
- * - fetch: long polls are bounded at 20 s by the API (`max_wait_ms` ≤ 20000),
- *   plus reading up to 4 MiB from S3; 25 s leaves that margin.
- * - produce: one S3 PUT of ≤ 4 MiB and one or two DynamoDB writes, with the SDK's
- *   retries on throttling; 15 s is generous and still fails fast.
- * - admin: topic deletion removes the topic's index entries and objects; 28 s is
- *   the most the gateway allows with margin.
+ * Memory. Lambda gives CPU in proportion to memory (1,769 MiB is one vCPU), and
+ * the hot paths are CPU-bound on up to 4 MiB per request (CRC-32C, RecordBatch
+ * encode/decode, base64 and JSON), so produce and fetch get 1 GiB: roughly 0.6
+ * vCPU, where a 4 MiB request still takes well under a second of compute.
+ * Admin is mostly small DynamoDB calls. Timeouts are in one table that the
+ * local gateway enforces too: src/config/functionTimeouts.ts.
  */
 export const functionSizing: Partial<Record<FunctionName, FunctionSizing>> = {
-  admin: { memoryMiB: 512, timeout: Duration.seconds(28) },
-  produce: { memoryMiB: 1024, timeout: Duration.seconds(15) },
-  fetch: { memoryMiB: 1024, timeout: Duration.seconds(25) },
+  admin: { memoryMiB: 512 },
+  produce: { memoryMiB: 1024 },
+  fetch: { memoryMiB: 1024 },
 };
 
 /** Sizing for a function this table does not name yet. */
 export const defaultSizing = {
-  /** Behind API Gateway: must end before the 30 s integration timeout. */
-  routed: { memoryMiB: 1024, timeout: Duration.seconds(28) },
+  routed: { memoryMiB: 1024 },
   /** Not behind API Gateway (scheduled work such as maintenance). */
-  unrouted: { memoryMiB: 1024, timeout: Duration.minutes(5) },
+  unrouted: { memoryMiB: 1024 },
 } as const satisfies Record<string, FunctionSizing>;
