@@ -9,7 +9,6 @@
  * and tables, so least privilege can be asserted on the synthesized template
  * (infra/strand.test.ts).
  */
-import { Duration } from 'aws-cdk-lib';
 import type { TableNames } from '../src/config/env';
 import type { FunctionName } from '../src/api/routes';
 
