@@ -18,6 +18,7 @@ import type { Operation } from './operations';
 import { jsonNestingDepthMax, parseJsonBody, pathParam, queryInteger } from './request';
 import { jsonNestsDeeperThan } from '../jsonNesting';
 import { longPollMsMax } from './fetch';
+import { longPollWithinDeadline } from '../config/deadline';
 import { longPollIntervalMs, type FetchedRecord } from '../log/readPartition';
 import { base64Bytes, TooLargeForResponse } from './responseBudget';
 import type { Runtime } from '../runtime';
@@ -28,7 +29,8 @@ import type { Runtime } from '../runtime';
  * longPollIntervalMs. True when there is something to read.
  */
 async function waitForAnyPartition(runtime: Runtime, item: InstanceItem, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  // Shortened so the wait and the read after it end before the request's deadline.
+  const deadline = Date.now() + longPollWithinDeadline(timeoutMs);
   const tps = consumerInstancesOf(runtime).consumed(item);
   if (tps.length === 0) return false;
   while (Date.now() < deadline) {
