@@ -4,6 +4,8 @@
  *   --no-faults          no lost replies and no crashes (the seed's other choices unchanged)
  *   --policy uniform|priority   force the scheduling policy
  */
+// The SDK's notice about Node 20 would print once per run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { requestCounts, stopWorld } from './world';
 import { describeFailure, runSeed, type SeedResult } from './seeds';
 
@@ -53,6 +55,8 @@ async function main(): Promise<void> {
       failed.push(r);
       console.log(describeFailure(r));
     }
+    // Progress on stderr, so a long run shows it is alive without cluttering the result.
+    if ((seed - from + 1) % 500 === 0) console.error(`${seed - from + 1} of ${n} seeds, ${failed.length} failed`);
   }
   const seconds = (Date.now() - started) / 1000;
   console.log(`${n - failed.length} passed, ${failed.length} failed (${seconds.toFixed(1)} s, ${(n / seconds).toFixed(1)} seeds/s; storage requests per seed: ${Math.round(requestCounts.actors / n)} by actors, ${Math.round(requestCounts.outside / n)} by the set-up and the checks)`);
