@@ -4,6 +4,7 @@
  * actors (the log's operations), and the ways to drive them: a seeded random
  * schedule (runRandom) or a script (runUntil, runToEnd, step).
  */
+import { isTransientStorageError } from '../../src/storage/storageErrors';
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { uploadOperations } from '../../src/api/uploads';
@@ -458,7 +459,8 @@ export class Simulation {
         const kind = (err as Error).name;
         if (kind === 'OffsetOutOfRangeError') {
           this.model.outOfRange.push({ partition, offset, by: name });
-        } else if (kind === 'StorageUnavailableError' && !strict) {
+        } else if ((kind === 'StorageUnavailableError' || isTransientStorageError(err)) && !strict) {
+          // A storage fault the SDK's retries did not get past: the API answers it 503 / 50301.
           this.model.fetchesUnavailable++;
           this.notes.push(`${name}: fetch p${partition}@${offset}: ${(err as Error).message}`);
         } else {
