@@ -32,6 +32,7 @@ import type { ConfigOverrides } from './log/topicConfig';
 import { ProducerSequences } from './producers/ProducerSequences';
 import { ProducerIds } from './producers/ProducerIds';
 import { longPollWithinDeadline } from './config/deadline';
+import { waitForAnyData, type WatchedPartition } from './log/waitForAnyData';
 
 export interface EngineDeps {
   config: StrandConfig;
@@ -131,6 +132,11 @@ export class Engine {
   waitForData(topic: Topic, partition: number, offset: number, maxWaitMs: number): Promise<void> {
     this.assertPartition(topic, partition);
     return waitForData(this.context, topic, partition, offset, longPollWithinDeadline(maxWaitMs), this.stopping.signal);
+  }
+
+  /** The multi-partition long poll (heads only), shortened by the deadline as waitForData is. */
+  waitForAnyData(watched: readonly WatchedPartition[], bytesWanted: number, maxWaitMs: number): Promise<void> {
+    return waitForAnyData(this.context, watched, bytesWanted, longPollWithinDeadline(maxWaitMs), this.stopping.signal);
   }
 
   /** Ends long polls at once (a process shutting down answers them now rather than after max_wait_ms). */

@@ -4,6 +4,7 @@ import type { ApiRequest, ApiResponse } from './http';
 import { topicOperations } from './topics';
 import { produceOperations } from './produce';
 import { fetchOperations } from './fetch';
+import { multiFetchOperations } from './multiFetch';
 import { producerOperations } from './producers';
 import { groupOperations } from './groups';
 import { consumerOperations } from './consumers';
@@ -18,6 +19,7 @@ export const operations: Record<string, Operation> = {
   ...topicOperations,
   ...produceOperations,
   ...fetchOperations,
+  ...multiFetchOperations,
   ...producerOperations,
   ...groupOperations,
   ...consumerOperations,

@@ -85,6 +85,19 @@ export interface RecordSizing<J> {
  * skipped only while nothing was kept before it, so what a response holds is
  * always "skipped offsets, then records", and next_offset covers both.
  */
+export interface FillLimits {
+  /**
+   * A record whose JSON needs more than this is skipped (when nothing was kept
+   * before it). Default: the fill's room. A fill given only part of a
+   * response (one partition of a multi-partition fetch) passes the whole
+   * response's bound, so that a record which merely does not fit what is left
+   * is left for the next fetch, not skipped.
+   */
+  skipAbove?: number;
+  /** Records this fill may skip at most. Default skippedPerResponseMax; a fill sharing a response gets what is left of it. */
+  skippedMax?: number;
+}
+
 export class JsonRecordsFill<J> {
   readonly records: J[] = [];
   readonly skipped: SkippedRecord[] = [];
@@ -92,18 +105,28 @@ export class JsonRecordsFill<J> {
   resumeAt: number | undefined;
   private readonly kept: FetchedRecord[] = [];
   private room: number;
+  private readonly skipAbove: number;
+  private readonly skippedMax: number;
 
   constructor(
     private readonly sizing: RecordSizing<J>,
     private readonly roomMax = jsonResponseBytesMax,
+    limits: FillLimits = {},
   ) {
     this.room = roomMax;
+    this.skipAbove = limits.skipAbove ?? roomMax;
+    this.skippedMax = limits.skippedMax ?? skippedPerResponseMax;
+  }
+
+  /** Bytes of the room the built records take (after finish), commas included. */
+  get bytesUsed(): number {
+    return this.roomMax - this.room;
   }
 
   /** For walkRecords: false stops the walk at `r`. */
   offer = (r: FetchedRecord): boolean => {
     const atLeast = this.sizing.lowerBound(r) + 1;
-    if (atLeast > this.roomMax && this.kept.length === 0) return this.skip(r.offset, atLeast);
+    if (atLeast > this.skipAbove && this.kept.length === 0) return this.skip(r.offset, atLeast);
     if (atLeast > this.room) return false;
     this.room -= atLeast;
     this.kept.push(r);
@@ -128,7 +151,7 @@ export class JsonRecordsFill<J> {
         if (!(err instanceof TooLargeForResponse)) throw err;
         size = err.bytesAtLeast;
       }
-      if (size > this.roomMax && this.records.length === 0) {
+      if (size > this.skipAbove && this.records.length === 0) {
         if (this.skip(r.offset, size)) continue;
         this.resumeAt = r.offset;
         return;
@@ -143,7 +166,7 @@ export class JsonRecordsFill<J> {
   }
 
   private skip(offset: number, bytes: number): boolean {
-    if (this.skipped.length >= skippedPerResponseMax) return false;
+    if (this.skipped.length >= this.skippedMax) return false;
     this.skipped.push({ offset, json_bytes: bytes });
     return true;
   }

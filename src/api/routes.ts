@@ -44,6 +44,8 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: `${P}/uploads`, fn: 'produce' },
   { method: 'POST', path: `${P}/uploads/{upload_id}/commit`, fn: 'produce' },
   { method: 'GET', path: `${P}/records`, fn: 'fetch' },
+  // Many partitions in one request (Kafka's Fetch): POST, as the partitions are a body (src/api/multiFetch.ts).
+  { method: 'POST', path: `${C}/records:fetch`, fn: 'fetch' },
   // API keys (STRAND_AUTH=keys; src/api/apiKeys.ts). The secret is returned once, by POST.
   { method: 'POST', path: `${C}/api-keys`, fn: 'admin' },
   { method: 'GET', path: `${C}/api-keys`, fn: 'admin' },

@@ -17,7 +17,7 @@ import type { ApiRequest, ApiResponse } from '../api/http';
 import type { RouteSpec } from '../api/routes';
 import type { Runtime } from '../runtime';
 import { ApiKeyStore, bootstrapKeyCharsMin, hashApiKey, sameHash, type ApiKey } from './ApiKeyStore';
-import { describe, describeRequirement, grants } from './permissions';
+import { describe, describeRequirement, grants, type Requirement } from './permissions';
 import { routeAccess } from './routeRequirements';
 
 /** One key store (and so one lookup cache) per runtime: per Lambda container, per local server. */
@@ -118,4 +118,23 @@ export function topicsVisibleTo(req: ApiRequest, runtime: Runtime): (topic: stri
   const caller = callers.get(req);
   if (caller === undefined) return () => false;
   return (topic) => grants(caller.permissions, describe('topic', topic));
+}
+
+/**
+ * The check for topics a request names in its body and the route's own check
+ * could not see (the multi-partition fetch names any number of topics): every
+ * one needs `operation`, or the whole request is 40301 before anything is
+ * read. With keys on and no caller recorded (the operation ran without
+ * `authorize`), it refuses: the check fails closed.
+ */
+export function assertTopicsGranted(req: ApiRequest, runtime: Runtime, topics: readonly string[], operation: 'consume' | 'produce'): void {
+  if (runtime.config.auth !== 'keys') return;
+  const caller = callers.get(req);
+  if (caller === undefined) throw new StrandError(ErrorCode.Forbidden, 'The request names topics, and no caller was authenticated for it.');
+  for (const name of topics) {
+    const requirement: Requirement = { anyOf: [operation], resource: 'topic', name };
+    if (!grants(caller.permissions, requirement)) {
+      throw new StrandError(ErrorCode.Forbidden, `API key '${caller.id}' (${caller.name}) lacks ${describeRequirement(requirement)}.`);
+    }
+  }
 }

@@ -62,10 +62,17 @@ describe('every route has a requirement derived from the route table', () => {
     if (access.kind !== 'permissions') return;
     const [first] = access.requirements;
     if (route.fn === 'produce') expect(first).toMatchObject({ anyOf: ['produce'], resource: 'topic' });
-    if (route.fn === 'fetch') expect(first).toEqual({ anyOf: ['consume'], resource: 'topic', name: 'n-topic_name' });
+    if (route.fn === 'fetch') expect(first).toEqual({ anyOf: ['consume'], resource: 'topic', ...(route.path.includes('{topic_name}') ? { name: 'n-topic_name' } : {}) });
     if (route.fn === 'groups') expect(first!.resource).toBe('group');
     if (route.fn === 'admin' && route.path.includes('{topic_name}') && route.method !== 'GET') expect(first).toEqual({ anyOf: ['admin'], resource: 'topic', name: 'n-topic_name' });
     if (route.path.includes('api-keys')) expect(first).toEqual({ anyOf: ['admin'], resource: 'cluster' });
+  });
+
+  test('the multi-partition fetch needs consume on some topic here; the operation checks each named one (assertTopicsGranted)', () => {
+    const multi = routes.find((r) => r.path.endsWith('/records:fetch'))!;
+    expect(multi.fn).toBe('fetch');
+    const access = routeAccess(multi, { pathParameters: { cluster_id: 'c' }, body: Buffer.from(JSON.stringify({ partitions: [{ topic_name: 't' }] })) });
+    expect(access).toEqual({ kind: 'permissions', requirements: [{ anyOf: ['consume'], resource: 'topic' }] });
   });
 
   test('group routes add consume on every topic their body names', () => {

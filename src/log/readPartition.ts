@@ -93,6 +93,34 @@ export async function readPartition(
   });
 }
 
+/**
+ * Reads entries located earlier (locateRanges, then a plan chose them): the
+ * multi-partition fetch locates every partition before it decides what to
+ * read. When the index moved in between (an object was merged away and swept)
+ * it reads again from the head, as readPartition does, within the same bytes:
+ * an entry that no longer fits them is not read (nextOffset stays at `offset`).
+ */
+export async function readLocated(
+  ctx: LogContext,
+  topic: Topic,
+  partition: number,
+  offset: number,
+  bounds: PartitionBounds,
+  entries: PlacedEntry[],
+  options: ReadOptions = {},
+): Promise<ReadResult> {
+  if (entries.length === 0) return { ...bounds, batches: Buffer.alloc(0), nextOffset: offset };
+  try {
+    const parts = await readEntries(ctx, topic.topicId, entries, options);
+    return { ...bounds, batches: parts.length === 1 ? parts[0]! : Buffer.concat(parts), nextOffset: nextOffsetAfter(entries) };
+  } catch (err) {
+    if (!isNoSuchKey(err)) throw err;
+    const bytes = entries.reduce((n, e) => n + e.size, 0);
+    const again = await readPartition(ctx, topic, partition, offset, bytes, { ...options, bytesMax: bytes, entryBytesMax: bytes });
+    return again.oversized ? { ...again, oversized: undefined } : again;
+  }
+}
+
 export interface LocatedRanges extends PartitionBounds {
   /** Runs of adjacent entries in one object: one ranged GET each. */
   runs: RangeRun[];

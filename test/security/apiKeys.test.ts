@@ -161,6 +161,43 @@ describe('topics: produce, consume, admin on name patterns', () => {
   });
 });
 
+describe('the multi-partition fetch: consume on every topic the body names', () => {
+  const multiFetch = (key: string | undefined, topics: string[]) =>
+    as(key, 'POST', `${cluster}/records:fetch`, { partitions: topics.map((t) => ({ topic_name: t, partition_id: 0, offset: 0 })) });
+
+  test('consume:orders-* may fetch orders-1 and orders-2 together', async () => {
+    const res = await multiFetch(consumer, ['orders-1', 'orders-2']);
+    expectStatus(res, 200);
+    expect(res.json.partitions.map((p: { topic_name: string }) => p.topic_name)).toEqual(['orders-1', 'orders-2']);
+  });
+
+  test('one named topic without consume (payments) makes the whole request 40301, and nothing is read', async () => {
+    let logReads = 0;
+    const count = (next: any, context: any) => async (args: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const table = args.input?.TableName;
+      if (table === strand.runtime.config.tables.log || table === strand.runtime.config.tables.topics) logReads++;
+      return next(args);
+    };
+    strand.runtime.clients.dynamodb.middlewareStack.add(count, { step: 'initialize', name: 'countMultiFetchReads' });
+    try {
+      for (const topics of [['orders-1', 'payments'], ['payments'], ['orders-1', 'orders-2', 'no-such-topic']]) {
+        const res = await multiFetch(consumer, topics);
+        expectError(res, 40301);
+        expect(res.json.message).toContain(`'${topics[topics.length - 1]}'`);
+      }
+      // A key with no consume permission at all is refused by the route's own check.
+      expectError(await multiFetch(producer, ['orders-1']), 40301);
+      expectError(await multiFetch(undefined, ['orders-1']), 40101);
+      expect(logReads).toBe(0);
+      // The counter does see the reads of a fetch that is let through.
+      expectStatus(await multiFetch(consumer, ['orders-1']), 200);
+      expect(logReads).toBeGreaterThan(0);
+    } finally {
+      strand.runtime.clients.dynamodb.middlewareStack.remove('countMultiFetchReads');
+    }
+  });
+});
+
 describe('consumer groups', () => {
   test('consume on the group and on every subscribed topic is needed to join; commits need consume on each topic', async () => {
     const join = (key: string, group: string, topics: string[]) =>
