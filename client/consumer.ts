@@ -1,6 +1,7 @@
 /**
  * Consumer: a fetch loop per assigned partition (binary RecordBatch v2 long
- * polls), delivery through `eachMessage` or `eachBatch`, `seek`,
+ * polls; with `multiPartitionFetch`, the loops' fetches go out together
+ * through one FetchSession, client/fetchSession.ts), delivery through `eachMessage` or `eachBatch`, `seek`,
  * `pause`/`resume`, and the out-of-range reset policy.
  *
  * Partitions come from `assign([{ topic, partition }])` (explicit, like Kafka's
@@ -17,7 +18,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { decodeRecordBatch, patchBaseOffsets, splitBatches } from '../src/codec/recordBatch';
-import { FencedMemberError, OffsetOutOfRangeError, StrandClientError, StrandUsageError } from './errors';
+import { FencedMemberError, OffsetOutOfRangeError, StrandApiError, StrandClientError, StrandUsageError } from './errors';
+import { FetchSession, type PartitionAnswer } from './fetchSession';
 import { decodeHeaders, type KafkaMessage } from './messages';
 import { objectRequest } from './objectHttp';
 import { mapBounded } from '../src/mapBounded';
@@ -74,6 +76,12 @@ export interface ConsumerConfig {
    * out, instead of through the API (the direct-to-S3 data plane). @default false
    */
   directFetch?: boolean;
+  /**
+   * Fetch all of this consumer's partitions together, in one request at a time
+   * (POST …/records:fetch, Kafka's Fetch; client/fetchSession.ts), instead of
+   * one request, and one long poll, per partition. @default false
+   */
+  multiPartitionFetch?: boolean;
 }
 
 export interface EachMessagePayload {
@@ -160,6 +168,8 @@ export class Consumer extends EventEmitter {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatChain: Promise<void> = Promise.resolve();
   private lastCommitAt = Date.now();
+  /** The one fetch loop for every partition, with multiPartitionFetch. */
+  private readonly session: FetchSession | undefined;
 
   constructor(
     protected readonly client: StrandClient,
@@ -171,6 +181,9 @@ export class Consumer extends EventEmitter {
     this.maxWaitMs = Math.min(config.maxWaitTimeInMs ?? 5000, longPollMsMax);
     this.maxBytes = config.maxBytesPerPartition ?? 1024 * 1024;
     this.policy = retryPolicy(config.retry);
+    if (config.multiPartitionFetch) {
+      this.session = new FetchSession(client, { maxWaitMs: this.maxWaitMs, maxBytesPerPartition: this.maxBytes, direct: config.directFetch ?? false });
+    }
   }
 
   async connect(): Promise<void> {}
@@ -544,6 +557,23 @@ export class Consumer extends EventEmitter {
   }
 
   private async fetch(s: PartitionState, offset: number, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
+    if (!this.session) return this.fetchPartition(s, offset, signal);
+    let answer: PartitionAnswer;
+    try {
+      answer = await this.session.fetch(s.topic, s.partition, offset, signal);
+    } catch (err) {
+      // An index entry larger than any response: the partition's own fetch answers it with a presigned URL.
+      if (err instanceof StrandApiError && err.code === 41302) return this.fetchPartition(s, offset, signal);
+      throw err;
+    }
+    if (answer.kind === 'ranges') return this.readRanges(s, offset, answer.located, signal);
+    const messages = messagesOf(answer.batches, offset);
+    const last = messages.length > 0 ? messages[messages.length - 1]!.offset + 1 : offset;
+    return { messages, nextOffset: Math.max(answer.nextOffset, last), highWatermark: answer.highWatermark };
+  }
+
+  /** One partition's fetch, on its own request (the default, and the fallback for an oversized entry). */
+  private async fetchPartition(s: PartitionState, offset: number, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
     if (this.config.directFetch) return this.fetchDirect(s, offset, signal);
     // Batch URLs too: an index entry larger than one response can carry (an upload of up to 64 MiB) is answered with a presigned URL for it.
     const res = await this.client.transport.request('GET', `${this.client.clusterPath}/topics/${encodeURIComponent(s.topic)}/partitions/${s.partition}/records`, {

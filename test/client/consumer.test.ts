@@ -69,7 +69,15 @@ describe('Consumer: explicit assignment', () => {
     const proxy = await startProxy(strand.url);
     const consumer = new Client({ url: proxy.url }).consumer({ ...fast, maxBytesPerPartition: 1 }); // one batch per fetch
     consumer.assign([{ topic: 'c-ahead', partition: 0 }], { fromBeginning: true });
-    const fetchedAt = () => proxy.seen.filter((r) => r.path.includes('/records?')).map((r) => Number(new URL(r.path, 'http://x').searchParams.get('offset')));
+    // Offsets asked for, by the partition's own fetch (query) or the multi-partition fetch (body; ./multiPartitionFetch.test.ts).
+    const fetchedAt = () =>
+      proxy.seen.flatMap((r) =>
+        r.path.includes('/records?')
+          ? [Number(new URL(r.path, 'http://x').searchParams.get('offset'))]
+          : r.path.includes('/records:fetch')
+            ? (JSON.parse(r.body.toString()) as { partitions: { offset: number }[] }).partitions.map((p) => p.offset)
+            : [],
+      );
     const batches: number[][] = [];
     let aheadSeenDuringFirst = false;
     await consumer.run({
