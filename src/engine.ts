@@ -134,8 +134,8 @@ export class Engine {
     return waitForData(this.context, topic, partition, offset, longPollWithinDeadline(maxWaitMs), this.stopping.signal);
   }
 
-  /** The multi-partition long poll (heads only), shortened by the deadline as waitForData is. */
-  waitForAnyData(watched: readonly WatchedPartition[], bytesWanted: number, maxWaitMs: number): Promise<void> {
+  /** The multi-partition long poll (heads only), shortened by the deadline as waitForData is; true when the data came. */
+  waitForAnyData(watched: readonly WatchedPartition[], bytesWanted: number, maxWaitMs: number): Promise<boolean> {
     return waitForAnyData(this.context, watched, bytesWanted, longPollWithinDeadline(maxWaitMs), this.stopping.signal);
   }
 

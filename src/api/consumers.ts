@@ -18,34 +18,29 @@ import type { Operation } from './operations';
 import { jsonNestingDepthMax, parseJsonBody, pathParam, queryInteger } from './request';
 import { jsonNestsDeeperThan } from '../jsonNesting';
 import { longPollMsMax } from './fetch';
-import { longPollWithinDeadline } from '../config/deadline';
-import { longPollIntervalMs, type FetchedRecord } from '../log/readPartition';
+import type { FetchedRecord } from '../log/readPartition';
 import { base64Bytes, TooLargeForResponse } from './responseBudget';
 import type { Runtime } from '../runtime';
 
 /**
  * Waits until any partition the instance consumes has records past its
- * position, or `timeoutMs` passes. Reads partition heads only (no writes), every
- * longPollIntervalMs. True when there is something to read.
+ * position (or its log start passed it), or `timeoutMs` passes: the engine's
+ * multi-partition long poll, which reads partition heads only, all of them once
+ * per longPollIntervalMs, and ends before the request's deadline. True when
+ * there is something to read.
  */
 async function waitForAnyPartition(runtime: Runtime, item: InstanceItem, timeoutMs: number): Promise<boolean> {
-  // Shortened so the wait and the read after it end before the request's deadline.
-  const deadline = Date.now() + longPollWithinDeadline(timeoutMs);
-  const tps = consumerInstancesOf(runtime).consumed(item);
-  if (tps.length === 0) return false;
-  while (Date.now() < deadline) {
-    for (const tp of tps) {
-      const { topic, partition } = parseTpKey(tp);
-      const position = item.positions[tp];
-      const t = await runtime.engine.topics.getCached(topic).catch(() => undefined);
-      if (!t || position === undefined || partition >= t.partitionsCount) continue;
-      const bounds = await runtime.engine.bounds(t, partition);
-      if (bounds.highWatermark > position || bounds.logStartOffset > position) return true;
-    }
-    await new Promise((r) => setTimeout(r, Math.min(longPollIntervalMs, Math.max(0, deadline - Date.now()))));
-  }
-  return false;
+  const watched = await mapBounded(consumerInstancesOf(runtime).consumed(item), topicLookupsInFlightMax, async (tp) => {
+    const { topic, partition } = parseTpKey(tp);
+    const offset = item.positions[tp];
+    const t = await runtime.engine.topics.getCached(topic).catch(() => undefined);
+    return !t || offset === undefined || partition >= t.partitionsCount ? [] : [{ topic: t, partition, offset }];
+  });
+  return runtime.engine.waitForAnyData(watched.flat(), 1, timeoutMs);
 }
+
+/** Topics a long poll looks up at once (each a cached catalog read). */
+const topicLookupsInFlightMax = 8;
 
 const V2 = '/consumers/{group_name}';
 const I = `${V2}/instances/{instance}`;

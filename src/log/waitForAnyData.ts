@@ -42,14 +42,15 @@ export function bytesShownFrom(head: PartitionHead, offset: number): number {
   return bytes;
 }
 
+/** True when the watched partitions showed `bytesWanted`, false when the wait ran out (or was stopped). */
 export async function waitForAnyData(
   ctx: LogContext,
   watched: readonly WatchedPartition[],
   bytesWanted: number,
   maxWaitMs: number,
   signal?: AbortSignal,
-): Promise<void> {
-  if (watched.length === 0) return;
+): Promise<boolean> {
+  if (watched.length === 0) return false;
   // Wall-clock time on purpose, as in waitForData: the wait is real setTimeout time.
   const deadline = Date.now() + maxWaitMs;
   while (Date.now() < deadline && !signal?.aborted) {
@@ -57,8 +58,9 @@ export async function waitForAnyData(
     const heads = await mapBounded([...watched], headReadsInFlightMax, (w) => ctx.index.readHead(partitionKey(w.topic, w.partition)));
     let bytes = 0;
     heads.forEach((head, i) => (bytes += bytesShownFrom(head, watched[i]!.offset)));
-    if (bytes >= bytesWanted) return;
+    if (bytes >= bytesWanted) return true;
     const nextRound = roundStart + longPollIntervalMs;
     await new Promise((r) => setTimeout(r, Math.max(0, Math.min(nextRound, deadline) - Date.now())));
   }
+  return false;
 }
