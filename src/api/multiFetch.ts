@@ -125,7 +125,7 @@ function asPartitionError(err: unknown): StrandError {
   throw err;
 }
 
-async function resolveSlots(req: ApiRequest, runtime: Runtime, body: MultiFetchBody): Promise<Slot[]> {
+async function resolveSlots(runtime: Runtime, body: MultiFetchBody): Promise<Slot[]> {
   const seen = new Set<string>();
   for (const p of body.partitions) {
     const key = `${p.topic_name}\u0000${p.partition_id}`;
@@ -211,7 +211,7 @@ export const multiFetchOperations: Record<string, Operation> = {
     // Before any read, the catalog's included: a key without consume on one named topic learns nothing.
     assertTopicsGranted(req, runtime, [...new Set(body.partitions.map((p) => p.topic_name))], 'consume');
 
-    const slots = await resolveSlots(req, runtime, body);
+    const slots = await resolveSlots(runtime, body);
     const envelopes = slots.reduce((n, s) => n + partitionEnvelopeBytesMax(s.topicName), 0);
     // What one response can carry of entries: the binary frame's index and the
     // JSON envelopes come out of Lambda's 6 MB first. The direct form carries no bytes.

@@ -173,7 +173,7 @@ describe('the multi-partition fetch: consume on every topic the body names', () 
 
   test('one named topic without consume (payments) makes the whole request 40301, and nothing is read', async () => {
     let logReads = 0;
-    const count = (next: any, context: any) => async (args: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const count = (next: any) => async (args: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
       const table = args.input?.TableName;
       if (table === strand.runtime.config.tables.log || table === strand.runtime.config.tables.topics) logReads++;
       return next(args);

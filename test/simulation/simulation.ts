@@ -29,7 +29,6 @@ import { sweepTopicObjects } from '../../src/maintenance/sweepObjects';
 import { ProducerSequences } from '../../src/producers/ProducerSequences';
 import type { ProducerAppend } from '../../src/producers/producerState';
 import type { StorageClients } from '../../src/storage/clients';
-import { seededRandom } from '../faults/faultyClients';
 import { Model, type Batch } from './model';
 import { HarnessError, Scheduler, type Actor, type Parked } from './scheduler';
 import { gatedClients, world, type Decision, type FaultKind, type ObjectLedger } from './world';
