@@ -51,6 +51,14 @@ export const headEntriesMax = 512;
  * expression over 4 KB, which a single REMOVE of ~520 indexes passes.
  */
 export const entriesPerSpillWriteMax = 128;
+/**
+ * Most commit slots (`u.<uploadId>`, CommitOptions.onceSlot) a head may hold,
+ * counted in its `us` attribute. At ~36 bytes each this bounds them near 75 KB:
+ * with headEntriesMax entries and the producers' state the head stays far below
+ * DynamoDB's 400 KB item limit, however many uploads arrive before the leader
+ * trims old slots. Past it an upload commit is refused with 503 and retried.
+ */
+export const onceSlotsMax = 2048;
 /** Chunks a spill may write in one turn: enough to empty a full head. */
 const spillWritesPerTurnMax = Math.ceil(headEntriesMax / entriesPerSpillWriteMax) + 1;
 /**
@@ -199,13 +207,16 @@ export class PartitionIndex {
               // hw is SET, not ADDed, and the slot first: dynalite applies actions in
               // order, DynamoDB reads every operand from the item before the update;
               // this order gives the slot the pre-update hw in both.
+              // A slot also counts itself in `us`, so their number stays bounded (the
+              // leader's trim removes old slots and subtracts them in the same write).
               UpdateExpression:
                 `SET ${slot ? '#u = if_not_exists(hw, :zero), ' : ''}e = list_append(if_not_exists(e, :empty), :entry), ` +
-                '#base = if_not_exists(#base, :zero), hw = if_not_exists(hw, :zero) + :span',
+                '#base = if_not_exists(#base, :zero), hw = if_not_exists(hw, :zero) + :span' +
+                (slot ? ' ADD us :oneSlot' : ''),
               ConditionExpression:
                 'attribute_not_exists(gone) AND (attribute_not_exists(e) OR (size(e) < :max AND NOT contains(e, :one))) AND ' +
                 '(attribute_not_exists(hw) OR hw <= :hwMax)' +
-                (slot ? ' AND attribute_not_exists(#u)' : ''),
+                (slot ? ' AND attribute_not_exists(#u) AND (attribute_not_exists(us) OR us < :slotsMax)' : ''),
               ExpressionAttributeNames: { '#base': 'base', ...(slot ? { '#u': slot } : {}) },
               ExpressionAttributeValues: {
                 ':empty': [],
@@ -215,6 +226,7 @@ export class PartitionIndex {
                 ':span': entry.span,
                 ':max': headEntriesMax,
                 ':hwMax': highWatermarkMax - entry.span,
+                ...(slot ? { ':oneSlot': 1, ':slotsMax': onceSlotsMax } : {}),
               },
               ReturnValues: 'UPDATED_NEW',
             }),
@@ -236,6 +248,7 @@ export class PartitionIndex {
       if (found !== undefined) return { baseOffset: found };
       if (head.highWatermark > highWatermarkMax - entry.span) throw new OffsetsExhaustedError(pk, entry.span);
       if (lost === undefined && head.entries.length >= headEntriesMax) throw new HeadFullError(pk);
+      if (lost === undefined && slot && Number(item?.us ?? 0) >= onceSlotsMax) throw new HeadFullError(pk);
       // Not applied: the reply was lost before the write, or the condition failed on
       // a head that has changed since (a spill made room). Try again.
       if (attempt >= commitAttemptsMax) {

@@ -59,6 +59,7 @@ import {
   classifyRefusedCommit,
   incrementSequence,
   planTrim,
+  isUploadSlotAttribute,
   slotAttribute,
   stateAttribute,
   type ProducerAppend,
@@ -155,6 +156,9 @@ export class ProducerSequences {
       return `#r${i}`;
     });
     const conditions = ['(attribute_not_exists(le) OR le <= :le)'];
+    // Upload commit slots removed are subtracted from their count in the same write.
+    const slotsRemoved = plan.remove.filter(isUploadSlotAttribute).length;
+    if (slotsRemoved > 0) values[':slots'] = -slotsRemoved;
     plan.dropped.forEach((s, i) => {
       names[`#d${i}`] = stateAttribute(s.producerId);
       values[`:t${i}`] = s.lastAppendMs;
@@ -165,7 +169,7 @@ export class ProducerSequences {
         new UpdateCommand({
           TableName: this.table,
           Key: { pk, sk: headSortKey },
-          UpdateExpression: `REMOVE ${removes.join(', ')}`,
+          UpdateExpression: `REMOVE ${removes.join(', ')}${slotsRemoved > 0 ? ' ADD us :slots' : ''}`,
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,

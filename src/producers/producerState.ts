@@ -75,6 +75,7 @@ const b36 = (n: number) => n.toString(36);
 export function uploadSlotAttribute(uploadId: string): string {
   return `u.${uploadId}`;
 }
+export const isUploadSlotAttribute = (name: string): boolean => name.startsWith('u.');
 export const uploadSlotKeepMs = 15 * 60_000;
 
 export function stateAttribute(producerId: number): string {
@@ -234,7 +235,7 @@ export function planTrim(item: Record<string, unknown>, now: number): TrimPlan {
     remove.push(...slots.slice(0, Math.max(0, slots.length - dedupWindowBatches)).map((s) => s.attribute));
   }
   for (const name of Object.keys(item)) {
-    if (name.startsWith('u.') && now - objectTime(name.slice(2)) > uploadSlotKeepMs) remove.push(name);
+    if (isUploadSlotAttribute(name) && now - objectTime(name.slice(2)) > uploadSlotKeepMs) remove.push(name);
   }
   return { remove: remove.slice(0, trimRemovalsMax), dropped };
 }

@@ -22,7 +22,8 @@ import { appendBatches, spillPartition } from '../../src/log/appendBatches';
 import { encodeIndexEntry, type IndexEntry } from '../../src/log/indexEntry';
 import type { LogContext } from '../../src/log/LogContext';
 import { newObjectId, objectKey, topicPrefix } from '../../src/log/ObjectStore';
-import { HeadFullError, IndexMovedError, headEntriesMax, headSortKey, highWatermarkMax } from '../../src/log/PartitionIndex';
+import { HeadFullError, IndexMovedError, headEntriesMax, headSortKey, highWatermarkMax, onceSlotsMax } from '../../src/log/PartitionIndex';
+import { uploadSlotKeepMs } from '../../src/producers/producerState';
 import { asPartitionLeader, leaderLeaseTtlMs } from '../../src/log/partitionLeader';
 import { readPartition, recordsFrom } from '../../src/log/readPartition';
 import { TopicCatalog, partitionKey, type Topic } from '../../src/log/TopicCatalog';
@@ -278,7 +279,37 @@ describe('log integrity', () => {
       expect(res.json.error_code).toBe(40002);
       expect((await strand.http.get(partitionPath('upload-partition', 1))).json.high_watermark).toBe(0);
     });
+
+    test(`a head holds at most ${onceSlotsMax} upload slots: past it a commit is 503 and changes nothing, and the leader's trim gives room back`, async () => {
+      await createTopic(strand.http, 'upload-slots');
+      const topic = await engine().topics.get('upload-slots');
+      const pk = partitionKey(topic, 0);
+      const first = await upload('upload-slots', 0, batch('a'));
+      expect((await commit('upload-slots', 0, first)).json.base_offset).toBe(0);
+      expect(await slotCount(pk)).toBe(1);
+      // As if onceSlotsMax uploads had been committed in the last minutes.
+      await setSlotCount(pk, onceSlotsMax);
+      const refused = await commit('upload-slots', 0, await upload('upload-slots', 0, batch('b')));
+      expect(refused.status).toBe(503);
+      expect(refused.json.error_code).toBe(50301);
+      expect((await ctx().index.readHead(pk)).highWatermark).toBe(1);
+      // Once the upload can no longer be committed, the trim removes its slot and counts it out.
+      await setSlotCount(pk, 1);
+      clock.advance(uploadSlotKeepMs + 1);
+      // (as the partition's leader: the refused commit tried a spill, which fenced an epoch)
+      const epoch = (await ctx().index.readHead(pk)).leaderEpoch;
+      expect(await ctx().producers.trim(pk, epoch, clock.now())).toBe(1);
+      expect(await slotCount(pk)).toBe(0);
+    });
   });
+
+  const headItem = async (pk: string) =>
+    (await strand.runtime.clients.ddb.send(new GetCommand({ TableName: strand.runtime.config.tables.log, Key: { pk, sk: headSortKey }, ConsistentRead: true }))).Item!;
+  const slotCount = async (pk: string) => Number((await headItem(pk)).us ?? 0);
+  const setSlotCount = (pk: string, n: number) =>
+    strand.runtime.clients.ddb.send(
+      new UpdateCommand({ TableName: strand.runtime.config.tables.log, Key: { pk, sk: headSortKey }, UpdateExpression: 'SET us = :n', ExpressionAttributeValues: { ':n': n } }),
+    );
 
   describe('7. the sweep acts on complete, current views', () => {
     test('a topic list that would be cut short throws instead', async () => {
