@@ -5,7 +5,6 @@
  * Object ids start with the write time in base 36, so a listing is in write order
  * and the orphan sweep (objects never committed) can tell their age from the key.
  */
-import { randomBytes } from 'node:crypto';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -29,16 +28,7 @@ function shortRead(what: string): Error {
 /** S3 DeleteObjects takes at most 1000 keys. */
 const deleteKeysPerRequestMax = 1000;
 
-export function newObjectId(now: number): string {
-  const time = now.toString(36).padStart(9, '0');
-  const random = BigInt('0x' + randomBytes(8).toString('hex')).toString(36).padStart(13, '0');
-  return time + random;
-}
-
-/** When an object was written, from its id (see newObjectId). */
-export function objectTime(objectId: string): number {
-  return parseInt(objectId.slice(0, 9), 36);
-}
+export { newObjectId, objectTime } from './objectId';
 
 export const topicsPrefix = 'topics/';
 

@@ -17,7 +17,7 @@
  * repeat (epoch and sequence are in them), which is what lets the leader trim
  * old slots without a condition on them.
  */
-import { objectTime } from '../log/ObjectStore';
+import { objectTime } from '../log/objectId';
 import { ErrorCode, StrandError, invalidValue } from '../errors';
 import type { RecordBatchHeader } from '../codec/recordBatch';
 
