@@ -156,9 +156,15 @@ export class ProducerSequences {
       return `#r${i}`;
     });
     const conditions = ['(attribute_not_exists(le) OR le <= :le)'];
-    // Upload commit slots removed are subtracted from their count in the same write.
+    // Upload commit slots removed are subtracted from their count in the same
+    // write. It is conditioned on one of them still being there: the write removes
+    // them all at once, so a replay of an applied trim (the SDK retrying after a
+    // lost reply) is refused instead of subtracting twice.
     const slotsRemoved = plan.remove.filter(isUploadSlotAttribute).length;
-    if (slotsRemoved > 0) values[':slots'] = -slotsRemoved;
+    if (slotsRemoved > 0) {
+      values[':slots'] = -slotsRemoved;
+      conditions.push(`attribute_exists(#r${plan.remove.findIndex(isUploadSlotAttribute)})`);
+    }
     plan.dropped.forEach((s, i) => {
       names[`#d${i}`] = stateAttribute(s.producerId);
       values[`:t${i}`] = s.lastAppendMs;

@@ -300,6 +300,16 @@ describe('log integrity', () => {
       const epoch = (await ctx().index.readHead(pk)).leaderEpoch;
       expect(await ctx().producers.trim(pk, epoch, clock.now())).toBe(1);
       expect(await slotCount(pk)).toBe(0);
+      // A trim whose reply is lost and which the SDK sends again does not count its slots out twice.
+      const second = await upload('upload-slots', 0, batch('c'));
+      expect((await commit('upload-slots', 0, second)).status).toBe(200);
+      expect(await slotCount(pk)).toBe(1);
+      clock.advance(uploadSlotKeepMs + 1);
+      faults.add({ service: 'dynamodb', match: (i) => String(i.UpdateExpression).startsWith('REMOVE #r'), fault: '500', when: 'after', times: 1 });
+      await ctx().producers.trim(pk, epoch, clock.now());
+      expect(faults.stats.fired['500']).toBeGreaterThan(0);
+      expect(await slotCount(pk)).toBe(0);
+      expect(Object.keys(await headItem(pk)).filter((k) => k.startsWith('u.'))).toEqual([]);
     });
   });
 
