@@ -15,8 +15,8 @@ import type { Topic } from '../log/TopicCatalog';
 import { mapBounded } from '../mapBounded';
 import type { ApiRequest, ApiResponse } from './http';
 import type { Operation } from './operations';
-import { jsonNestingDepthMax, parseJsonBody, pathParam, queryInteger } from './request';
-import { jsonNestsDeeperThan } from '../jsonNesting';
+import { parseJsonBody, pathParam, queryInteger } from './request';
+import { storedJson } from './fetchForms';
 import { longPollMsMax } from './fetch';
 import type { FetchedRecord } from '../log/readPartition';
 import { base64Bytes, TooLargeForResponse } from './responseBudget';
@@ -102,13 +102,9 @@ function embed(bytes: Buffer | null, format: InstanceFormat, room: number): unkn
   if (bytes === null) return null;
   if (format === 'binary') return base64Within(bytes, room);
   if (format === 'json') {
-    try {
-      const text = bytes.toString('utf8');
-      // Nested past the bound, serializing the response would overflow the stack: sent as a string.
-      if (!jsonNestsDeeperThan(text, jsonNestingDepthMax)) return JSON.parse(text);
-    } catch {
-      // not JSON: sent as a string, below
-    }
+    // Not JSON, or nested too deep to serialize: sent as a string, below.
+    const json = storedJson(bytes);
+    if (json) return json.value;
   }
   // Decoding never shrinks bytes (an invalid sequence becomes U+FFFD, 3 bytes), so this bound is safe.
   if (bytes.length > room) throw new TooLargeForResponse(bytes.length);

@@ -49,6 +49,21 @@ function base64Within(bytes: Buffer, room: number): string {
   return bytes.toString('base64');
 }
 
+/**
+ * A stored key or value as a JSON value; undefined when it is not JSON, or nests
+ * deeper than jsonNestingDepthMax (serializing the response would overflow the
+ * stack: a 500 that blocks the partition for every JSON consumer).
+ */
+export function storedJson(bytes: Buffer): { value: unknown } | undefined {
+  const text = bytes.toString('utf8');
+  if (jsonNestsDeeperThan(text, jsonNestingDepthMax)) return undefined;
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}
+
 function embed(bytes: Buffer | null, format: EmbeddedFormat, room: number, avro?: (b: Buffer) => AvroEmbedded): { type: string; data: unknown } | null {
   if (bytes === null) return null;
   switch (format) {
@@ -58,18 +73,12 @@ function embed(bytes: Buffer | null, format: EmbeddedFormat, room: number, avro?
       // Decoding never shrinks bytes (an invalid sequence becomes U+FFFD, 3 bytes), so this bound is safe.
       if (bytes.length > room) throw new TooLargeForResponse(bytes.length);
       return { type: 'STRING', data: bytes.toString('utf8') };
-    case 'json':
-      try {
-        const text = bytes.toString('utf8');
-        // A value nested past the bound would overflow the stack when the response
-        // is serialized (a 500 that blocks the partition): it goes out as bytes.
-        if (jsonNestsDeeperThan(text, jsonNestingDepthMax)) throw new Error('nested too deep');
-        return { type: 'JSON', data: JSON.parse(text) };
-      } catch {
-        // A record that is not JSON is still delivered, as bytes, rather than
-        // blocking the partition for a consumer that asked for JSON.
-        return { type: 'BINARY', data: base64Within(bytes, room) };
-      }
+    case 'json': {
+      // A record that is not JSON is still delivered, as bytes, rather than
+      // blocking the partition for a consumer that asked for JSON.
+      const json = storedJson(bytes);
+      return json ? { type: 'JSON', data: json.value } : { type: 'BINARY', data: base64Within(bytes, room) };
+    }
     case 'avro':
       // Confluent wire format with a known schema id → {type: AVRO, data, schema_id}; anything else as BINARY (src/schemas/recordSchemas.ts).
       return avro!(bytes);
