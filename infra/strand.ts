@@ -259,6 +259,7 @@ export class Strand extends Construct {
         consumers: tables.consumers.tableName,
         schemas: tables.schemas.tableName,
         keys: tables.keys.tableName,
+        subscriptions: tables.subscriptions.tableName,
       },
       // API keys are checked by the functions themselves (src/auth/); IAM and JWT at the gateway.
       auth: props.auth?.type === 'apiKeys' ? 'keys' : 'none',

@@ -13,10 +13,24 @@ export const EnvVar = {
   consumersTable: 'STRAND_CONSUMERS_TABLE',
   schemasTable: 'STRAND_SCHEMAS_TABLE',
   keysTable: 'STRAND_KEYS_TABLE',
+  subscriptionsTable: 'STRAND_SUBSCRIPTIONS_TABLE',
   /** `none` (default) or `keys`: API keys checked by the functions themselves (src/auth/). */
   auth: 'STRAND_AUTH',
 } as const;
 export type EnvVarName = (typeof EnvVar)[keyof typeof EnvVar];
+
+/**
+ * Where waiting consumers get notices (src/notify/, docs/notifications.md). Set
+ * by the stack on the functions that need them; absent locally, where the
+ * local gateway serves the notice socket itself. Not in configToEnv: a
+ * function without a notice socket (maintenance, schemas) has no use for them.
+ *   STRAND_NOTIFICATIONS_URL       the wss:// URL clients connect to (the WebSocket API's stage URL)
+ *   STRAND_NOTIFICATIONS_ENDPOINT  the https:// management endpoint notices are posted through
+ */
+export const NotificationsEnvVar = {
+  url: 'STRAND_NOTIFICATIONS_URL',
+  endpoint: 'STRAND_NOTIFICATIONS_ENDPOINT',
+} as const;
 
 /**
  * An admin key accepted besides the stored ones, to create the first real key.
@@ -46,6 +60,8 @@ export interface TableNames {
   schemas: string;
   /** API keys: one item per key, the secret stored only as its SHA-256 (src/auth/ApiKeyStore.ts). */
   keys: string;
+  /** Waiting consumers' armed watches and notice connections (src/notify/SubscriptionStore.ts). */
+  subscriptions: string;
 }
 
 /** `none`: no check in the functions (IAM or JWT at the gateway, or nothing locally). `keys`: API keys (src/auth/). */
@@ -58,6 +74,8 @@ export interface StrandConfig {
   auth: AuthMode;
   /** From STRAND_BOOTSTRAP_ADMIN_KEY: a key with every permission, for creating the first stored key. */
   bootstrapAdminKey?: string;
+  /** From STRAND_NOTIFICATIONS_URL/ENDPOINT: the deployed notice socket (absent locally). */
+  notifications?: { url: string; endpoint: string };
 }
 
 export const localDefaults: StrandConfig = {
@@ -71,6 +89,7 @@ export const localDefaults: StrandConfig = {
     consumers: 'strand-consumers',
     schemas: 'strand-schemas',
     keys: 'strand-keys',
+    subscriptions: 'strand-subscriptions',
   },
   auth: 'none',
 };
@@ -87,9 +106,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): StrandConfig {
       consumers: env[EnvVar.consumersTable] || localDefaults.tables.consumers,
       schemas: env[EnvVar.schemasTable] || localDefaults.tables.schemas,
       keys: env[EnvVar.keysTable] || localDefaults.tables.keys,
+      subscriptions: env[EnvVar.subscriptionsTable] || localDefaults.tables.subscriptions,
     },
     auth: parseAuthMode(env[EnvVar.auth]),
     ...(env[bootstrapAdminKeyEnvVar] ? { bootstrapAdminKey: env[bootstrapAdminKeyEnvVar] } : {}),
+    ...(env[NotificationsEnvVar.url] && env[NotificationsEnvVar.endpoint]
+      ? { notifications: { url: env[NotificationsEnvVar.url]!, endpoint: env[NotificationsEnvVar.endpoint]! } }
+      : {}),
   };
 }
 
@@ -111,6 +134,7 @@ export function configToEnv(config: StrandConfig): Record<EnvVarName, string> {
     [EnvVar.consumersTable]: config.tables.consumers,
     [EnvVar.schemasTable]: config.tables.schemas,
     [EnvVar.keysTable]: config.tables.keys,
+    [EnvVar.subscriptionsTable]: config.tables.subscriptions,
     [EnvVar.auth]: config.auth,
   };
 }

@@ -34,4 +34,9 @@ export const tableSchemas: Record<keyof TableNames, TableSchema> = {
   schemas: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
   // pk = API key id (the public part of `strand_<id>_<secret>`); the secret only as its SHA-256.
   keys: { partitionKey: { name: 'pk', type: 'S' } },
+  // Waiting consumers (src/notify/SubscriptionStore.ts): pk = "<topicId>#<partition>"
+  // with sk = connection id for an armed watch; pk = "connection#<id>" with sk = "-"
+  // for a notice connection. Every item expires (`ttl`) after a connection's
+  // longest life, so nothing outlives a socket that vanished without $disconnect.
+  subscriptions: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, timeToLiveAttribute: 'ttl' },
 };
