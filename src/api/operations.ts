@@ -12,6 +12,7 @@ import { recordsOperations } from './records';
 import { uploadOperations } from './uploads';
 import { schemaOperations } from './schemas';
 import { apiKeyOperations } from './apiKeys';
+import { notificationOperations } from './notifications';
 
 export type Operation = (req: ApiRequest, runtime: Runtime) => Promise<ApiResponse>;
 
@@ -27,4 +28,5 @@ export const operations: Record<string, Operation> = {
   ...uploadOperations,
   ...schemaOperations,
   ...apiKeyOperations,
+  ...notificationOperations,
 };

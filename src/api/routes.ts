@@ -46,6 +46,8 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: `${P}/records`, fn: 'fetch' },
   // Many partitions in one request (Kafka's Fetch): POST, as the partitions are a body (src/api/multiFetch.ts).
   { method: 'POST', path: `${C}/records:fetch`, fn: 'fetch' },
+  // Where waiting consumers get notices instead of long-polling (src/api/notifications.ts, src/notify/).
+  { method: 'GET', path: `${C}/notifications`, fn: 'fetch' },
   // API keys (STRAND_AUTH=keys; src/api/apiKeys.ts). The secret is returned once, by POST.
   { method: 'POST', path: `${C}/api-keys`, fn: 'admin' },
   { method: 'GET', path: `${C}/api-keys`, fn: 'admin' },

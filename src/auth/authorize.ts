@@ -40,7 +40,7 @@ const unauthenticated = (message: string) =>
   new StrandError(ErrorCode.Unauthenticated, message, { headers: { 'WWW-Authenticate': 'Bearer realm="strand"' } });
 
 /** The key a request presents: a Bearer token, else X-API-Key. */
-export function presentedKey(req: ApiRequest): string | undefined {
+export function presentedKey(req: Pick<ApiRequest, 'headers'>): string | undefined {
   const authorization = req.headers.authorization?.trim();
   const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization)?.[1] : undefined;
   return bearer ?? (req.headers['x-api-key']?.trim() || undefined);
@@ -48,7 +48,8 @@ export function presentedKey(req: ApiRequest): string | undefined {
 
 const warnedShortBootstrap = new WeakSet<Runtime>();
 
-async function authenticate(req: ApiRequest, runtime: Runtime): Promise<ApiKey> {
+/** The stored (or bootstrap) key a request presents: 401 / 40101 when there is none that is valid. */
+export async function authenticate(req: Pick<ApiRequest, 'headers'>, runtime: Runtime): Promise<ApiKey> {
   const key = presentedKey(req);
   if (key === undefined) throw unauthenticated('An API key is required: send Authorization: Bearer <key> or X-API-Key: <key>.');
   const bootstrap = runtime.config.bootstrapAdminKey;
@@ -64,6 +65,32 @@ async function authenticate(req: ApiRequest, runtime: Runtime): Promise<ApiKey> 
   if (found.ok) return found.key;
   if (found.reason === 'revoked') throw unauthenticated(`API key '${found.id}' has been revoked.`);
   throw unauthenticated('The API key is not valid.');
+}
+
+/**
+ * The key a connection authenticated with earlier, read again by its id (the
+ * notice socket checks each subscribe against the key as it is now): 40101 if
+ * it was revoked or deleted since.
+ */
+export async function reauthenticate(apiKeyId: string, runtime: Runtime): Promise<ApiKey> {
+  if (apiKeyId === bootstrapCaller.id) {
+    if ((runtime.config.bootstrapAdminKey?.length ?? 0) >= bootstrapKeyCharsMin) return bootstrapCaller;
+    throw unauthenticated('STRAND_BOOTSTRAP_ADMIN_KEY is no longer set.');
+  }
+  const key = await apiKeyStore(runtime).get(apiKeyId).catch(() => undefined);
+  if (!key) throw unauthenticated(`API key '${apiKeyId}' no longer exists.`);
+  if (key.revokedAt !== undefined) throw unauthenticated(`API key '${apiKeyId}' has been revoked.`);
+  return key;
+}
+
+/** 403 / 40301 unless the key may do `operation` on every one of these topics. */
+export function assertKeyMay(caller: ApiKey, operation: 'consume' | 'produce', topics: readonly string[]): void {
+  for (const name of topics) {
+    const requirement: Requirement = { anyOf: [operation], resource: 'topic', name };
+    if (!grants(caller.permissions, requirement)) {
+      throw new StrandError(ErrorCode.Forbidden, `API key '${caller.id}' (${caller.name}) lacks ${describeRequirement(requirement)}.`);
+    }
+  }
 }
 
 /**
@@ -131,10 +158,5 @@ export function assertTopicsGranted(req: ApiRequest, runtime: Runtime, topics: r
   if (runtime.config.auth !== 'keys') return;
   const caller = callers.get(req);
   if (caller === undefined) throw new StrandError(ErrorCode.Forbidden, 'The request names topics, and no caller was authenticated for it.');
-  for (const name of topics) {
-    const requirement: Requirement = { anyOf: [operation], resource: 'topic', name };
-    if (!grants(caller.permissions, requirement)) {
-      throw new StrandError(ErrorCode.Forbidden, `API key '${caller.id}' (${caller.name}) lacks ${describeRequirement(requirement)}.`);
-    }
-  }
+  assertKeyMay(caller, operation, topics);
 }

@@ -89,6 +89,8 @@ export function routeAccess(route: RouteSpec, req: Pick<ApiRequest, 'pathParamet
       // The multi-partition fetch names its topics in a body this check does not
       // validate; the operation checks each one after validating it, before any read.
       if (path.endsWith('/records:fetch')) return required({ anyOf: ['consume'], resource: 'topic' });
+      // Only says where the notice socket is; each subscribe checks its topics (src/notify/socketHandlers.ts).
+      if (path.endsWith('/notifications')) return { kind: 'authenticated' };
       return required(adminOnCluster);
     case 'groups': {
       if (group === undefined) return { kind: 'authenticated', filter: 'group' };

@@ -22,8 +22,8 @@
  * the head first and the chunks second, so an entry is always found in one of
  * the two (it is in both for a moment, never in neither).
  */
+import { batchWriteAll } from '../storage/batchWrite';
 import {
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -609,15 +609,9 @@ export class PartitionIndex {
   }
 }
 
-/** BatchWriteItem with its unprocessed items sent again (bounded). */
-async function batchDelete(ddb: DynamoDBDocumentClient, table: string, keys: Record<string, unknown>[]): Promise<void> {
-  let requests = keys.map((k) => ({ DeleteRequest: { Key: { pk: k.pk, sk: k.sk } } }));
-  for (let attempt = 0; requests.length > 0; attempt++) {
-    if (attempt >= 8) throw new Error(`BatchWriteItem left ${requests.length} deletes unprocessed in ${table}.`);
-    if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-    const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-    requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
-  }
+/** Deletes these keys (bounded batches, unprocessed items sent again). */
+function batchDelete(ddb: DynamoDBDocumentClient, table: string, keys: Record<string, unknown>[]): Promise<void> {
+  return batchWriteAll(ddb, table, keys.map((k) => ({ DeleteRequest: { Key: { pk: k.pk, sk: k.sk } } })));
 }
 
 /**

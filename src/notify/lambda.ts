@@ -1,0 +1,35 @@
+/**
+ * Lambda adapters for the notice socket (functions/notices.ts) and the
+ * notifier (functions/notifier.ts). On AWS notices go out through API
+ * Gateway's management endpoint, STRAND_NOTIFICATIONS_ENDPOINT.
+ */
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { Runtime } from '../runtime';
+import { apiGatewayPoster, type ConnectionPoster } from './ConnectionPoster';
+import { notifyWatchers } from './notifier';
+import { createSocketHandler } from './socketHandlers';
+
+function posterFor(runtime: () => Runtime): () => ConnectionPoster {
+  let poster: ConnectionPoster | undefined;
+  return () => {
+    if (poster) return poster;
+    const endpoint = runtime().config.notifications?.endpoint;
+    if (!endpoint) throw new Error('STRAND_NOTIFICATIONS_ENDPOINT is not set: the stack sets it on the notice functions.');
+    poster = apiGatewayPoster(endpoint);
+    return poster;
+  };
+}
+
+export function createNoticeSocketHandler(runtime: () => Runtime) {
+  return createSocketHandler(runtime, posterFor(runtime));
+}
+
+export function createNotifierHandler(runtime: () => Runtime) {
+  const poster = posterFor(runtime);
+  return async (event: DynamoDBStreamEvent) => {
+    const rt = runtime();
+    const result = await notifyWatchers(rt, poster(), event.Records);
+    rt.logger.debug('notifier', { ...result });
+    return result;
+  };
+}
