@@ -15,6 +15,10 @@ import { startGateway, type Gateway, type GatewayOptions } from './gateway';
 import { provisionStorage } from './provision';
 import { runMaintenance, type MaintenanceOptions } from '../src/maintenance/runMaintenance';
 import { emulatorCredentials } from './emulatorCredentials';
+import { attachNoticeSocket, type NoticeSocket, type NoticeSocketOptions } from './noticeSocket';
+import { attachLogStream, type LogStream } from './logStream';
+import { notifyWatchers } from '../src/notify/notifier';
+import { noticeSocketPath } from '../src/notify/protocol';
 
 /** The local stand-in for the EventBridge schedule: one pass at a time, every intervalMs. */
 function startMaintenanceTimer(runtime: Runtime, intervalMs: number, options: MaintenanceOptions): { stop(): Promise<void> } {
@@ -58,6 +62,8 @@ export interface LocalStrandOptions {
   /** How old an unreferenced object must be before the sweep deletes it (tests shorten it). @default orphanGraceMsDefault */
   orphanGraceMs?: number;
   logger?: Logger;
+  /** The notice socket's limits (tests shorten API Gateway's idle timeout and connection lifetime). */
+  noticeSocket?: NoticeSocketOptions;
 }
 
 export interface LocalStrand {
@@ -67,6 +73,8 @@ export interface LocalStrand {
   endpoints: { s3: string; dynamodb: string };
   /** The emulators' process ids, when they run in processes of their own. */
   emulatorPids?: { s3: number; dynamodb: number };
+  /** The WebSocket stand-in at ws://…/v3/notifications and the log-stream stand-in that feeds the notifier. */
+  notices: { socket: NoticeSocket; stream: LogStream };
   stop(): Promise<void>;
 }
 
@@ -102,6 +110,19 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
     const runtime = createRuntime({ config, clients, clock: options.clock, logger });
     gateway = await startGateway(runtime, { host: options.host ?? '127.0.0.1', port: options.port ?? 8082, onRequest: options.onRequest });
     const g = gateway;
+    // Waiting consumers: the notice socket on the gateway's port, and the
+    // stream stand-in feeding the notifier from the engine's head writes. The
+    // stream reads with a client of its own, outside any request's deadline.
+    const socket = attachNoticeSocket(g.server, runtime, options.noticeSocket);
+    runtime.config.notifications = { url: `${g.url.replace(/^http/, 'ws')}${noticeSocketPath}`, endpoint: 'local' };
+    const streamReader = createClients({ endpoint: dynamodbEndpoint, ...(emulators ? { credentials: emulatorCredentials } : {}) }).dynamodb;
+    const stream = attachLogStream(
+      clients.dynamodb,
+      streamReader,
+      config.tables.log,
+      (records) => notifyWatchers(runtime, socket.poster, records),
+      (err) => logger.warn('notifier failed', { error: String(err) }),
+    );
     const maintenance = startMaintenanceTimer(runtime, options.maintenanceIntervalMs ?? 60_000, options.orphanGraceMs === undefined ? {} : { orphanGraceMs: options.orphanGraceMs });
     let stopped: Promise<void> | undefined;
     return {
@@ -109,11 +130,15 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
       runtime,
       endpoints: { s3: s3Endpoint, dynamodb: dynamodbEndpoint },
       ...(emulators?.pids ? { emulatorPids: emulators.pids } : {}),
+      notices: { socket, stream },
       stop: () =>
         (stopped ??= (async () => {
           runtime.engine.shutdown();
           await maintenance.stop();
+          await socket.close();
           await g.close();
+          await stream.close();
+          streamReader.destroy();
           clients.s3.destroy();
           clients.dynamodb.destroy();
           await emulators?.stop();
