@@ -4,6 +4,8 @@
  * `FunctionName` of src/api/routes.ts, so adding a name there fails the type
  * check here until its grants are written down. Everything else (the function,
  * its routes, its alarms and dashboard row) follows from the route table.
+ * The notice socket's two functions are keyed here too (`NoticeFunctionName`),
+ * though no HTTP route names them.
  *
  * Grants are exact IAM actions, never wildcards, scoped to Strand's own bucket
  * and tables, so least privilege can be asserted on the synthesized template
@@ -11,6 +13,19 @@
  */
 import type { TableNames } from '../src/config/env';
 import type { FunctionName } from '../src/api/routes';
+
+/**
+ * The notice socket's functions (src/notify/). They are not `FunctionName`s:
+ * that type names what src/api/routes.ts routes and src/api/dispatch.ts
+ * dispatches, and no HTTP route reaches these two. The WebSocket API invokes
+ * `notices` (functions/notices.ts); the log table's stream invokes `notifier`
+ * (functions/notifier.ts). They exist only where the construct creates the
+ * notice socket (`StrandProps.noticeSocket`).
+ */
+export const noticeFunctionNames = ['notices', 'notifier'] as const;
+export type NoticeFunctionName = (typeof noticeFunctionNames)[number];
+/** Every function the construct can deploy. */
+export type StrandFunctionName = FunctionName | NoticeFunctionName;
 
 /** `read`: GetItem/BatchGetItem/Query/Scan. `readWrite`: also PutItem/UpdateItem/DeleteItem/BatchWriteItem. */
 export type TableAccess = 'read' | 'readWrite';
@@ -22,6 +37,13 @@ export interface FunctionAccess {
   list?: boolean;
   /** DynamoDB access per table; a table not named here is not accessible at all. */
   tables: Partial<Record<keyof TableNames, TableAccess>>;
+  /**
+   * `execute-api:ManageConnections` on the notice socket's stage, for POST
+   * (PostToConnection) only: sends notices down WebSocket connections.
+   */
+  postToConnections?: boolean;
+  /** Reads the log table's stream (DescribeStream, GetShardIterator, GetRecords, ListStreams), on that stream only: the function's event source. */
+  logStream?: boolean;
 }
 
 /**
@@ -39,7 +61,7 @@ export interface FunctionAccess {
  * - fetch: reads only. No S3 write or delete and no DynamoDB write, so a bug in
  *   the read path cannot change the log.
  */
-export const functionAccess: Record<FunctionName, FunctionAccess> = {
+export const functionAccess: Record<StrandFunctionName, FunctionAccess> = {
   admin: {
     objects: ['get', 'put', 'delete'],
     list: true,
@@ -76,6 +98,25 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     objects: [],
     tables: { schemas: 'readWrite', keys: 'read' },
   },
+  // notices: the notice socket's routes. It records connections and watches
+  // (subscriptions), resolves the watched topics (topics) and reads their
+  // partition heads (log) so that a watch its partition already passed fires at
+  // once, which is also why it posts to connections; with API keys it checks the
+  // key at $connect and on each subscribe (keys). It never reads records: no S3.
+  notices: {
+    objects: [],
+    tables: { subscriptions: 'readWrite', topics: 'read', log: 'read', keys: 'read' },
+    postToConnections: true,
+  },
+  // notifier: the stream hands it each moved head, so it reads neither the log
+  // nor the topics table; it looks up the partition's watches, posts the
+  // notices and disarms them (subscriptions). No S3.
+  notifier: {
+    objects: [],
+    tables: { subscriptions: 'readWrite' },
+    postToConnections: true,
+    logStream: true,
+  },
 };
 
 export const s3ObjectActions = {
@@ -109,10 +150,31 @@ export interface FunctionSizing {
  * Admin is mostly small DynamoDB calls. Timeouts are in one table that the
  * local gateway enforces too: src/config/functionTimeouts.ts.
  */
-export const functionSizing: Partial<Record<FunctionName, FunctionSizing>> = {
+export const functionSizing: Partial<Record<StrandFunctionName, FunctionSizing>> = {
   admin: { memoryMiB: 512 },
   produce: { memoryMiB: 1024 },
   fetch: { memoryMiB: 1024 },
+  // notices: a few small DynamoDB calls per message; nothing CPU-bound.
+  notices: { memoryMiB: 256 },
+  // notifier: one query and up to thousands of small posts per moved partition,
+  // many in flight; more CPU than notices keeps a burst of notices quick.
+  notifier: { memoryMiB: 512 },
+};
+
+/**
+ * Lambda timeouts of the notice socket's functions, in seconds. (The other
+ * functions' are in src/config/functionTimeouts.ts, keyed by the route table's
+ * FunctionName, which these two are not.)
+ * - notices: a subscribe of at most 100 watches (protocol.ts) reads their
+ *   heads 16 at a time, well under a second; 10 s leaves room for the SDK's
+ *   retries and stays far inside API Gateway's 29 s WebSocket integration timeout.
+ * - notifier: one stream batch (at most 100 records) posts to every watcher of
+ *   each moved partition, up to 10,000 per partition; a batch that times out is
+ *   retried (notices are at least once), so the timeout bounds the work of one try.
+ */
+export const noticeFunctionTimeoutSeconds: Readonly<Record<NoticeFunctionName, number>> = {
+  notices: 10,
+  notifier: 60,
 };
 
 /** Sizing for a function this table does not name yet. */

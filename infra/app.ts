@@ -5,6 +5,8 @@
  *   clusterId  the cluster id in /v3/clusters/{id}  (default strand)
  *   dev        true: tables and bucket are deleted with the stack and have no
  *              deletion protection — for trial and LocalStack deployments
+ *   noticeSocket  false: no notice socket (WebSocket API, log stream, notifier);
+ *              consumers long-poll
  */
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { StrandStack } from './stack';
@@ -19,6 +21,7 @@ const dev = context('dev') === 'true';
 new StrandStack(app, context('stackName') ?? 'Strand', {
   strand: {
     clusterId: context('clusterId'),
+    ...(context('noticeSocket') === 'false' ? { noticeSocket: false } : {}),
     ...(dev ? { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false } : {}),
   },
 });

@@ -5,9 +5,9 @@
  */
 import { App, Stack, type CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { routes, type FunctionName } from '../src/api/routes';
+import { routes } from '../src/api/routes';
 import { EnvVar, configToEnv, localDefaults } from '../src/config/env';
-import { dynamoWriteActions, functionAccess } from './access';
+import { dynamoWriteActions, functionAccess, type StrandFunctionName } from './access';
 import { StrandStack, type StrandStackProps } from './stack';
 
 function synth(props: StrandStackProps = {}): { stack: StrandStack; template: Template } {
@@ -19,8 +19,8 @@ function synth(props: StrandStackProps = {}): { stack: StrandStack; template: Te
 const logicalId = (stack: Stack, c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnResource);
 const routed = [...new Set(routes.map((r) => r.fn))];
 
-function keysTableActions(stack: StrandStack, template: Template, fn: FunctionName): string[] {
-  const roleId = logicalId(stack, stack.strand.functions[fn].role as never);
+function keysTableActions(stack: StrandStack, template: Template, fn: StrandFunctionName): string[] {
+  const roleId = logicalId(stack, stack.strand.functionOf(fn).role as never);
   const keysArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, stack.strand.tables.keys), 'Arn'] });
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
@@ -41,6 +41,10 @@ describe('API keys in the CDK construct', () => {
       expect({ fn, writes: dynamoWriteActions.some((a) => actions.includes(a)) }).toEqual({ fn, writes: fn === 'admin' });
     }
     expect(keysTableActions(stack, template, 'maintenance')).toEqual([]);
+    // The notice socket checks the key at $connect and on each subscribe; the notifier never sees one.
+    expect(keysTableActions(stack, template, 'notices')).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
+    expect(dynamoWriteActions.some((a) => keysTableActions(stack, template, 'notices').includes(a))).toBe(false);
+    expect(keysTableActions(stack, template, 'notifier')).toEqual([]);
     expect(functionAccess.admin.tables.keys).toBe('readWrite');
   });
 
@@ -54,12 +58,13 @@ describe('API keys in the CDK construct', () => {
   test("auth: { type: 'apiKeys' } sets STRAND_AUTH=keys on every function and leaves the gateway open for the functions to check", () => {
     const { stack, template } = withKeys;
     const resources = template.toJSON().Resources;
-    for (const fn of Object.keys(functionAccess) as FunctionName[]) {
-      expect(resources[logicalId(stack, stack.strand.functions[fn])].Properties.Environment.Variables[EnvVar.auth]).toBe('keys');
+    for (const fn of Object.keys(functionAccess) as StrandFunctionName[]) {
+      expect(resources[logicalId(stack, stack.strand.functionOf(fn))].Properties.Environment.Variables[EnvVar.auth]).toBe('keys');
     }
-    const routeResources = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
-    expect(routeResources).toHaveLength(routes.length);
-    for (const route of routeResources) expect(route.Properties.AuthorizationType).toBe('NONE');
+    const apiId = logicalId(stack, stack.strand.api as never);
+    expect(Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { ApiId: { Ref: apiId } } }))).toHaveLength(routes.length);
+    // Every route, the notice socket's $connect included: its function checks the key (infra/notices.test.ts).
+    for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) expect(route.Properties.AuthorizationType).toBe('NONE');
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
     expect(stack.strand.config.auth).toBe('keys');
   });

@@ -16,14 +16,13 @@ import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import type { FunctionName } from '../src/api/routes';
-import { functionAccess } from './access';
+import { functionAccess, type StrandFunctionName } from './access';
 import { StrandStack } from './stack';
 import { projectRoot } from './strand';
 
 const functionsDir = path.join(projectRoot, 'functions');
 const entries = fs.readdirSync(functionsDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
-const functionNames = (Object.keys(functionAccess) as FunctionName[]).sort();
+const functionNames = (Object.keys(functionAccess) as StrandFunctionName[]).sort();
 
 let outDir: string;
 beforeAll(() => {
@@ -73,10 +72,11 @@ describe('handler bundles', () => {
 
   test('cdk synth bundles every function with the local esbuild, no Docker', () => {
     const app = new App({ outdir: path.join(outDir, 'cdk.out') });
+    // The default stack deploys every function, the notice socket's included.
     const stack = new StrandStack(app, 'BundleTest');
     app.synth();
     for (const name of functionNames) {
-      const fn = stack.strand.functions[name];
+      const fn = stack.strand.functionOf(name);
       const cfn = fn.node.defaultChild as CfnFunction;
       const code = Stack.of(fn).resolve(cfn.code) as { s3Key: string };
       const assetDir = path.join(outDir, 'cdk.out', `asset.${code.s3Key.replace(/\.zip$/, '')}`);

@@ -6,7 +6,8 @@
  * Two fences, in the order a request meets them:
  * 1. The stage's default route throttle (API Gateway, token bucket): past it a
  *    client gets 429, which Strand's clients retry with backoff. It bounds how
- *    fast anyone, an unauthenticated flood included, can make Lambda run.
+ *    fast anyone, an unauthenticated flood included, can make Lambda run. The
+ *    notice socket's WebSocket stage has a throttle of its own.
  * 2. Reserved concurrency per function: the most execution environments a
  *    function may use at once, taken from the account's pool and guaranteed to
  *    it. One cluster cannot starve other functions of the account, or
@@ -17,7 +18,7 @@
  *    which clients do not retry. So the stage throttle should bite first, and
  *    the Throttles alarm means the sizes need another look.
  */
-import type { FunctionName } from '../src/api/routes';
+import type { StrandFunctionName } from './access';
 
 /**
  * Lambda refuses a reservation that leaves less than 100 of the account's
@@ -36,10 +37,11 @@ export const lambdaUnreservedConcurrencyMin = 100;
 export const defaultAccountConcurrencyLimit = 1_000;
 
 /**
- * Reserved concurrency per function by default: 392 in all, so two clusters
+ * Reserved concurrency per function by default: 442 in all, so two clusters
  * fit in an account with the default quota of 1,000 and still leave the 100
- * Lambda requires, plus room for the account's other functions. By Little's law
- * (concurrency = requests per second × average duration in seconds):
+ * Lambda requires (884 ≤ 900), plus a little room for the account's other
+ * functions. By Little's law (concurrency = requests per second × average
+ * duration in seconds):
  * - produce 100: 1,000 produce requests/s at 100 ms each.
  * - fetch 200: 4,000 short fetches/s at 50 ms, or 200 consumers in a long poll
  *   at once (a 20 s long poll holds its execution environment the whole time).
@@ -47,18 +49,27 @@ export const defaultAccountConcurrencyLimit = 1_000;
  * - admin 20, schemas 20: metadata and the schema registry; serializers cache schemas.
  * - maintenance 2: the scheduled pass runs one at a time; 2 lets a late pass
  *   overlap the next instead of being throttled (EventBridge would retry it).
+ * - notices 40: the notice socket's messages (connects, subscribes, a ping per
+ *   connection every 5 minutes) at about 50 ms: 800 messages/s, above the
+ *   socket's default throttle. A waiting consumer holds a connection, not an
+ *   execution: 10,000 waiting consumers ping 33 times a second.
+ * - notifier 10: stream batches run one per shard at a time, times the event
+ *   source's parallelization factor (2), so 10 keeps up with 5 shards of the
+ *   log table's stream; past that, batches queue and the iterator age alarm says so.
  */
-export const defaultReservedConcurrency: Record<FunctionName, number> = {
+export const defaultReservedConcurrency: Record<StrandFunctionName, number> = {
   produce: 100,
   fetch: 200,
   groups: 50,
   admin: 20,
   schemas: 20,
   maintenance: 2,
+  notices: 40,
+  notifier: 10,
 };
 
 /** Reserved concurrency of each function; `false` for none (the function shares the account's unreserved pool). */
-export type ReservedConcurrency = Partial<Record<FunctionName, number | false>>;
+export type ReservedConcurrency = Partial<Record<StrandFunctionName, number | false>>;
 
 /** Stage-wide default route throttle: steady requests per second and the bucket of a burst. */
 export interface StageThrottle {
@@ -78,6 +89,16 @@ export interface StageThrottle {
  */
 export const defaultStageThrottle: StageThrottle = { rateLimit: 1_000, burstLimit: 350 };
 
+/**
+ * The notice socket stage's default route throttle, in messages per second
+ * across its routes ($connect, subscribe, ping, …). 500/s is below the 800/s
+ * the default notices reservation serves (40 / 50 ms), so clients get 429s
+ * before Lambda refuses invocations; the burst equals that reservation, the
+ * most messages it can take at once. A reconnect storm of 10,000 consumers
+ * gets in within 20 s (the SDK retries a refused connect with backoff).
+ */
+export const defaultNoticeSocketThrottle: StageThrottle = { rateLimit: 500, burstLimit: 40 };
+
 /** Alarm when a function's concurrency reaches this share of its reservation (sustained), before Lambda starts refusing. */
 export const concurrencyNearLimitRatio = 0.8;
 
@@ -89,18 +110,20 @@ export const concurrencyNearLimitRatio = 0.8;
  * CloudFormation fail halfway through a deployment.
  */
 export function resolveReservedConcurrency(
-  names: readonly FunctionName[],
+  names: readonly StrandFunctionName[],
   reserved: ReservedConcurrency | false | undefined,
   accountConcurrencyLimit: number = defaultAccountConcurrencyLimit,
-): Partial<Record<FunctionName, number>> {
+): Partial<Record<StrandFunctionName, number>> {
   if (!Number.isInteger(accountConcurrencyLimit) || accountConcurrencyLimit < 1) {
     throw new Error(`Strand: accountConcurrencyLimit must be a positive integer, not ${accountConcurrencyLimit}.`);
   }
   if (reserved === false) return {};
+  // Known means any function the construct can deploy: a reservation for the
+  // notifier of a cluster without a notice socket is unused, not a mistake.
   for (const name of Object.keys(reserved ?? {})) {
-    if (!names.includes(name as FunctionName)) throw new Error(`Strand: reservedConcurrency names an unknown function '${name}'.`);
+    if (!(name in defaultReservedConcurrency)) throw new Error(`Strand: reservedConcurrency names an unknown function '${name}'.`);
   }
-  const out: Partial<Record<FunctionName, number>> = {};
+  const out: Partial<Record<StrandFunctionName, number>> = {};
   for (const name of names) {
     const value = reserved?.[name] ?? defaultReservedConcurrency[name];
     if (value === false) continue;
@@ -123,9 +146,9 @@ export function resolveReservedConcurrency(
   return out;
 }
 
-export function validateStageThrottle(throttle: StageThrottle): void {
+export function validateStageThrottle(throttle: StageThrottle, prop = 'throttle'): void {
   const { rateLimit, burstLimit } = throttle;
-  if (!(rateLimit > 0) || !Number.isFinite(rateLimit)) throw new Error(`Strand: throttle.rateLimit must be a positive number of requests per second, not ${rateLimit}.`);
+  if (!(rateLimit > 0) || !Number.isFinite(rateLimit)) throw new Error(`Strand: ${prop}.rateLimit must be a positive number of requests per second, not ${rateLimit}.`);
   // API Gateway takes the burst as an integer (CloudFormation ThrottlingBurstLimit).
-  if (!Number.isInteger(burstLimit) || burstLimit < 1) throw new Error(`Strand: throttle.burstLimit must be a positive integer, not ${burstLimit}.`);
+  if (!Number.isInteger(burstLimit) || burstLimit < 1) throw new Error(`Strand: ${prop}.burstLimit must be a positive integer, not ${burstLimit}.`);
 }

@@ -22,6 +22,9 @@ export class StrandStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.strand.url, description: 'Base URL of the Strand HTTP API' });
     new CfnOutput(this, 'ClusterId', { value: this.strand.clusterId, description: 'Cluster id: every v3 path is /v3/clusters/{ClusterId}/…' });
+    if (this.strand.noticeSocketUrl) {
+      new CfnOutput(this, 'NoticeSocketUrl', { value: this.strand.noticeSocketUrl, description: 'wss:// URL of the notice socket (also answered by GET /v3/clusters/{ClusterId}/notifications)' });
+    }
     new CfnOutput(this, 'BucketName', { value: this.strand.bucket.bucketName, description: 'S3 bucket holding record batches' });
     for (const [name, table] of Object.entries(this.strand.tables)) {
       new CfnOutput(this, `${name[0]!.toUpperCase()}${name.slice(1)}TableName`, { value: table.tableName, description: `DynamoDB ${name} table` });

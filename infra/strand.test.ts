@@ -10,15 +10,16 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import type { CfnResource } from 'aws-cdk-lib';
-import { routes, routeKey, type FunctionName } from '../src/api/routes';
-import { configToEnv, EnvVar, localDefaults, type TableNames } from '../src/config/env';
+import { routes, routeKey } from '../src/api/routes';
+import { configToEnv, EnvVar, localDefaults, NotificationsEnvVar, type TableNames } from '../src/config/env';
 import { tableSchemas } from '../src/storage/tables';
-import { dynamoWriteActions, functionAccess } from './access';
+import { dynamoWriteActions, functionAccess, type StrandFunctionName } from './access';
 import { concurrencyNearLimitRatio, defaultReservedConcurrency, defaultStageThrottle, lambdaUnreservedConcurrencyMin } from './concurrency';
 import { StrandStack, type StrandStackProps } from './stack';
-import { powertoolsEnvVars } from './strand';
+import { noticeSocketEnvFunctions, powertoolsEnvVars } from './strand';
 
-const functionNames = Object.keys(functionAccess) as FunctionName[];
+// Every function, the notice socket's included: the default stack deploys them all.
+const functionNames = Object.keys(functionAccess) as StrandFunctionName[];
 const tableNames = Object.keys(tableSchemas) as (keyof TableNames)[];
 
 function build(props: StrandStackProps = {}): StrandStack {
@@ -48,8 +49,8 @@ beforeAll(() => {
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 
 /** The statements of every inline policy attached to the function's role. */
-function roleStatements(stack: StrandStack, template: Template, fn: FunctionName): Statement[] {
-  const roleId = logicalId(stack, stack.strand.functions[fn].role as never);
+function roleStatements(stack: StrandStack, template: Template, fn: StrandFunctionName): Statement[] {
+  const roleId = logicalId(stack, stack.strand.functionOf(fn).role as never);
   const policies = template.findResources('AWS::IAM::Policy');
   return Object.values(policies)
     .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
@@ -109,7 +110,7 @@ describe('storage', () => {
         attributes.push({ AttributeName: schema.sortKey.name, AttributeType: schema.sortKey.type });
       }
       expect(table.Properties.KeySchema).toEqual(keys);
-      // The log table expires deleted topics' tombstone heads; no other table has a TTL.
+      // A TTL where tableSchemas names one (log: deleted topics' tombstone heads; subscriptions: every item), and nowhere else.
       expect(table.Properties.TimeToLiveSpecification).toEqual(
         schema.timeToLiveAttribute ? { AttributeName: schema.timeToLiveAttribute, Enabled: true } : undefined,
       );
@@ -119,10 +120,11 @@ describe('storage', () => {
 });
 
 describe('functions', () => {
-  const fnProps = (fn: FunctionName) => resources[logicalId(stack, stack.strand.functions[fn])].Properties;
+  const fnProps = (fn: StrandFunctionName) => resources[logicalId(stack, stack.strand.functionOf(fn))].Properties;
 
-  test('one function per FunctionName, and no other function', () => {
+  test('one function per FunctionName and per notice function, and no other function', () => {
     template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
+    expect(stack.strand.functionNames).toEqual(functionNames);
   });
 
   const routedNames = functionNames.filter((fn) => routes.some((r) => r.fn === fn));
@@ -147,9 +149,10 @@ describe('functions', () => {
     expect(fnProps('fetch').Timeout).toBeGreaterThanOrEqual(22);
   });
 
-  test.each(functionNames)('%s gets exactly configToEnv\'s variables plus the documented Powertools ones', (fn) => {
+  test.each(functionNames)('%s gets exactly configToEnv\'s variables plus the documented Powertools ones (and the notice socket\'s where it reads them)', (fn) => {
     const variables = fnProps(fn).Environment.Variables as Record<string, unknown>;
-    const expected = [...Object.keys(configToEnv(localDefaults)), ...powertoolsEnvVars].sort();
+    const notifications = noticeSocketEnvFunctions.includes(fn) ? Object.values(NotificationsEnvVar) : [];
+    const expected = [...Object.keys(configToEnv(localDefaults)), ...powertoolsEnvVars, ...notifications].sort();
     expect(Object.keys(variables).sort()).toEqual(expected);
     expect(variables[EnvVar.clusterId]).toBe(clusterId);
     expect(variables[EnvVar.auth]).toBe('none');
@@ -166,16 +169,22 @@ describe('functions', () => {
   });
 
   test('memorySizes overrides the default memory of one function', () => {
-    const { stack: s, template: t } = synth({ strand: { memorySizes: { fetch: 2048 } } });
-    const id = logicalId(s, s.strand.functions.fetch);
-    expect(t.toJSON().Resources[id].Properties.MemorySize).toBe(2048);
+    const { stack: s, template: t } = synth({ strand: { memorySizes: { fetch: 2048, notifier: 1024 } } });
+    expect(t.toJSON().Resources[logicalId(s, s.strand.functions.fetch)].Properties.MemorySize).toBe(2048);
+    expect(t.toJSON().Resources[logicalId(s, s.strand.functionOf('notifier'))].Properties.MemorySize).toBe(1024);
   });
 });
+
+/** The routes of the HTTP API only: the notice socket's WebSocket routes are AWS::ApiGatewayV2::Route resources too (infra/notices.test.ts). */
+function httpRoutes(stack: StrandStack, template: Template): any[] {
+  const apiId = logicalId(stack, stack.strand.api as never);
+  return Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { ApiId: { Ref: apiId } } }));
+}
 
 describe('api', () => {
   let routeResources: any[];
   beforeAll(() => {
-    routeResources = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    routeResources = httpRoutes(stack, template);
   });
 
   test('one route per entry of the route table, and no other', () => {
@@ -209,12 +218,12 @@ describe('api', () => {
   });
 
   test('with a JWT authorizer, every route requires a JWT from the configured issuer', () => {
-    const { template: t } = synth({ strand: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: ['strand'] } } });
+    const { stack: s, template: t } = synth({ strand: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: ['strand'] } } });
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: 'https://issuer.example.com', Audience: ['strand'] },
     });
-    const jwtRoutes = Object.values(t.findResources('AWS::ApiGatewayV2::Route'));
+    const jwtRoutes = httpRoutes(s, t);
     expect(jwtRoutes).toHaveLength(routes.length);
     for (const route of jwtRoutes) expect(route.Properties.AuthorizationType).toBe('JWT');
   });
@@ -286,11 +295,12 @@ describe('least privilege', () => {
 
 describe('operations', () => {
 
-  test('alarms on errors and throttles of every function, throttles of every table, API 5xx, and the fences (see "throttles and concurrency")', () => {
-    // Errors and Throttles per function, one per table, API 5xx; then 429s, concurrency per reserved function, the account's concurrency.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', functionNames.length * 2 + tableNames.length + 1 + 1 + functionNames.length + 1);
+  test('alarms on errors and throttles of every function, throttles of every table, API 5xx, the notifier\'s stream lag, and the fences (see "throttles and concurrency")', () => {
+    // Errors and Throttles per function, one per table, API 5xx, the notifier's iterator age; then 429s,
+    // concurrency per reserved function, the account's concurrency.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', functionNames.length * 2 + tableNames.length + 1 + 1 + 1 + functionNames.length + 1);
     for (const fn of functionNames) {
-      const fnId = logicalId(stack, stack.strand.functions[fn]);
+      const fnId = logicalId(stack, stack.strand.functionOf(fn));
       for (const metric of ['Errors', 'Throttles']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           MetricName: metric,
@@ -383,7 +393,7 @@ describe('throttles and concurrency', () => {
     const set = synth({ strand: { throttle: { rateLimit: 50, burstLimit: 20 } } }).template;
     set.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 20 } });
     const off = synth({ strand: { throttle: false } }).template;
-    const stage = Object.values(off.findResources('AWS::ApiGatewayV2::Stage'))[0]!;
+    const stage = Object.values(off.findResources('AWS::ApiGatewayV2::Stage', { Properties: { StageName: '$default' } }))[0]!;
     expect(stage.Properties.DefaultRouteSettings?.ThrottlingRateLimit).toBeUndefined();
   });
 
@@ -394,7 +404,7 @@ describe('throttles and concurrency', () => {
 
   test('every function has its default reserved concurrency, and together they leave 100 of the default 1,000 unreserved, twice over', () => {
     for (const fn of functionNames) {
-      expect(resources[logicalId(stack, stack.strand.functions[fn])].Properties.ReservedConcurrentExecutions).toBe(defaultReservedConcurrency[fn]);
+      expect(resources[logicalId(stack, stack.strand.functionOf(fn))].Properties.ReservedConcurrentExecutions).toBe(defaultReservedConcurrency[fn]);
     }
     // Two clusters in one account with the default quota still deploy.
     expect(2 * defaultTotal).toBeLessThanOrEqual(1_000 - lambdaUnreservedConcurrencyMin);
@@ -402,7 +412,7 @@ describe('throttles and concurrency', () => {
 
   test('reservedConcurrency overrides one function, false turns one off, and false for all reserves nothing', () => {
     const { stack: s, template: t } = synth({ strand: { reservedConcurrency: { fetch: 500, maintenance: false } } });
-    const props = (fn: FunctionName) => t.toJSON().Resources[logicalId(s, s.strand.functions[fn])].Properties;
+    const props = (fn: StrandFunctionName) => t.toJSON().Resources[logicalId(s, s.strand.functionOf(fn))].Properties;
     expect(props('fetch').ReservedConcurrentExecutions).toBe(500);
     expect(props('maintenance').ReservedConcurrentExecutions).toBeUndefined();
     expect(props('produce').ReservedConcurrentExecutions).toBe(defaultReservedConcurrency.produce);
@@ -441,7 +451,7 @@ describe('throttles and concurrency', () => {
         MetricName: 'ConcurrentExecutions',
         Statistic: 'Maximum',
         Period: 60,
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack, stack.strand.functions[fn]) } }],
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack, stack.strand.functionOf(fn)) } }],
         Threshold: Math.ceil(defaultReservedConcurrency[fn] * concurrencyNearLimitRatio),
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         EvaluationPeriods: 5,

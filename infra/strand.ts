@@ -10,10 +10,18 @@
  *            ▼                        ▼
  *   S3 bucket (record batches)   DynamoDB tables from src/storage/tables.ts
  *
+ * and the notice socket (src/notify/), where waiting consumers wait without
+ * holding a Lambda:
+ *
+ *   client ──▶ WebSocket API ──▶ notices ──arms watches──▶ subscriptions table
+ *                  ▲                                               │
+ *                  └── PostToConnection ── notifier ◀── log table's stream (heads only)
+ *
  * plus log groups with retention, alarms (Lambda errors/throttles, DynamoDB
- * throttles, API 5xx), a dashboard, and `addSchedule` for scheduled work.
- * Two fences bound the load (infra/concurrency.ts): a default stage throttle
- * and reserved concurrency per function, each with its alarms.
+ * throttles, API 5xx, the stream's iterator age), a dashboard, and
+ * `addSchedule` for scheduled work. Two fences bound the load
+ * (infra/concurrency.ts): a default stage throttle (one per API) and reserved
+ * concurrency per function, each with its alarms.
  *
  * Nothing here lists routes, tables or environment variables: they come from
  * the engine's own modules, so the stack and the local runtime cannot drift.
@@ -24,8 +32,8 @@ import { Construct } from 'constructs';
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as apigwv1 from 'aws-cdk-lib/aws-apigateway';
-import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { HttpIamAuthorizer, HttpJwtAuthorizer, WebSocketIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -38,13 +46,26 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { routes, type FunctionName } from '../src/api/routes';
-import { configToEnv, type StrandConfig, type TableNames } from '../src/config/env';
+import { configToEnv, NotificationsEnvVar, type StrandConfig, type TableNames } from '../src/config/env';
 import { tableSchemas } from '../src/storage/tables';
 import { functionTimeoutSeconds } from '../src/config/functionTimeouts';
-import { defaultSizing, dynamoActions, functionAccess, functionSizing, s3ObjectActions } from './access';
+import { headSortKey } from '../src/log/PartitionIndex';
+import { clientActions } from '../src/notify/protocol';
+import {
+  defaultSizing,
+  dynamoActions,
+  functionAccess,
+  functionSizing,
+  noticeFunctionNames,
+  noticeFunctionTimeoutSeconds,
+  s3ObjectActions,
+  type NoticeFunctionName,
+  type StrandFunctionName,
+} from './access';
 import {
   concurrencyNearLimitRatio,
   defaultAccountConcurrencyLimit,
+  defaultNoticeSocketThrottle,
   defaultStageThrottle,
   resolveReservedConcurrency,
   validateStageThrottle,
@@ -63,6 +84,17 @@ export const projectRoot = path.resolve(__dirname, '..');
  */
 export const powertoolsEnvVars = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL'] as const;
 
+/**
+ * The functions that also get the notice socket's NotificationsEnvVar (its
+ * wss:// URL and https:// management endpoint), when there is one: fetch
+ * answers GET …/notifications with the URL; notices and notifier post through
+ * the endpoint. The others have no use for them.
+ */
+export const noticeSocketEnvFunctions: readonly StrandFunctionName[] = ['fetch', 'notices', 'notifier'];
+
+/** The notice socket's stage: the last segment of its wss:// URL. */
+export const noticeSocketStageName = 'notices';
+
 /** Who may call the API. */
 export type StrandAuth =
   /** AWS SigV4: callers need `execute-api:Invoke` on the API's routes (see `grantInvoke`). */
@@ -72,7 +104,8 @@ export type StrandAuth =
   /**
    * Strand API keys (`Authorization: Bearer strand_…` or `X-API-Key`) with
    * per-key permissions on topic and group patterns, checked by the functions
-   * (STRAND_AUTH=keys; docs/security.md). The gateway itself lets every request through.
+   * (STRAND_AUTH=keys; docs/security.md). The gateway itself lets every request
+   * through; the notice socket's $connect too, whose function checks the key.
    */
   | { type: 'apiKeys' };
 
@@ -108,9 +141,9 @@ export interface StrandProps {
   readonly auth?: StrandAuth;
   /**
    * Memory per function, in MiB (CPU scales with it).
-   * @default admin 512, produce 1024, fetch 1024, others 1024 (see infra/access.ts)
+   * @default admin 512, produce 1024, fetch 1024, notices 256, notifier 512, others 1024 (see infra/access.ts)
    */
-  readonly memorySizes?: Partial<Record<FunctionName, number>>;
+  readonly memorySizes?: Partial<Record<StrandFunctionName, number>>;
   /**
    * Retention of the functions' and the API's access log groups.
    * @default logs.RetentionDays.ONE_MONTH
@@ -136,7 +169,7 @@ export interface StrandProps {
    * the account's unreserved pool instead (needed in new accounts, whose
    * quota is too low to reserve anything). Validated against
    * `accountConcurrencyLimit`: Lambda keeps 100 unreserved.
-   * @default produce 100, fetch 200, groups 50, admin 20, schemas 20, maintenance 2 (392 in all; infra/concurrency.ts)
+   * @default produce 100, fetch 200, groups 50, admin 20, schemas 20, maintenance 2, notices 40, notifier 10 (442 in all; infra/concurrency.ts)
    */
   readonly reservedConcurrency?: ReservedConcurrency | false;
   /**
@@ -146,6 +179,28 @@ export interface StrandProps {
    * @default 1000, the default quota
    */
   readonly accountConcurrencyLimit?: number;
+  /**
+   * The notice socket (src/notify/): a WebSocket API where consumers at the end
+   * of a partition arm watches and are told when it moves, instead of holding a
+   * long poll (a fetch execution) each; the `notices` function behind it; a
+   * stream on the log table; and the `notifier` it invokes. Without it
+   * GET …/notifications answers 404 and consumers long-poll.
+   *
+   * Its $connect takes the API's own authentication: SigV4 (IAM) or, with
+   * API keys, the key, checked by the function. A WebSocket API cannot check
+   * a JWT (it takes IAM or a Lambda authorizer on $connect), so with
+   * `auth: { type: 'jwt' }` the socket is left out, and asking for it is
+   * refused at synth time: an open socket would let anyone watch any topic.
+   * @default true, except with `auth: { type: 'jwt' }`
+   */
+  readonly noticeSocket?: boolean;
+  /**
+   * The notice socket stage's default route throttle: messages per second
+   * (connects, subscribes, pings, …) and burst. `false` leaves only the
+   * account's API Gateway limits.
+   * @default { rateLimit: 500, burstLimit: 40 } (infra/concurrency.ts)
+   */
+  readonly noticeSocketThrottle?: StageThrottle | false;
   /**
    * SNS topic notified when an alarm fires or recovers.
    * @default no notification; alarms are visible in CloudWatch only.
@@ -189,28 +244,62 @@ const apiThrottledMax = 10;
 const concurrencyPeriod = Duration.minutes(1);
 const concurrencyEvaluationPeriods = 5;
 const concurrencyDatapointsToAlarm = 3;
+/**
+ * The notifier's stream lag (IteratorAge: how old the newest record of a batch
+ * was when the notifier got it). Notices are meant to arrive within a second
+ * of a commit; a minute, sustained as above, means the notifier cannot keep up
+ * (errors and retries, throttles, too small a reservation) and waiting
+ * consumers wait that much longer.
+ */
+const notifierIteratorAgeMsMax = 60_000;
+
+/**
+ * The notifier's event source. Latency over batching: no batching window, so
+ * a commit wakes its watchers as soon as the stream has it. A failing batch is
+ * split in halves to isolate a bad record, tried a bounded number of times,
+ * and dropped at the latest after an hour: a lost notice costs a consumer a
+ * late wake-up (the SDK fetches anyway after a while without one,
+ * client/noticeWaiter.ts), while a stuck shard would delay every later notice
+ * of its partitions.
+ */
+const notifierBatchSize = 100;
+const notifierRetryAttempts = 3;
+const notifierMaxRecordAge = Duration.hours(1);
+/** Concurrent batches per stream shard; records of one partition head (one item key) stay in order. */
+const notifierParallelizationFactor = 2;
 
 export class Strand extends Construct {
   readonly clusterId: string;
   readonly bucket: s3.Bucket;
   readonly tables: Record<keyof TableNames, dynamodb.Table>;
-  readonly functions: Record<FunctionName, NodejsFunction>;
+  /** Every deployed function: one per FunctionName of the route table, plus notices and notifier with the notice socket. */
+  readonly functions: Record<FunctionName, NodejsFunction> & Partial<Record<NoticeFunctionName, NodejsFunction>>;
+  /** The names of the deployed functions, in `functions`' order. */
+  readonly functionNames: readonly StrandFunctionName[];
   readonly api: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
+  /** The notice socket's WebSocket API; absent without a notice socket (see `StrandProps.noticeSocket`). */
+  readonly noticeSocket?: apigw.WebSocketApi;
+  readonly noticeSocketStage?: apigw.WebSocketStage;
+  /** The wss:// URL consumers connect to, e.g. `wss://abc123.execute-api.eu-west-1.amazonaws.com/notices`. */
+  readonly noticeSocketUrl?: string;
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard?: cloudwatch.Dashboard;
   /** The configuration the functions receive, as `configToEnv` turns it into environment variables. */
   readonly config: StrandConfig;
   /** Each function's reserved concurrency; a function missing here has none. */
-  readonly reservedConcurrency: Partial<Record<FunctionName, number>>;
+  readonly reservedConcurrency: Partial<Record<StrandFunctionName, number>>;
   /** 429 responses of the stage throttle, counted from the access logs (HTTP APIs publish no 429 metric of their own). */
   readonly throttledRequests: cloudwatch.Metric;
   private readonly alarmTopic?: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: StrandProps = {}) {
     super(scope, id);
-    const names = Object.keys(functionAccess) as FunctionName[];
+    const withNoticeSocket = props.noticeSocket ?? props.auth?.type !== 'jwt';
+    const names = (Object.keys(functionAccess) as StrandFunctionName[])
+      .filter((name) => withNoticeSocket || !isNoticeFunction(name));
     validateProps(props, names);
+    this.functionNames = names;
     this.reservedConcurrency = resolveReservedConcurrency(names, props.reservedConcurrency, props.accountConcurrencyLimit);
 
     this.clusterId = props.clusterId ?? 'strand';
@@ -241,6 +330,10 @@ export class Strand extends Construct {
         ...(schema.sortKey ? { sortKey: { name: schema.sortKey.name, type: attributeType(schema.sortKey.type) } } : {}),
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         ...(schema.timeToLiveAttribute ? { timeToLiveAttribute: schema.timeToLiveAttribute } : {}),
+        // The notifier's event source: every commit changes a partition head, and
+        // the new image carries what a notice says (hw, lso, gone). Only the log
+        // table moves partitions, so no other table has a stream.
+        ...(name === 'log' && withNoticeSocket ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
         deletionProtection: props.deletionProtection ?? true,
         removalPolicy,
@@ -270,8 +363,37 @@ export class Strand extends Construct {
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
     } satisfies Record<(typeof powertoolsEnvVars)[number], string>;
 
-    const routedNames = new Set(routes.map((r) => r.fn));
-    const functions = {} as Record<FunctionName, NodejsFunction>;
+    // The socket's API and stage come before the functions, whose environment
+    // names them; its routes, which name the functions, come after. The URLs
+    // are built from the API id and the stage name only, so no function
+    // depends on the stage and nothing depends on itself.
+    let noticeSocketEnv: Record<string, string> = {};
+    if (withNoticeSocket) {
+      this.noticeSocket = new apigw.WebSocketApi(this, 'NoticeSocket', {
+        apiName: `strand-${this.clusterId}-notices`,
+        description: `Strand notice socket (cluster ${this.clusterId})`,
+        // The protocol's messages are {"action": "subscribe" | "unsubscribe" | "ping", …} (src/notify/protocol.ts).
+        routeSelectionExpression: '$request.body.action',
+      });
+      this.noticeSocketStage = new apigw.WebSocketStage(this, 'NoticeSocketStage', {
+        webSocketApi: this.noticeSocket,
+        stageName: noticeSocketStageName,
+        autoDeploy: true,
+        throttle: props.noticeSocketThrottle === false ? undefined : (props.noticeSocketThrottle ?? defaultNoticeSocketThrottle),
+        // No access logs: a WebSocket stage can write them only through the
+        // account-wide API Gateway CloudWatch role, which a stack should not
+        // set for the whole account, and a deploy fails where it is missing.
+        // The functions log every connection and message themselves.
+      });
+      this.noticeSocketUrl = this.noticeSocketStage.url;
+      noticeSocketEnv = {
+        [NotificationsEnvVar.url]: this.noticeSocketStage.url,
+        [NotificationsEnvVar.endpoint]: this.noticeSocketStage.callbackUrl,
+      } satisfies Record<(typeof NotificationsEnvVar)[keyof typeof NotificationsEnvVar], string>;
+    }
+
+    const routedNames = new Set<StrandFunctionName>(routes.map((r) => r.fn));
+    const functions = {} as Record<StrandFunctionName, NodejsFunction>;
     for (const name of names) {
       const sizing = functionSizing[name] ?? (routedNames.has(name) ? defaultSizing.routed : defaultSizing.unrouted);
       const logGroup = new logs.LogGroup(this, `${capitalize(name)}Logs`, { retention: logRetention, removalPolicy });
@@ -287,9 +409,10 @@ export class Strand extends Construct {
         memorySize: props.memorySizes?.[name] ?? sizing.memoryMiB,
         // A fence: this function never takes more of the account's concurrency, and always has this much (infra/concurrency.ts).
         reservedConcurrentExecutions: this.reservedConcurrency[name],
-        // The one table of timeouts, which the local gateway enforces too.
-        timeout: Duration.seconds(functionTimeoutSeconds[name]),
-        environment,
+        // The route table's functions: the one table of timeouts, which the local
+        // gateway enforces too. The notice functions': infra/access.ts.
+        timeout: Duration.seconds(isNoticeFunction(name) ? noticeFunctionTimeoutSeconds[name] : functionTimeoutSeconds[name]),
+        environment: noticeSocketEnvFunctions.includes(name) ? { ...environment, ...noticeSocketEnv } : environment,
         logGroup,
         bundling: {
           // The esbuild in node_modules, never Docker: synth works offline.
@@ -379,6 +502,9 @@ export class Strand extends Construct {
       });
     }
 
+    if (this.noticeSocket) this.createNoticeSocketRoutes(this.noticeSocket, functions.notices, props.auth);
+    if (functions.notifier) this.subscribeToLogStream(functions.notifier);
+
     this.createAlarms(names);
     this.createConcurrencyAlarms(names, props.accountConcurrencyLimit ?? defaultAccountConcurrencyLimit);
     if (props.dashboard ?? true) this.dashboard = this.createDashboard(names);
@@ -396,13 +522,73 @@ export class Strand extends Construct {
 
   /**
    * Lets a principal call every route (IAM auth): `execute-api:Invoke` on this
-   * API's ARN. For finer control, grant on single route ARNs.
+   * API's ARN, and on the notice socket's $connect (the one route of a
+   * WebSocket API that is authorized). For finer control, grant on single route ARNs.
    */
   grantInvoke(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      resourceArns: [this.api.arnForExecuteApi('*', '/*', this.stage.stageName)],
+      resourceArns: [
+        this.api.arnForExecuteApi('*', '/*', this.stage.stageName),
+        ...(this.noticeSocket ? [this.noticeSocket.arnForExecuteApiV2('$connect', noticeSocketStageName)] : []),
+      ],
+    });
+  }
+
+  /** A deployed function by name; throws for one this construct did not deploy (a notice function without the notice socket). */
+  functionOf(name: StrandFunctionName): NodejsFunction {
+    const fn = this.functions[name];
+    if (!fn) throw new Error(`Strand: no function '${name}' in this cluster (the notice socket is off).`);
+    return fn;
+  }
+
+  /**
+   * Every route of the notice socket, all served by the notices function
+   * (src/notify/socketHandlers.ts switches on the route key). $connect carries
+   * the authentication: a WebSocket API authorizes $connect only, and every
+   * later message rides the connection it admitted.
+   */
+  private createNoticeSocketRoutes(socket: apigw.WebSocketApi, notices: NodejsFunction, auth: StrandAuth | undefined): void {
+    // One integration for every route; CDK adds an invoke permission per route, each scoped to its route key.
+    const integration = new WebSocketLambdaIntegration('NoticesIntegration', notices);
+    socket.addRoute('$connect', {
+      integration,
+      // IAM: the upgrade request is SigV4-signed. API keys: the function reads
+      // the key from the upgrade request's headers and refuses the connection
+      // itself (STRAND_AUTH=keys). JWT never gets here (see `noticeSocket`).
+      ...(auth?.type === 'apiKeys' ? {} : { authorizer: new WebSocketIamAuthorizer() }),
+    });
+    socket.addRoute('$disconnect', { integration });
+    // Two-way routes: the function's answer ({"type": "subscribed" | "pong" | "error", …}) goes back to the client.
+    for (const action of [...clientActions, '$default']) {
+      socket.addRoute(action, { integration, returnResponse: true });
+    }
+  }
+
+  /**
+   * The notifier reads the log table's stream. Lambda filters the records
+   * before invoking it: only inserted or modified partition heads (sk = -1)
+   * can move a watch; spilled index chunks and deletions (a TTL expiring a
+   * tombstone head) never cost an invocation.
+   */
+  private subscribeToLogStream(notifier: NodejsFunction): void {
+    notifier.addEventSourceMapping('LogStream', {
+      eventSourceArn: this.tables.log.tableStreamArn!,
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: notifierBatchSize,
+      maxBatchingWindow: Duration.seconds(0),
+      parallelizationFactor: notifierParallelizationFactor,
+      retryAttempts: notifierRetryAttempts,
+      bisectBatchOnError: true,
+      maxRecordAge: notifierMaxRecordAge,
+      filters: [
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+          // A stream record's numbers are strings ({"N": "-1"}), so the key is matched as one.
+          dynamodb: { Keys: { sk: { N: lambda.FilterRule.isEqual(String(headSortKey)) } } },
+        }),
+      ],
     });
   }
 
@@ -428,7 +614,7 @@ export class Strand extends Construct {
   }
 
   /** Adds exactly the actions infra/access.ts lists for this function, on Strand's own resources only. */
-  private grantData(fn: NodejsFunction, name: FunctionName): void {
+  private grantData(fn: NodejsFunction, name: StrandFunctionName): void {
     const access = functionAccess[name];
     const objectActions = access.objects.flatMap((o) => s3ObjectActions[o]);
     if (objectActions.length > 0) {
@@ -441,6 +627,26 @@ export class Strand extends Construct {
       fn.addToRolePolicy(new iam.PolicyStatement({
         actions: [...dynamoActions[level]],
         resources: [this.tables[table].tableArn],
+      }));
+    }
+    if (access.postToConnections) {
+      if (!this.noticeSocket) throw new Error(`Strand: function '${name}' posts to notice connections, but there is no notice socket.`);
+      // Not WebSocketStage.grantManagementApiAccess, which allows every method:
+      // notices are only ever posted (PostToConnection), never read or closed.
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['execute-api:ManageConnections'],
+        resources: [this.noticeSocket.arnForExecuteApiV2('POST/@connections/*', noticeSocketStageName)],
+      }));
+    }
+    if (access.logStream) {
+      const streamArn = this.tables.log.tableStreamArn;
+      if (!streamArn) throw new Error(`Strand: function '${name}' reads the log table's stream, but the log table has none.`);
+      // Written here, not left to Table.grantStreamRead, which also allows
+      // dynamodb:ListStreams on "*" (every stream of the account). Lambda's
+      // event source mapping asks for these four on the stream it reads.
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        resources: [streamArn],
       }));
     }
   }
@@ -468,9 +674,9 @@ export class Strand extends Construct {
     this.alarms.push(alarm);
   }
 
-  private createAlarms(names: FunctionName[]): void {
+  private createAlarms(names: readonly StrandFunctionName[]): void {
     for (const name of names) {
-      const fn = this.functions[name];
+      const fn = this.functionOf(name);
       this.alarm(`${capitalize(name)}ErrorsAlarm`, fn.metricErrors({ period: alarmPeriod, statistic: 'Sum' }), lambdaErrorsMax,
         `Strand ${name}: the function crashed or timed out (Lambda Errors > ${lambdaErrorsMax} in 5 min).`);
       this.alarm(`${capitalize(name)}ThrottlesAlarm`, fn.metricThrottles({ period: alarmPeriod, statistic: 'Sum' }), lambdaThrottlesMax,
@@ -482,6 +688,16 @@ export class Strand extends Construct {
     }
     this.alarm('Api5xxAlarm', this.api.metricServerError({ period: alarmPeriod, statistic: 'Sum' }), api5xxMax,
       `Strand API: more than ${api5xxMax} 5xx responses in 5 min.`);
+    if (this.functions.notifier) {
+      this.alarm('NotifierIteratorAgeAlarm', this.notifierIteratorAge(concurrencyPeriod), notifierIteratorAgeMsMax,
+        `Strand notifier: the log table's stream reached it more than ${notifierIteratorAgeMsMax / 1000} s late for ${concurrencyDatapointsToAlarm} of ${concurrencyEvaluationPeriods} minutes; waiting consumers are woken that much later (see its Errors and Throttles).`,
+        { evaluationPeriods: concurrencyEvaluationPeriods, datapointsToAlarm: concurrencyDatapointsToAlarm });
+    }
+  }
+
+  /** The notifier's IteratorAge (ms): the age of the last record of each batch when Lambda read it. */
+  private notifierIteratorAge(period: Duration): cloudwatch.Metric {
+    return this.functionOf('notifier').metric('IteratorAge', { statistic: 'Maximum', period });
   }
 
   /**
@@ -490,7 +706,7 @@ export class Strand extends Construct {
    * unreserved functions share). Lambda's own refusals are the Throttles alarms
    * of createAlarms: a client saw a 500 for each.
    */
-  private createConcurrencyAlarms(names: FunctionName[], accountConcurrencyLimit: number): void {
+  private createConcurrencyAlarms(names: readonly StrandFunctionName[], accountConcurrencyLimit: number): void {
     this.alarm('ApiThrottledAlarm', this.throttledRequests, apiThrottledMax,
       `Strand API: more than ${apiThrottledMax} requests refused with 429 by the stage throttle in 5 min (a flood, or a throttle set too low).`);
     const sustained = {
@@ -504,7 +720,7 @@ export class Strand extends Construct {
       const threshold = Math.max(1, Math.ceil(reserved * concurrencyNearLimitRatio));
       this.alarm(
         `${capitalize(name)}ConcurrencyAlarm`,
-        this.functions[name].metric('ConcurrentExecutions', { statistic: 'Maximum', period: concurrencyPeriod }),
+        this.functionOf(name).metric('ConcurrentExecutions', { statistic: 'Maximum', period: concurrencyPeriod }),
         threshold,
         `Strand ${name}: concurrency at ${threshold} or more of its ${reserved} reserved for ${concurrencyDatapointsToAlarm} of ${concurrencyEvaluationPeriods} minutes; past ${reserved} Lambda refuses invocations (clients get 500).`,
         sustained,
@@ -520,7 +736,7 @@ export class Strand extends Construct {
     );
   }
 
-  private createDashboard(names: FunctionName[]): cloudwatch.Dashboard {
+  private createDashboard(names: readonly StrandFunctionName[]): cloudwatch.Dashboard {
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
     });
@@ -547,19 +763,19 @@ export class Strand extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Lambda invocations and errors',
         width,
-        left: names.map((n) => this.functions[n].metricInvocations({ statistic: 'Sum', label: `${n} invocations` })),
-        right: names.map((n) => this.functions[n].metricErrors({ statistic: 'Sum', label: `${n} errors` })),
+        left: names.map((n) => this.functionOf(n).metricInvocations({ statistic: 'Sum', label: `${n} invocations` })),
+        right: names.map((n) => this.functionOf(n).metricErrors({ statistic: 'Sum', label: `${n} errors` })),
       }),
       new cloudwatch.GraphWidget({
         title: 'Lambda duration p99 (ms)',
         width,
-        left: names.map((n) => this.functions[n].metricDuration({ statistic: 'p99', label: n })),
+        left: names.map((n) => this.functionOf(n).metricDuration({ statistic: 'p99', label: n })),
       }),
       new cloudwatch.GraphWidget({
         title: 'Lambda throttles and concurrency',
         width,
-        left: names.map((n) => this.functions[n].metricThrottles({ statistic: 'Sum', label: `${n} throttles` })),
-        right: names.map((n) => this.functions[n].metric('ConcurrentExecutions', { statistic: 'Maximum', label: `${n} concurrency` })),
+        left: names.map((n) => this.functionOf(n).metricThrottles({ statistic: 'Sum', label: `${n} throttles` })),
+        right: names.map((n) => this.functionOf(n).metric('ConcurrentExecutions', { statistic: 'Maximum', label: `${n} concurrency` })),
       }),
     );
     const tables = Object.entries(this.tables);
@@ -581,6 +797,28 @@ export class Strand extends Construct {
         left: tables.map(([n, t]) => t.metric('SuccessfulRequestLatency', { statistic: 'p99', label: n, dimensionsMap: { TableName: t.tableName, Operation: 'UpdateItem' } })),
       }),
     );
+    if (this.noticeSocket) {
+      // WebSocket APIs publish per API id (and per stage and route); the stage is the only one.
+      const socket = (metricName: string, label: string) => this.noticeSocket!.metric(metricName, { statistic: 'Sum', label });
+      dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Notice socket: connects and messages',
+          width,
+          left: [socket('ConnectCount', 'connects'), socket('MessageCount', 'messages')],
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Notice socket: errors',
+          width,
+          left: [socket('ClientError', '4xx'), socket('ExecutionError', 'execution errors'), socket('IntegrationError', 'integration errors')],
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Notifier stream lag (ms)',
+          width,
+          left: [this.notifierIteratorAge(Duration.minutes(1)).with({ label: 'iterator age, max' })],
+          leftAnnotations: [{ value: notifierIteratorAgeMsMax, label: 'alarm' }],
+        }),
+      );
+    }
     return dashboard;
   }
 }
@@ -601,12 +839,12 @@ function dynamoThrottles(table: dynamodb.Table, label?: string): cloudwatch.IMet
   });
 }
 
-function validateProps(props: StrandProps, names: FunctionName[]): void {
+function validateProps(props: StrandProps, names: readonly StrandFunctionName[]): void {
   if (props.clusterId !== undefined && !Token.isUnresolved(props.clusterId) && !clusterIdPattern.test(props.clusterId)) {
     throw new Error(`Strand: clusterId must be 1–64 characters of [A-Za-z0-9._-], not '${props.clusterId}'.`);
   }
   for (const [name, memory] of Object.entries(props.memorySizes ?? {})) {
-    if (!names.includes(name as FunctionName)) throw new Error(`Strand: memorySizes names an unknown function '${name}'.`);
+    if (!(name in functionAccess)) throw new Error(`Strand: memorySizes names an unknown function '${name}'.`);
     if (!Number.isInteger(memory) || memory < memoryMiBMin || memory > memoryMiBMax) {
       throw new Error(`Strand: memorySizes.${name} must be an integer from ${memoryMiBMin} to ${memoryMiBMax} MiB, not ${memory}.`);
     }
@@ -615,7 +853,11 @@ function validateProps(props: StrandProps, names: FunctionName[]): void {
     if (!props.auth.issuer.startsWith('https://')) throw new Error(`Strand: auth.issuer must be an https URL, not '${props.auth.issuer}'.`);
     if (props.auth.audience.length === 0) throw new Error('Strand: auth.audience must name at least one audience.');
   }
+  if (props.noticeSocket === true && props.auth?.type === 'jwt') {
+    throw new Error("Strand: noticeSocket needs auth 'iam' or 'apiKeys': a WebSocket API cannot check a JWT at $connect, and an open socket would let anyone watch any topic. Leave noticeSocket unset (consumers long-poll).");
+  }
   if (props.throttle) validateStageThrottle(props.throttle);
+  if (props.noticeSocketThrottle) validateStageThrottle(props.noticeSocketThrottle, 'noticeSocketThrottle');
   for (const route of routes) {
     if (!names.includes(route.fn)) throw new Error(`Strand: route ${route.method} ${route.path} names function '${route.fn}', which has no grants in infra/access.ts.`);
   }
@@ -631,6 +873,10 @@ const throttledMetricName = 'ThrottledRequests';
 
 function attributeType(type: 'S' | 'N'): dynamodb.AttributeType {
   return type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;
+}
+
+function isNoticeFunction(name: StrandFunctionName): name is NoticeFunctionName {
+  return (noticeFunctionNames as readonly string[]).includes(name);
 }
 
 function capitalize(s: string): string {
