@@ -20,6 +20,7 @@ import { EventEmitter } from 'node:events';
 import { decodeRecordBatch, patchBaseOffsets, splitBatches } from '../src/codec/recordBatch';
 import { FencedMemberError, OffsetOutOfRangeError, StrandApiError, StrandClientError, StrandUsageError } from './errors';
 import { FetchSession, type PartitionAnswer } from './fetchSession';
+import { NoticeWaiter } from './noticeWaiter';
 import { decodeHeaders, type KafkaMessage } from './messages';
 import { objectRequest } from './objectHttp';
 import { mapBounded } from '../src/mapBounded';
@@ -82,6 +83,18 @@ export interface ConsumerConfig {
    * one request, and one long poll, per partition. @default false
    */
   multiPartitionFetch?: boolean;
+  /**
+   * Wait at the end of the log on the deployment's notice socket (a WebSocket;
+   * client/noticeWaiter.ts) instead of long-polling: a caught-up partition costs
+   * nothing until a commit reaches it. Used when the deployment offers one
+   * (GET …/notifications); otherwise, or with `false`, fetches long-poll with
+   * maxWaitTimeInMs. @default true
+   */
+  notifications?: boolean;
+  /** With notifications: fetch anyway after this long without a notice, in ms (a lost notice costs at most this). @default 900000 */
+  noticeRecheckMs?: number;
+  /** With notifications, while the socket is down: poll this often, in ms. @default 1000 */
+  noticeFallbackPollMs?: number;
 }
 
 export interface EachMessagePayload {
@@ -146,6 +159,10 @@ interface PartitionState extends TopicPartition {
 /** Most partitions one consumer fetches from. */
 export const partitionsPerConsumerMax = 1024;
 export const longPollMsMax = 20_000;
+/** With notifications, a caught-up partition fetches at least this often anyway (a notice lost in a failed notifier run costs at most this). */
+export const noticeRecheckMsDefault = 15 * 60 * 1000;
+/** With notifications, how often a caught-up partition polls while the socket is down. */
+export const noticeFallbackPollMsDefault = 1_000;
 
 const key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
 
@@ -170,6 +187,8 @@ export class Consumer extends EventEmitter {
   private lastCommitAt = Date.now();
   /** The one fetch loop for every partition, with multiPartitionFetch. */
   private readonly session: FetchSession | undefined;
+  /** The notice socket, with notifications (the default). */
+  private readonly notices: NoticeWaiter | undefined;
 
   constructor(
     protected readonly client: StrandClient,
@@ -182,8 +201,9 @@ export class Consumer extends EventEmitter {
     this.maxBytes = config.maxBytesPerPartition ?? 1024 * 1024;
     this.policy = retryPolicy(config.retry);
     if (config.multiPartitionFetch) {
-      this.session = new FetchSession(client, { maxWaitMs: this.maxWaitMs, maxBytesPerPartition: this.maxBytes, direct: config.directFetch ?? false });
+      this.session = new FetchSession(client, { maxBytesPerPartition: this.maxBytes, direct: config.directFetch ?? false });
     }
+    if (config.notifications ?? true) this.notices = new NoticeWaiter(client, config.noticeRecheckMs ?? noticeRecheckMsDefault);
   }
 
   async connect(): Promise<void> {}
@@ -409,6 +429,7 @@ export class Consumer extends EventEmitter {
     clearTimeout(this.heartbeatTimer);
     for (const s of this.states.values()) this.interrupt(s, false);
     await Promise.allSettled([...this.states.values()].map((s) => s.worker));
+    this.notices?.close();
     await this.heartbeatChain;
     if (!this.groupId) return;
     if ((this.runConfig?.autoCommit ?? true) && !this.crashError) await this.commitOffsets().catch((err: unknown) => this.emit('commitFailed', err));
@@ -556,14 +577,30 @@ export class Consumer extends EventEmitter {
     return (await this.committed([tp.topic])).find((o) => o.partition === tp.partition)?.offset;
   }
 
+  /**
+   * The next records at `offset`. With a notice socket, a fetch that finds
+   * nothing does not long-poll: it arms a watch and waits for the notice (or
+   * the recheck, or polls while the socket is down), then answers empty so the
+   * worker fetches again. Without one, the fetch long-polls maxWaitTimeInMs.
+   */
   private async fetch(s: PartitionState, offset: number, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
-    if (!this.session) return this.fetchPartition(s, offset, signal);
+    const notices = this.notices && !this.notices.absent ? this.notices : undefined;
+    const got = await this.fetchOnce(s, offset, signal, notices ? 0 : this.maxWaitMs);
+    if (!notices || got.messages.length > 0 || got.nextOffset > offset || signal.aborted) return got;
+    const outcome = await notices.wait(s.topic, s.partition, offset, signal);
+    if (outcome === 'absent') return this.fetchOnce(s, offset, signal, this.maxWaitMs);
+    if (outcome === 'down') await sleep(this.config.noticeFallbackPollMs ?? noticeFallbackPollMsDefault, signal).catch(() => {});
+    return { messages: [], nextOffset: offset, highWatermark: got.highWatermark };
+  }
+
+  private async fetchOnce(s: PartitionState, offset: number, signal: AbortSignal, maxWaitMs: number): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
+    if (!this.session) return this.fetchPartition(s, offset, signal, maxWaitMs);
     let answer: PartitionAnswer;
     try {
-      answer = await this.session.fetch(s.topic, s.partition, offset, signal);
+      answer = await this.session.fetch(s.topic, s.partition, offset, maxWaitMs, signal);
     } catch (err) {
       // An index entry larger than any response: the partition's own fetch answers it with a presigned URL.
-      if (err instanceof StrandApiError && err.code === 41302) return this.fetchPartition(s, offset, signal);
+      if (err instanceof StrandApiError && err.code === 41302) return this.fetchPartition(s, offset, signal, maxWaitMs);
       throw err;
     }
     if (answer.kind === 'ranges') return this.readRanges(s, offset, answer.located, signal);
@@ -573,14 +610,14 @@ export class Consumer extends EventEmitter {
   }
 
   /** One partition's fetch, on its own request (the default, and the fallback for an oversized entry). */
-  private async fetchPartition(s: PartitionState, offset: number, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
-    if (this.config.directFetch) return this.fetchDirect(s, offset, signal);
+  private async fetchPartition(s: PartitionState, offset: number, signal: AbortSignal, maxWaitMs: number): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
+    if (this.config.directFetch) return this.fetchDirect(s, offset, signal, maxWaitMs);
     // Batch URLs too: an index entry larger than one response can carry (an upload of up to 64 MiB) is answered with a presigned URL for it.
     const res = await this.client.transport.request('GET', `${this.client.clusterPath}/topics/${encodeURIComponent(s.topic)}/partitions/${s.partition}/records`, {
-      query: { offset, max_bytes: this.maxBytes, max_wait_ms: this.maxWaitMs },
+      query: { offset, max_bytes: this.maxBytes, max_wait_ms: maxWaitMs },
       headers: { accept: `${recordBatchMediaType}, ${batchUrlsMediaType}` },
       signal,
-      timeout: this.maxWaitMs + 30_000,
+      timeout: maxWaitMs + 30_000,
     });
     if ((res.headers.get('content-type') ?? '').includes(batchUrlsMediaType)) return this.readRanges(s, offset, res.json as LocatedBatches, signal);
     const highWatermark = Number(res.headers.get('kafka-high-watermark') ?? NaN);
@@ -595,13 +632,13 @@ export class Consumer extends EventEmitter {
    * ranged GETs), the bytes come straight from S3, and the base offsets the
    * broker would patch are patched here.
    */
-  private async fetchDirect(s: PartitionState, offset: number, signal: AbortSignal): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
+  private async fetchDirect(s: PartitionState, offset: number, signal: AbortSignal, maxWaitMs: number): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
     const located = (
       await this.client.transport.request('GET', `${this.client.clusterPath}/topics/${encodeURIComponent(s.topic)}/partitions/${s.partition}/records`, {
-        query: { offset, max_bytes: this.maxBytes, max_wait_ms: this.maxWaitMs },
+        query: { offset, max_bytes: this.maxBytes, max_wait_ms: maxWaitMs },
         headers: { accept: batchUrlsMediaType },
         signal,
-        timeout: this.maxWaitMs + 30_000,
+        timeout: maxWaitMs + 30_000,
       })
     ).json as LocatedBatches;
     return this.readRanges(s, offset, located, signal);

@@ -40,6 +40,7 @@ interface Ask {
   topic: string;
   partition: number;
   offset: number;
+  maxWaitMs: number;
   signal: AbortSignal;
   resolve: (answer: PartitionAnswer) => void;
   reject: (err: unknown) => void;
@@ -47,7 +48,6 @@ interface Ask {
 }
 
 export interface FetchSessionOptions {
-  maxWaitMs: number;
   maxBytesPerPartition: number;
   /** Ask for presigned ranges rather than bytes through the API. */
   direct: boolean;
@@ -63,9 +63,10 @@ export class FetchSession {
     private readonly options: FetchSessionOptions,
   ) {}
 
-  fetch(topic: string, partition: number, offset: number, signal: AbortSignal): Promise<PartitionAnswer> {
+  /** `maxWaitMs`: how long the server may hold the request for data; a round waits the least any of its asks allows. */
+  fetch(topic: string, partition: number, offset: number, maxWaitMs: number, signal: AbortSignal): Promise<PartitionAnswer> {
     return new Promise<PartitionAnswer>((resolve, reject) => {
-      const ask: Ask = { topic, partition, offset, signal, resolve, reject, settled: false };
+      const ask: Ask = { topic, partition, offset, maxWaitMs, signal, resolve, reject, settled: false };
       if (signal.aborted) return reject(signal.reason);
       signal.addEventListener('abort', () => this.settle(ask, undefined, signal.reason), { once: true });
       this.queue.push(ask);
@@ -123,14 +124,15 @@ export class FetchSession {
   }
 
   private async round(asks: Ask[], signal: AbortSignal): Promise<void> {
+    const maxWaitMs = Math.min(...asks.map((a) => a.maxWaitMs));
     const res = await this.client.transport.request('POST', `${this.client.clusterPath}/records:fetch`, {
       json: {
         partitions: asks.map((a) => ({ topic_name: a.topic, partition_id: a.partition, offset: a.offset, max_bytes: this.options.maxBytesPerPartition })),
-        max_wait_ms: this.options.maxWaitMs,
+        max_wait_ms: maxWaitMs,
       },
       headers: { accept: this.options.direct ? batchUrlsMediaType : partitionBatchesMediaType },
       signal,
-      timeout: this.options.maxWaitMs + 30_000,
+      timeout: maxWaitMs + 30_000,
     });
     const items: Record<string, unknown>[] = [];
     const batches: Buffer[] = [];

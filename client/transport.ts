@@ -100,7 +100,13 @@ export class Transport {
     return (await this.request(method, path, options)).json as T;
   }
 
-  private async staticHeaders(): Promise<Record<string, string>> {
+  /** True when requests are SigV4-signed (IAM): the notice socket's signed upgrade is not supported yet, so such clients long-poll. */
+  get signs(): boolean {
+    return this.signer !== undefined;
+  }
+
+  /** The headers every request carries (API key, custom headers): the notice socket's upgrade sends them too. */
+  async staticHeaders(): Promise<Record<string, string>> {
     const h = this.options.headers;
     if (!h) return {};
     return typeof h === 'function' ? await h() : h;
