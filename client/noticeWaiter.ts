@@ -12,8 +12,8 @@
  *            failed notifier run costs at most this much delay)
  *   down     the socket is not open (dropped, refused, reconnecting): fall back
  *            to slow polling until it is back
- *   absent   the deployment has no notice socket (GET …/notifications is 404),
- *            or the client signs with SigV4: long-poll as before
+ *   absent   the deployment has no notice socket (GET …/notifications is 404):
+ *            long-poll as before
  *
  * Arms that arrive together (the workers of one answer) go out as one
  * subscribe message of at most 100 watches. The socket reconnects at the next
@@ -181,10 +181,6 @@ export class NoticeWaiter {
     const epoch = this.epoch;
     try {
       if (this.discovery === undefined) {
-        if (this.client.transport.signs) {
-          this.discovery = 'absent';
-          return false;
-        }
         try {
           this.discovery = await this.client.transport.json<Discovery>('GET', `${this.client.clusterPath}/notifications`, { retry: { retries: 1 } });
         } catch (err) {
@@ -197,7 +193,7 @@ export class NoticeWaiter {
       }
       if (this.discovery === 'absent') return false;
       const discovery = this.discovery;
-      const headers = await this.client.transport.staticHeaders();
+      const headers = await this.client.transport.upgradeHeaders(discovery.url);
       const ws = await new Promise<WebSocket>((resolve, reject) => {
         const socket = new WebSocket(discovery.url, { headers, handshakeTimeout: connectTimeoutMs });
         socket.once('open', () => resolve(socket));

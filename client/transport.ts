@@ -100,13 +100,21 @@ export class Transport {
     return (await this.request(method, path, options)).json as T;
   }
 
-  /** True when requests are SigV4-signed (IAM): the notice socket's signed upgrade is not supported yet, so such clients long-poll. */
-  get signs(): boolean {
-    return this.signer !== undefined;
+  /**
+   * The headers a WebSocket upgrade to `url` carries: every request's headers
+   * (API key, custom headers) and, with signing, a SigV4 signature of the
+   * upgrade's GET (API Gateway checks it on the WebSocket API's $connect route
+   * when IAM authorizes it).
+   */
+  async upgradeHeaders(url: string): Promise<Record<string, string>> {
+    const headers = await this.staticHeaders();
+    if (!this.signer) return headers;
+    const https = new URL(url.replace(/^ws/, 'http'));
+    return this.signer({ method: 'GET', url: https, headers });
   }
 
   /** The headers every request carries (API key, custom headers): the notice socket's upgrade sends them too. */
-  async staticHeaders(): Promise<Record<string, string>> {
+  private async staticHeaders(): Promise<Record<string, string>> {
     const h = this.options.headers;
     if (!h) return {};
     return typeof h === 'function' ? await h() : h;
