@@ -161,6 +161,8 @@ export const partitionsPerConsumerMax = 1024;
 export const longPollMsMax = 20_000;
 /** With notifications, a caught-up partition fetches at least this often anyway (a notice lost in a failed notifier run costs at most this). */
 export const noticeRecheckMsDefault = 15 * 60 * 1000;
+/** How long a joining member waits for its notice socket to open, so its join heartbeat can name it. */
+export const noticeJoinWaitMs = 2_000;
 /** With notifications, how often a caught-up partition polls while the socket is down. */
 export const noticeFallbackPollMsDefault = 1_000;
 
@@ -260,6 +262,14 @@ export class Consumer extends EventEmitter {
     } else if (this.subscription && this.groupId) {
       // Join: the first heartbeat (epoch 0) returns the member id and, usually, an assignment.
       this.member = { id: undefined, epoch: 0, intervalMs: this.member.intervalMs };
+      if (this.notices) {
+        // A nudge (another member's change concerns us) heartbeats at once.
+        this.notices.onGroupNudge = (groupId) => {
+          if (groupId === this.groupId && this.running) this.scheduleHeartbeat(0);
+        };
+        // Opened before the join (bounded), so the join already names the connection.
+        await Promise.race([this.notices.prepare(), sleep(noticeJoinWaitMs)]);
+      }
       try {
         await this.heartbeatNow();
       } catch (err) {
@@ -346,6 +356,8 @@ export class Consumer extends EventEmitter {
           ...(this.config.sessionTimeout !== undefined ? { session_timeout_ms: this.config.sessionTimeout } : {}),
           ...(this.config.assignor !== undefined ? { assignor: this.config.assignor } : {}),
           owned_partitions: groupTopicPartitions(this.assignment()),
+          // Where the coordinator nudges this member ('' once the socket is gone): it then lets it heartbeat less often.
+          ...(this.notices && !this.notices.absent ? { notice_connection_id: this.notices.connectionId ?? '' } : {}),
         },
       });
     } catch (err) {

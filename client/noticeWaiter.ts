@@ -60,6 +60,12 @@ export class NoticeWaiter {
   private armTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private nextRequestId = 0;
+  /** This connection's id (from its first pong), which a group member names in heartbeats to be nudged here. */
+  private currentConnectionId: string | undefined;
+  /** Ends the wait for the first pong of a new connection. */
+  private helloDone: (() => void) | undefined;
+  /** Called with a group's id when the server nudges a member of it listening here. */
+  onGroupNudge: ((groupId: string) => void) | undefined;
   /** Counted for tests and the bench. */
   readonly stats = { connects: 0, subscribes: 0, notices: 0 };
 
@@ -71,6 +77,16 @@ export class NoticeWaiter {
   /** True once the deployment said it has no notice socket (or the client cannot use it). */
   get absent(): boolean {
     return this.discovery === 'absent';
+  }
+
+  /** The open connection's id, once known; undefined while the socket is not open. */
+  get connectionId(): string | undefined {
+    return this.ws?.readyState === WebSocket.OPEN ? this.currentConnectionId : undefined;
+  }
+
+  /** Opens the socket now (a group member wants its id for its heartbeats); failures are handled as in wait(). */
+  prepare(): Promise<boolean> {
+    return this.open();
   }
 
   async wait(topic: string, partition: number, offset: number, signal: AbortSignal): Promise<WaitOutcome> {
@@ -154,6 +170,17 @@ export class NoticeWaiter {
     } catch {
       return;
     }
+    if (m.type === 'group') {
+      const groupId = (m as { group_id?: unknown }).group_id;
+      if (typeof groupId === 'string') this.onGroupNudge?.(groupId);
+      return;
+    }
+    if (m.type === 'pong') {
+      const id = (m as { connection_id?: unknown }).connection_id;
+      if (typeof id === 'string') this.currentConnectionId = id;
+      this.helloDone?.();
+      return;
+    }
     if (m.type === 'moved') {
       this.stats.notices++;
       for (const w of [...(this.waits.get(`${m.topic_name}\u0000${m.partition_id}`) ?? [])]) w.settle('moved');
@@ -207,7 +234,19 @@ export class NoticeWaiter {
       this.stats.connects++;
       this.failures = 0;
       this.ws = ws;
+      this.currentConnectionId = undefined;
       ws.on('message', (data) => this.onMessage(String(data)));
+      // The first ping tells this connection's id (the pong carries it); a
+      // joining group member names it, so the socket counts as open once it is known.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, connectTimeoutMs);
+        this.helloDone = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        ws.send(JSON.stringify({ action: 'ping' }));
+      });
+      this.helloDone = undefined;
       ws.on('error', () => {});
       ws.on('close', () => this.onClose(ws));
       clearInterval(this.pingTimer);

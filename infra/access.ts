@@ -81,9 +81,12 @@ export const functionAccess: Record<StrandFunctionName, FunctionAccess> = {
   },
   // groups: the coordinator writes the groups and consumer-instance tables; it
   // reads topics, partition bounds and (for v2 consumer records) batches.
+  // groups: a heartbeat that changes what other members must do nudges those
+  // listening on the notice socket (src/groups/GroupService.ts), when there is one.
   groups: {
     objects: ['get'],
     tables: { topics: 'read', log: 'read', groups: 'readWrite', consumers: 'readWrite', keys: 'read' },
+    postToConnections: true,
   },
   // maintenance: retention, compaction and merging read and rewrite objects and
   // the index under partition leases, the sweep lists and deletes objects, and

@@ -210,14 +210,14 @@ describe('least privilege of the notice functions', () => {
     ]],
   });
 
-  test.each([...noticeFunctionNames])('%s may post to the connections of the socket\'s stage, and nothing else of it', (fn) => {
+  test.each([...noticeFunctionNames, 'groups' as const])('%s may post to the connections of the socket\'s stage, and nothing else of it', (fn) => {
     const manage = roleStatements(stack, template, fn).filter((s) => actionsOf([s]).some((a) => a.startsWith('execute-api:')));
     expect(manage).toEqual([{ Effect: 'Allow', Action: 'execute-api:ManageConnections', Resource: connectionsArn() }]);
   });
 
   test('no other function may manage connections', () => {
     for (const fn of Object.keys(functionAccess) as StrandFunctionName[]) {
-      if ((noticeFunctionNames as readonly string[]).includes(fn)) continue;
+      if ((noticeFunctionNames as readonly string[]).includes(fn) || fn === 'groups') continue;
       expect({ fn, actions: actionsOf(roleStatements(stack, template, fn)).filter((a) => a.startsWith('execute-api:')) }).toEqual({ fn, actions: [] });
     }
   });

@@ -87,10 +87,10 @@ export const powertoolsEnvVars = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEV
 /**
  * The functions that also get the notice socket's NotificationsEnvVar (its
  * wss:// URL and https:// management endpoint), when there is one: fetch
- * answers GET …/notifications with the URL; notices and notifier post through
- * the endpoint. The others have no use for them.
+ * answers GET …/notifications with the URL; notices, notifier and groups (its
+ * nudges) post through the endpoint. The others have no use for them.
  */
-export const noticeSocketEnvFunctions: readonly StrandFunctionName[] = ['fetch', 'notices', 'notifier'];
+export const noticeSocketEnvFunctions: readonly StrandFunctionName[] = ['fetch', 'groups', 'notices', 'notifier'];
 
 /** The notice socket's stage: the last segment of its wss:// URL. */
 export const noticeSocketStageName = 'notices';
@@ -629,8 +629,9 @@ export class Strand extends Construct {
         resources: [this.tables[table].tableArn],
       }));
     }
-    if (access.postToConnections) {
-      if (!this.noticeSocket) throw new Error(`Strand: function '${name}' posts to notice connections, but there is no notice socket.`);
+    // Without a socket (JWT, noticeSocket: false) nothing is posted: the notice
+    // functions do not exist, and groups has no one to nudge.
+    if (access.postToConnections && this.noticeSocket) {
       // Not WebSocketStage.grantManagementApiAccess, which allows every method:
       // notices are only ever posted (PostToConnection), never read or closed.
       fn.addToRolePolicy(new iam.PolicyStatement({

@@ -19,6 +19,7 @@ import { attachNoticeSocket, type NoticeSocket, type NoticeSocketOptions } from 
 import { attachLogStream, type LogStream } from './logStream';
 import { notifyWatchers } from '../src/notify/notifier';
 import { noticeSocketPath } from '../src/notify/protocol';
+import { registerNoticePoster } from '../src/notify/noticePoster';
 
 /** The local stand-in for the EventBridge schedule: one pass at a time, every intervalMs. */
 function startMaintenanceTimer(runtime: Runtime, intervalMs: number, options: MaintenanceOptions): { stop(): Promise<void> } {
@@ -114,6 +115,7 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
     // stream stand-in feeding the notifier from the engine's head writes. The
     // stream reads with a client of its own, outside any request's deadline.
     const socket = attachNoticeSocket(g.server, runtime, options.noticeSocket);
+    registerNoticePoster(runtime, socket.poster);
     runtime.config.notifications = { url: `${g.url.replace(/^http/, 'ws')}${noticeSocketPath}`, endpoint: 'local' };
     const streamReader = createClients({ endpoint: dynamodbEndpoint, ...(emulators ? { credentials: emulatorCredentials } : {}) }).dynamodb;
     const stream = attachLogStream(

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { invalidValue } from '../errors';
 import { assignorNames } from '../groups/assignors';
-import { groupStateName, assignmentOf, subscribedTopicsMax, type GroupState, type MemberState } from '../groups/coordinator';
+import { groupStateName, assignmentOf, subscribedTopicsMax, noticeConnectionIdCharsMax, type GroupState, type MemberState } from '../groups/coordinator';
 import { groupsOf, resetTopicsMax, type ResetTarget } from '../groups/GroupService';
 import { commitPartitionsMax } from '../groups/GroupStore';
 import { groupByTopic, tpKey } from '../groups/topicPartition';
@@ -34,6 +34,7 @@ const heartbeatBody = z.object({
   assignor: z.enum(assignorNames).nullable().optional(),
   owned_partitions: topicPartitionsSchema.nullable().optional(),
   client_id: z.string().max(255).nullable().optional(),
+  notice_connection_id: z.string().max(noticeConnectionIdCharsMax).nullable().optional(),
 });
 
 const commitBody = z.object({
@@ -129,6 +130,7 @@ export const groupOperations: Record<string, Operation> = {
       assignor: body.assignor ?? undefined,
       ownedPartitions: body.owned_partitions ?? undefined,
       clientId: body.client_id ?? undefined,
+      noticeConnectionId: body.notice_connection_id ?? undefined,
     });
     return { status: 200, json: response };
   },

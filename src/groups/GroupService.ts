@@ -13,6 +13,7 @@ import {
   cloneGroup,
   heartbeat,
   isLive,
+  membersToNudge,
   subscribedTopicsOf,
   viewAt,
   type CommitAuth,
@@ -22,9 +23,12 @@ import {
 } from './coordinator';
 import { GroupStore, unknownGroup, type CommittedOffset, type SessionExtension, type StoredGroup } from './GroupStore';
 import { parseTpKey, sortTps, tpKey, type TopicPartitionKey } from './topicPartition';
+import { noticePosterOf } from '../notify/noticePoster';
 
 /** Partitions whose bounds one lag or reset request reads at once. */
 const boundsReadsInFlightMax = 16;
+/** Nudges one heartbeat posts at once (a group has at most groupMembersMax members). */
+const nudgesInFlightMax = 16;
 /** Topics a reset may name. */
 export const resetTopicsMax = 100;
 
@@ -70,20 +74,42 @@ export class GroupService {
     return counts;
   }
 
-  heartbeat(groupId: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+  async heartbeat(groupId: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
     const cache = new Map<string, number>();
-    return this.store.update(
+    // The nudges of the attempt that was written (an update may run its function again after a lost race).
+    let nudges: { memberId: string; connectionId: string }[] = [];
+    const response = await this.store.update(
       groupId,
       async (state, now) => {
         const topics = [...subscribedTopicsOf(state!), ...(req.subscribedTopicNames ?? [])];
         const partitionCounts = await this.partitionCounts(topics, cache);
         const { group, response } = heartbeat(state!, req, { now, partitionCounts });
         const change = diff(state!, group, response.member_id);
+        nudges = change === 'all' ? membersToNudge(state, group, response.member_id) : [];
         if (change === 'none') return { result: response };
         return { state: group, result: response, sessionOnly: change === 'all' ? undefined : change };
       },
       { create: true },
     );
+    await this.nudge(groupId, nudges);
+    return response;
+  }
+
+  /**
+   * Tells members listening on a notice socket to heartbeat now. Best effort:
+   * a nudge that does not arrive costs its member one heartbeat interval, so
+   * a failure is logged, never the heartbeat's error.
+   */
+  private async nudge(groupId: string, nudges: readonly { memberId: string; connectionId: string }[]): Promise<void> {
+    const poster = nudges.length > 0 ? noticePosterOf(this.runtime) : undefined;
+    if (!poster) return;
+    await mapBounded([...nudges], nudgesInFlightMax, async (n) => {
+      try {
+        await poster.post(n.connectionId, { type: 'group', group_id: groupId });
+      } catch (err) {
+        this.runtime.logger.warn('group nudge failed', { groupId, memberId: n.memberId, error: String(err) });
+      }
+    });
   }
 
   /** Commits offsets (see GroupStore.commit). Standalone commits name existing partitions only. */

@@ -8,14 +8,16 @@ import {
   emptyGroup,
   groupStateName,
   heartbeat,
+  heartbeatIntervalFor,
   isLive,
+  membersToNudge,
   sessionTimeoutMsDefault,
   subscribedTopicsOf,
   type GroupState,
   type HeartbeatRequest,
   type HeartbeatResponse,
 } from './coordinator';
-import { flattenTopicPartitions, partitionsOf, type TopicPartitionKey } from './topicPartition';
+import { flattenTopicPartitions, groupByTopic, partitionsOf, type TopicPartitionKey } from './topicPartition';
 
 /**
  * A group and its clients, driven the way real clients drive the coordinator:
@@ -364,6 +366,136 @@ describe('random event sequences (property)', () => {
         expect(groupStateName(sim.group, now)).toBe(sim.clients.size === 0 ? 'EMPTY' : 'STABLE');
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+/**
+ * Nudges (members listening on a notice socket, src/notify/): a member whose
+ * heartbeat changes what another member must do gets that member told to
+ * heartbeat now, so listening members may heartbeat rarely. Driven here with
+ * no periodic heartbeats at all: only joins, leaves and the nudges they cause.
+ */
+describe('nudges', () => {
+  class NudgedGroup {
+    group: GroupState;
+    readonly clock = new ManualClock();
+    readonly epochs = new Map<string, number>();
+    readonly assignments = new Map<string, TopicPartitionKey[]>();
+    heartbeats = 0;
+    private seq = 0;
+    constructor(readonly counts: Record<string, number>) {
+      this.group = emptyGroup('g', this.clock.now());
+    }
+    /** One heartbeat; returns whom it nudged. */
+    call(req: HeartbeatRequest): string[] {
+      const before = this.group;
+      const { group, response } = heartbeat(before, { ...req, noticeConnectionId: req.memberEpoch === -1 ? undefined : `conn-${req.memberId ?? 'new'}` }, {
+        now: this.clock.now(),
+        partitionCounts: this.counts,
+        newMemberId: () => `m${++this.seq}`,
+      });
+      this.heartbeats++;
+      this.group = group;
+      if (req.memberEpoch !== -1) {
+        this.epochs.set(response.member_id, response.member_epoch);
+        this.assignments.set(response.member_id, flattenTopicPartitions(response.assignment));
+      }
+      return membersToNudge(before, group, response.member_id).map((n) => n.memberId);
+    }
+    /** Heartbeats of nudged members until nobody is nudged (bounded: a loop fails the test). */
+    drain(queue: string[]): void {
+      for (let steps = 0; queue.length > 0; steps++) {
+        if (steps > 1_000) throw new Error('nudges did not settle');
+        const id = queue.shift()!;
+        if (!this.group.members[id]) continue;
+        const owned = this.assignments.get(id) ?? [];
+        for (const next of this.call({ memberId: id, memberEpoch: this.epochs.get(id)!, ownedPartitions: groupByTopic(owned) })) if (!queue.includes(next)) queue.push(next);
+        // As the SDK does: after giving partitions up, heartbeat again at once to acknowledge it.
+        const now = this.assignments.get(id) ?? [];
+        if (owned.some((tp) => !now.includes(tp)) && !queue.includes(id)) queue.push(id);
+      }
+    }
+    join(): string {
+      const queue: string[] = [];
+      const nudged = this.call({ memberEpoch: 0, subscribedTopicNames: Object.keys(this.counts) });
+      const id = `m${this.seq}`;
+      // The joiner heartbeats again at once if it got nothing yet (its own work is pending).
+      queue.push(...nudged, id);
+      this.drain(queue);
+      return id;
+    }
+    leave(id: string): void {
+      const nudged = this.call({ memberId: id, memberEpoch: -1 });
+      this.epochs.delete(id);
+      this.assignments.delete(id);
+      this.drain(nudged);
+    }
+    /** Every member has exactly its target and nothing pending; the targets cover every partition once. */
+    expectSettled(): void {
+      const all: TopicPartitionKey[] = [];
+      for (const m of Object.values(this.group.members)) {
+        expect(m.revoking).toEqual([]);
+        expect([...m.owned].sort()).toEqual([...(this.group.target[m.memberId] ?? [])].sort());
+        expect([...(this.assignments.get(m.memberId) ?? [])].sort()).toEqual([...m.owned].sort());
+        all.push(...m.owned);
+      }
+      const partitions = Object.entries(this.counts).flatMap(([t, n]) => Array.from({ length: n }, (_, p) => `${t}:${p}`));
+      if (Object.keys(this.group.members).length > 0) expect(all.sort()).toEqual([...partitions].sort());
+    }
+  }
+  test('a member that listens for nudges is told to heartbeat less often: 40% of its session, at most 20 s', () => {
+    expect(heartbeatIntervalFor(45_000, true)).toBe(18_000);
+    expect(heartbeatIntervalFor(90_000, true)).toBe(20_000);
+    expect(heartbeatIntervalFor(45_000, false)).toBe(5_000);
+    const g = new NudgedGroup({ t: 4 });
+    g.join();
+    const { response } = heartbeat(g.group, { memberId: 'm1', memberEpoch: g.epochs.get('m1')!, noticeConnectionId: 'conn-m1' }, { now: g.clock.now(), partitionCounts: g.counts });
+    expect(response.heartbeat_interval_ms).toBe(18_000);
+  });
+
+  test('a join nudges the members that must give partitions up, and the joiner gets them without any periodic heartbeat', () => {
+    const g = new NudgedGroup({ t: 6 });
+    const a = g.join();
+    g.expectSettled();
+    expect(g.assignments.get(a)).toHaveLength(6);
+    const b = g.join();
+    g.expectSettled();
+    expect(g.assignments.get(a)).toHaveLength(3);
+    expect(g.assignments.get(b)).toHaveLength(3);
+  });
+
+  test('a heartbeat that only keeps a session alive nudges nobody', () => {
+    const g = new NudgedGroup({ t: 4 });
+    const a = g.join();
+    g.join();
+    g.clock.advance(1_000);
+    expect(g.call({ memberId: a, memberEpoch: g.epochs.get(a)!, ownedPartitions: groupByTopic(g.assignments.get(a)!) })).toEqual([]);
+  });
+
+  test('a member that does not listen is never nudged', () => {
+    const g = new NudgedGroup({ t: 4 });
+    const a = g.join();
+    const before = g.group;
+    const { group } = heartbeat(before, { memberEpoch: 0, subscribedTopicNames: ['t'] }, { now: g.clock.now(), partitionCounts: g.counts, newMemberId: () => 'quiet' });
+    expect(membersToNudge(before, group, 'quiet').map((n) => n.memberId)).toEqual([a]);
+    const { group: later } = heartbeat(group, { memberId: a, memberEpoch: g.epochs.get(a)!, ownedPartitions: [], noticeConnectionId: '' }, { now: g.clock.now(), partitionCounts: g.counts });
+    expect(later.members[a]!.noticeConnectionId).toBeUndefined();
+    expect(membersToNudge(group, later, a).map((n) => n.memberId)).toEqual([]);
+  });
+
+  test('any sequence of joins and leaves settles through nudges alone, without a nudge loop (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.oneof(fc.constant('join' as const), fc.nat({ max: 20 })), { minLength: 1, maxLength: 12 }), (partitions, ops) => {
+        const g = new NudgedGroup({ t: partitions, u: 2 });
+        const live: string[] = [];
+        for (const op of ops) {
+          if (op === 'join') live.push(g.join());
+          else if (live.length > 0) g.leave(live.splice(op % live.length, 1)[0]!);
+          g.expectSettled();
+        }
+      }),
+      { numRuns: 150 },
     );
   });
 });

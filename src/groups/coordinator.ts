@@ -51,6 +51,17 @@ export const sessionTimeoutMsMin = 1_000;
 export const sessionTimeoutMsMax = 30 * 60_000;
 /** Kafka's group.consumer.heartbeat.interval.ms default. */
 export const heartbeatIntervalMsDefault = 5_000;
+/**
+ * The heartbeat interval of a member that listens for nudges on a notice
+ * socket (`notice_connection_id`): a change that concerns it is pushed to it
+ * at once (membersToNudge), so its heartbeats only keep its session alive, and
+ * may be rarer. 40% of the session timeout leaves room for one lost heartbeat
+ * (18 s at Kafka's default 45 s session); at most 20 s. An idle consumer's
+ * heartbeats are most of its cost (docs/notifications.md).
+ */
+export const nudgedHeartbeatIntervalMsMax = 20_000;
+/** Longest notice connection id a heartbeat may name (API Gateway's are 16 characters). */
+export const noticeConnectionIdCharsMax = 128;
 /** Members per group: the group is one DynamoDB item (400 KB), so it must stay bounded. */
 export const groupMembersMax = 500;
 /** Departed member ids remembered so their requests are 40922 (fenced), not 40924 (unknown). */
@@ -76,6 +87,8 @@ export interface MemberState {
   joinedAt: number;
   /** Who this member is, for describe (`client_id`); e.g. a v2 consumer instance. */
   clientId?: string;
+  /** The notice socket connection it listens on for nudges (client/noticeWaiter.ts), if any. */
+  noticeConnectionId?: string;
 }
 
 export interface GroupState {
@@ -104,6 +117,8 @@ export interface HeartbeatRequest {
   /** The partitions the member still holds (KIP-848 TopicPartitions); optional. */
   ownedPartitions?: TopicPartitions[];
   clientId?: string;
+  /** The member's notice socket connection, for nudges; '' says it has none any more. */
+  noticeConnectionId?: string;
 }
 
 export interface HeartbeatResponse {
@@ -211,8 +226,37 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export function heartbeatIntervalFor(sessionTimeoutMs: number): number {
+export function heartbeatIntervalFor(sessionTimeoutMs: number, nudged = false): number {
+  if (nudged) return Math.min(nudgedHeartbeatIntervalMsMax, Math.floor(sessionTimeoutMs * 0.4));
   return Math.min(heartbeatIntervalMsDefault, Math.floor(sessionTimeoutMs / 3));
+}
+
+/** What a member's next heartbeat would act on: its target, what it owns and revokes, and which target partitions are free to take. */
+function pendingWorkOf(g: GroupState, m: MemberState): string {
+  const ownedByOthers = new Set<TopicPartitionKey>();
+  for (const other of Object.values(g.members)) if (other.memberId !== m.memberId) for (const tp of other.owned) ownedByOthers.add(tp);
+  const target = sortTps(g.target[m.memberId] ?? []);
+  const free = target.filter((tp) => !m.owned.includes(tp) && !ownedByOthers.has(tp));
+  return JSON.stringify([g.groupEpoch, m.memberEpoch, target, sortTps(m.owned), sortTps(m.revoking), free]);
+}
+
+/**
+ * The members to nudge after a change from `before` to `after` made by
+ * `byMemberId`'s heartbeat (or by none: expiry): those listening on a notice
+ * socket for which the change means work at their next heartbeat (a new
+ * target, partitions to revoke, partitions freed for them, a new group
+ * epoch). A nudged member heartbeats at once; if that changes nothing for the
+ * others, nobody is nudged again, so nudges cannot loop.
+ */
+export function membersToNudge(before: GroupState | undefined, after: GroupState, byMemberId?: string): { memberId: string; connectionId: string }[] {
+  const nudges: { memberId: string; connectionId: string }[] = [];
+  for (const m of Object.values(after.members)) {
+    if (m.memberId === byMemberId || !m.noticeConnectionId) continue;
+    const old = before?.members[m.memberId];
+    if (old && before && pendingWorkOf(before, old) === pendingWorkOf(after, m)) continue;
+    nudges.push({ memberId: m.memberId, connectionId: m.noticeConnectionId });
+  }
+  return nudges;
 }
 
 function validateRequest(req: HeartbeatRequest): void {
@@ -228,6 +272,9 @@ function validateRequest(req: HeartbeatRequest): void {
   const t = req.sessionTimeoutMs;
   if (t !== undefined && (!Number.isInteger(t) || t < sessionTimeoutMsMin || t > sessionTimeoutMsMax)) {
     throw invalidValue(`'session_timeout_ms' must be from ${sessionTimeoutMsMin} to ${sessionTimeoutMsMax}, not ${t}.`);
+  }
+  if (req.noticeConnectionId !== undefined && req.noticeConnectionId.length > noticeConnectionIdCharsMax) {
+    throw invalidValue(`'notice_connection_id' has at most ${noticeConnectionIdCharsMax} characters.`);
   }
   if (req.subscribedTopicNames && new Set(req.subscribedTopicNames).size > subscribedTopicsMax) {
     throw invalidValue(`A member may subscribe to at most ${subscribedTopicsMax} topics.`);
@@ -309,6 +356,10 @@ export function heartbeat(
   if (req.sessionTimeoutMs !== undefined) member.sessionTimeoutMs = req.sessionTimeoutMs;
   member.expiresAt = now + member.sessionTimeoutMs;
   if (req.clientId !== undefined) member.clientId = req.clientId;
+  if (req.noticeConnectionId !== undefined && req.noticeConnectionId !== (member.noticeConnectionId ?? '')) {
+    if (req.noticeConnectionId) member.noticeConnectionId = req.noticeConnectionId;
+    else delete member.noticeConnectionId;
+  }
   if (req.subscribedTopicNames !== undefined) {
     const topics = [...new Set(req.subscribedTopicNames)].sort();
     if (!sameList(topics, member.subscribedTopics)) {
@@ -348,7 +399,7 @@ export function heartbeat(
     response: {
       member_id: member.memberId,
       member_epoch: member.memberEpoch,
-      heartbeat_interval_ms: heartbeatIntervalFor(member.sessionTimeoutMs),
+      heartbeat_interval_ms: heartbeatIntervalFor(member.sessionTimeoutMs, member.noticeConnectionId !== undefined),
       assignment: groupByTopic(assignmentOf(member)),
     },
   };

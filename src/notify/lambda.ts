@@ -5,7 +5,8 @@
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { Runtime } from '../runtime';
-import { apiGatewayPoster, type ConnectionPoster } from './ConnectionPoster';
+import type { ConnectionPoster } from './ConnectionPoster';
+import { noticePosterOf } from './noticePoster';
 import { notifyWatchers } from './notifier';
 import { createSocketHandler } from './socketHandlers';
 
@@ -13,9 +14,8 @@ function posterFor(runtime: () => Runtime): () => ConnectionPoster {
   let poster: ConnectionPoster | undefined;
   return () => {
     if (poster) return poster;
-    const endpoint = runtime().config.notifications?.endpoint;
-    if (!endpoint) throw new Error('STRAND_NOTIFICATIONS_ENDPOINT is not set: the stack sets it on the notice functions.');
-    poster = apiGatewayPoster(endpoint);
+    poster = noticePosterOf(runtime());
+    if (!poster) throw new Error('STRAND_NOTIFICATIONS_ENDPOINT is not set: the stack sets it on the notice functions.');
     return poster;
   };
 }

@@ -80,11 +80,22 @@ export interface MovedNotice {
   deleted?: true;
 }
 
+/**
+ * A group member listening here (its heartbeat named this connection) has
+ * work in its group: heartbeat now (src/groups/coordinator.ts membersToNudge).
+ */
+export interface GroupNudge {
+  type: 'group';
+  group_id: string;
+}
+
 export type ServerMessage =
   | MovedNotice
+  | GroupNudge
   | { type: 'subscribed'; request_id?: string; watches: number }
   | { type: 'unsubscribed'; request_id?: string; watches: number }
-  | { type: 'pong'; request_id?: string }
+  /** `connection_id`: this connection's id, which a group member names in its heartbeats to be nudged here. */
+  | { type: 'pong'; request_id?: string; connection_id: string }
   | { type: 'error'; request_id?: string; error_code: number; message: string };
 
 /** True when a watch at `offset` must fire for a partition at these bounds. */

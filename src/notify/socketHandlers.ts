@@ -108,7 +108,7 @@ async function message(rt: Runtime, poster: ConnectionPoster, connectionId: stri
     const msg = result.data;
     switch (msg.action) {
       case 'ping':
-        return reply({ type: 'pong', ...(requestId ? { request_id: requestId } : {}) });
+        return reply({ type: 'pong', ...(requestId ? { request_id: requestId } : {}), connection_id: connectionId });
       case 'subscribe': {
         const watches = await subscribe(rt, poster, connectionId, msg.watches);
         return reply({ type: 'subscribed', ...(requestId ? { request_id: requestId } : {}), watches });

@@ -49,7 +49,7 @@ describe.each([
   afterAll(() => strand.dispose());
 
   test('at the end of 12 partitions it sends no request while nothing arrives; a record produced while it waits arrives', async () => {
-    const topic = `idle-${extra.multiPartitionFetch ? 'm' : 's'}`;
+    const topic = `idle-${(extra as ConsumerConfig).multiPartitionFetch ? 'm' : 's'}`;
     await client.admin().createTopic(topic, { partitions: 12 });
     await produceIndexed(client, topic, 12, 12);
     const counts = countFetches(client);
@@ -75,6 +75,64 @@ describe.each([
       await consumer.close();
     }
     await until(() => strand.notices.socket.stats().open === 0, 2_000);
+  });
+});
+
+describe('group members that listen on the notice socket', () => {
+  let strand: TestStrand;
+  let client: StrandClient;
+  beforeAll(async () => {
+    strand = await startTestStrand();
+    client = new StrandClient({ url: strand.url, retry: { initialRetryTime: 10 } });
+  });
+  afterAll(() => strand.dispose());
+
+  /** Heartbeat responses by member, from the client's transport. */
+  function watchHeartbeats(c: StrandClient) {
+    const seen: { member_id: string; heartbeat_interval_ms: number; at: number }[] = [];
+    const original = c.transport.request.bind(c.transport);
+    c.transport.request = (async (method: string, path: string, options?: unknown) => {
+      const res = await original(method, path, options as never);
+      if (path.endsWith('/heartbeat') && res.status === 200) seen.push({ ...(res.json as { member_id: string; heartbeat_interval_ms: number }), at: Date.now() });
+      return res;
+    }) as typeof c.transport.request;
+    return seen;
+  }
+
+  test('heartbeat every 18 s instead of 5 s, and a joining member still gets its partitions within a second or two, by nudges', async () => {
+    await client.admin().createTopic('nudged', { partitions: 4 });
+    const heartbeats = watchHeartbeats(client);
+    const got: { member: string; partition: number }[] = [];
+    const member = async (name: string) => {
+      const c = client.consumer({ groupId: 'nudged-group' });
+      await c.subscribe({ topics: ['nudged'], fromBeginning: true });
+      await c.run({ eachMessage: async ({ partition }) => void got.push({ member: name, partition }) });
+      return c;
+    };
+    const a = await member('a');
+    try {
+      await until(() => heartbeats.length >= 1);
+      expect(heartbeats[0]!.heartbeat_interval_ms).toBe(18_000);
+      await settle(300);
+      const joinedAt = Date.now();
+      const b = await member('b');
+      try {
+        // b's partitions come from a: a must be told to give them up, then b to take them.
+        await produceIndexed(client, 'nudged', 4, 40);
+        await until(() => new Set(got.filter((g) => g.member === 'b').map((g) => g.partition)).size === 2, 5_000);
+        expect(Date.now() - joinedAt).toBeLessThan(3_000);
+        await until(() => got.length >= 40, 5_000);
+        expect(new Set(got.filter((g) => g.member === 'a').map((g) => g.partition)).size).toBe(2);
+        // Nobody heartbeats on a 5-second clock: after the rebalance, the next ones wait their 18 s.
+        const settledAt = Date.now();
+        await settle(1_500);
+        expect(heartbeats.filter((h) => h.at > settledAt)).toEqual([]);
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await a.close();
+    }
   });
 });
 

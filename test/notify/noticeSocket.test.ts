@@ -180,10 +180,10 @@ describe('the notice socket', () => {
     });
   });
 
-  test('ping answers pong', async () => {
+  test('ping answers pong, with the connection id a group member names in its heartbeats', async () => {
     const c = await SocketClient.open(url);
     try {
-      expect(await c.call({ action: 'ping' }, 'p')).toEqual({ type: 'pong', request_id: 'p' });
+      expect(await c.call({ action: 'ping' }, 'p')).toEqual({ type: 'pong', request_id: 'p', connection_id: expect.stringMatching(/^[A-Za-z0-9+/]{14}==$/) });
     } finally {
       c.close();
     }
