@@ -163,7 +163,9 @@ export const longPollMsMax = 20_000;
 export const noticeRecheckMsDefault = 15 * 60 * 1000;
 /** How long a joining member waits for its notice socket to open, so its join heartbeat can name it. */
 export const noticeJoinWaitMs = 2_000;
-/** With notifications, how often a caught-up partition polls while the socket is down. */
+/** While the notice socket is down, a consumer of P partitions polls each of them at most every P × this: one head read per second in all. */
+export const fallbackPollMsPerPartition = 1_000;
+/** With notifications, how often a caught-up partition polls while the socket is down (at least; see fallbackPollMsPerPartition). */
 export const noticeFallbackPollMsDefault = 1_000;
 
 const key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
@@ -601,7 +603,9 @@ export class Consumer extends EventEmitter {
     if (!notices || got.messages.length > 0 || got.nextOffset > offset || signal.aborted) return got;
     const outcome = await notices.wait(s.topic, s.partition, offset, signal);
     if (outcome === 'absent') return this.fetchOnce(s, offset, signal, this.maxWaitMs);
-    if (outcome === 'down') await sleep(this.config.noticeFallbackPollMs ?? noticeFallbackPollMsDefault, signal).catch(() => {});
+    // While the socket is down each partition polls, but the consumer as a whole
+    // reads at most one partition head per second (a fetch reads its partitions' heads).
+    if (outcome === 'down') await sleep(Math.max(this.config.noticeFallbackPollMs ?? noticeFallbackPollMsDefault, this.states.size * fallbackPollMsPerPartition), signal).catch(() => {});
     return { messages: [], nextOffset: offset, highWatermark: got.highWatermark };
   }
 
