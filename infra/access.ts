@@ -42,6 +42,12 @@ export interface FunctionAccess {
    * (PostToConnection) only: sends notices down WebSocket connections.
    */
   postToConnections?: boolean;
+  /**
+   * `execute-api:Invoke` on the notice socket's $connect (IAM deployments): its
+   * plain-HTTP long polls wait on a doorbell, a socket connection of their own
+   * signed with the function's role (src/notify/doorbell.ts).
+   */
+  connectsToNoticeSocket?: boolean;
   /** Reads the log table's stream (DescribeStream, GetShardIterator, GetRecords, ListStreams), on that stream only: the function's event source. */
   logStream?: boolean;
 }
@@ -78,6 +84,7 @@ export const functionAccess: Record<StrandFunctionName, FunctionAccess> = {
     objects: ['get'],
     // schemas: read, to decode embedded_format=avro.
     tables: { topics: 'read', log: 'read', schemas: 'read', keys: 'read' },
+    connectsToNoticeSocket: true,
   },
   // groups: the coordinator writes the groups and consumer-instance tables; it
   // reads topics, partition bounds and (for v2 consumer records) batches.
@@ -87,6 +94,8 @@ export const functionAccess: Record<StrandFunctionName, FunctionAccess> = {
     objects: ['get'],
     tables: { topics: 'read', log: 'read', groups: 'readWrite', consumers: 'readWrite', keys: 'read' },
     postToConnections: true,
+    // REST Proxy v2 records?timeout= waits on a doorbell, as fetch's long polls do.
+    connectsToNoticeSocket: true,
   },
   // maintenance: retention, compaction and merging read and rewrite objects and
   // the index under partition leases, the sweep lists and deletes objects, and

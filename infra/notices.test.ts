@@ -211,14 +211,33 @@ describe('least privilege of the notice functions', () => {
   });
 
   test.each([...noticeFunctionNames, 'groups' as const])('%s may post to the connections of the socket\'s stage, and nothing else of it', (fn) => {
-    const manage = roleStatements(stack, template, fn).filter((s) => actionsOf([s]).some((a) => a.startsWith('execute-api:')));
+    const manage = roleStatements(stack, template, fn).filter((s) => actionsOf([s]).some((a) => a === 'execute-api:ManageConnections'));
     expect(manage).toEqual([{ Effect: 'Allow', Action: 'execute-api:ManageConnections', Resource: connectionsArn() }]);
+  });
+
+  const connectArn = () => ({
+    'Fn::Join': ['', [
+      'arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':',
+      { Ref: socketId() }, `/${noticeSocketStageName}/$connect`,
+    ]],
+  });
+
+  test.each(['fetch', 'groups'] as const)("behind IAM, %s may open the socket's $connect (its long polls wait on a doorbell), and invoke nothing else of it", (fn) => {
+    const invoke = roleStatements(stack, template, fn).filter((s) => actionsOf([s]).includes('execute-api:Invoke'));
+    expect(invoke).toEqual([{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: connectArn() }]);
+  });
+
+  test('with API keys no function is granted $connect: the doorbell connects with the caller\'s key', () => {
+    const keyed = synth({ strand: { auth: { type: 'apiKeys' } } });
+    for (const fn of ['fetch', 'groups'] as const) {
+      expect(actionsOf(roleStatements(keyed.stack, keyed.template, fn))).not.toContain('execute-api:Invoke');
+    }
   });
 
   test('no other function may manage connections', () => {
     for (const fn of Object.keys(functionAccess) as StrandFunctionName[]) {
       if ((noticeFunctionNames as readonly string[]).includes(fn) || fn === 'groups') continue;
-      expect({ fn, actions: actionsOf(roleStatements(stack, template, fn)).filter((a) => a.startsWith('execute-api:')) }).toEqual({ fn, actions: [] });
+      expect({ fn, actions: actionsOf(roleStatements(stack, template, fn)).filter((a) => a === 'execute-api:ManageConnections') }).toEqual({ fn, actions: [] });
     }
   });
 

@@ -639,6 +639,13 @@ export class Strand extends Construct {
         resources: [this.noticeSocket.arnForExecuteApiV2('POST/@connections/*', noticeSocketStageName)],
       }));
     }
+    // With API keys the doorbell connects with the caller's key; behind IAM, as the function.
+    if (access.connectsToNoticeSocket && this.noticeSocket && this.config.auth !== 'keys') {
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['execute-api:Invoke'],
+        resources: [this.noticeSocket.arnForExecuteApiV2('$connect', noticeSocketStageName)],
+      }));
+    }
     if (access.logStream) {
       const streamArn = this.tables.log.tableStreamArn;
       if (!streamArn) throw new Error(`Strand: function '${name}' reads the log table's stream, but the log table has none.`);

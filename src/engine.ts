@@ -3,6 +3,7 @@
  * same code runs in Lambda and in the local runtime. Handlers call these methods;
  * nothing here knows about HTTP.
  */
+import type { Doorbell } from './notify/doorbell';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -129,14 +130,14 @@ export class Engine {
   }
 
   /** Long poll. The wait ends before the request's deadline, leaving time for the read after it (src/config/deadline.ts). */
-  waitForData(topic: Topic, partition: number, offset: number, maxWaitMs: number): Promise<void> {
+  waitForData(topic: Topic, partition: number, offset: number, maxWaitMs: number, doorbell?: Doorbell): Promise<void> {
     this.assertPartition(topic, partition);
-    return waitForData(this.context, topic, partition, offset, longPollWithinDeadline(maxWaitMs), this.stopping.signal);
+    return waitForData(this.context, topic, partition, offset, longPollWithinDeadline(maxWaitMs), this.stopping.signal, doorbell);
   }
 
   /** The multi-partition long poll (heads only), shortened by the deadline as waitForData is; true when the data came. */
-  waitForAnyData(watched: readonly WatchedPartition[], bytesWanted: number, maxWaitMs: number): Promise<boolean> {
-    return waitForAnyData(this.context, watched, bytesWanted, longPollWithinDeadline(maxWaitMs), this.stopping.signal);
+  waitForAnyData(watched: readonly WatchedPartition[], bytesWanted: number, maxWaitMs: number, doorbell?: Doorbell): Promise<boolean> {
+    return waitForAnyData(this.context, watched, bytesWanted, longPollWithinDeadline(maxWaitMs), this.stopping.signal, doorbell);
   }
 
   /** Ends long polls at once (a process shutting down answers them now rather than after max_wait_ms). */

@@ -3,6 +3,7 @@
  * paths and content types, so a REST Proxy v2 client script works unchanged.
  * State lives in DynamoDB (src/groups/ConsumerInstances.ts).
  */
+import { doorbellFor } from '../notify/doorbell';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { invalidValue } from '../errors';
@@ -25,18 +26,18 @@ import type { Runtime } from '../runtime';
 /**
  * Waits until any partition the instance consumes has records past its
  * position (or its log start passed it), or `timeoutMs` passes: the engine's
- * multi-partition long poll, which reads partition heads only, all of them once
- * per longPollIntervalMs, and ends before the request's deadline. True when
- * there is something to read.
+ * multi-partition long poll, which reads partition heads only, waits on the
+ * request's doorbell between reads (src/notify/doorbell.ts), and ends before
+ * the request's deadline. True when there is something to read.
  */
-async function waitForAnyPartition(runtime: Runtime, item: InstanceItem, timeoutMs: number): Promise<boolean> {
+async function waitForAnyPartition(runtime: Runtime, req: Pick<ApiRequest, 'headers'>, item: InstanceItem, timeoutMs: number): Promise<boolean> {
   const watched = await mapBounded(consumerInstancesOf(runtime).consumed(item), topicLookupsInFlightMax, async (tp) => {
     const { topic, partition } = parseTpKey(tp);
     const offset = item.positions[tp];
     const t = await runtime.engine.topics.getCached(topic).catch(() => undefined);
     return !t || offset === undefined || partition >= t.partitionsCount ? [] : [{ topic: t, partition, offset }];
   });
-  return runtime.engine.waitForAnyData(watched.flat(), 1, timeoutMs);
+  return runtime.engine.waitForAnyData(watched.flat(), 1, timeoutMs, doorbellFor(runtime, req));
 }
 
 /** Topics a long poll looks up at once (each a cached catalog read). */
@@ -183,7 +184,7 @@ export const consumerOperations: Record<string, Operation> = {
       headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : base64Within(h.value, room) })),
     });
     let records = await instances.records(item, maxBytes, toJson);
-    if (records.length === 0 && timeoutMs > 0 && (await waitForAnyPartition(runtime, item, timeoutMs))) {
+    if (records.length === 0 && timeoutMs > 0 && (await waitForAnyPartition(runtime, req, item, timeoutMs))) {
       records = await instances.records(item, maxBytes, toJson);
     }
     return {

@@ -3,6 +3,7 @@
  * RecordBatches whole (Accept: application/vnd.kafka.record-batch.v2) with their
  * real base offsets, readable by any Kafka RecordBatch v2 decoder.
  */
+import { doorbellFor } from '../notify/doorbell';
 import { coalesce, locateRanges, type LocatedRanges } from '../log/readPartition';
 import { newAllowance, walkRecords } from '../log/recordWalk';
 import type { Runtime } from '../runtime';
@@ -55,7 +56,7 @@ export const fetchOperations: Record<string, Operation> = {
       const locate = () => locateRanges(runtime.engine.context, topic, partition, offset, maxBytes, { runsMax: batchUrlRangesMax });
       let located = await locate();
       if (located.runs.length === 0 && maxWaitMs > 0) {
-        await runtime.engine.waitForData(topic, partition, offset, maxWaitMs);
+        await runtime.engine.waitForData(topic, partition, offset, maxWaitMs, doorbellFor(runtime, req));
         located = await locate();
       }
       return batchUrlsResponse(runtime, topic, partition, located);
@@ -66,7 +67,7 @@ export const fetchOperations: Record<string, Operation> = {
     const readOptions = { verifyCrc: !binary, bytesMax: binaryResponseBytesMax, entryBytesMax: binary ? binaryResponseBytesMax : undefined };
     let result = await runtime.engine.read(topic, partition, offset, maxBytes, readOptions);
     if (result.batches.length === 0 && !result.oversized && maxWaitMs > 0) {
-      await runtime.engine.waitForData(topic, partition, offset, maxWaitMs);
+      await runtime.engine.waitForData(topic, partition, offset, maxWaitMs, doorbellFor(runtime, req));
       result = await runtime.engine.read(topic, partition, offset, maxBytes, readOptions);
     }
 

@@ -22,6 +22,7 @@
  * range) is reported in its place inside the 200, as Kafka does; storage
  * failures fail the request (503, retriable).
  */
+import { doorbellFor } from '../notify/doorbell';
 import { z } from 'zod';
 import { ErrorCode, StrandError, invalidValue } from '../errors';
 import { coalesce, locateRanges, readLocated, type PartitionBounds, type ReadResult } from '../log/readPartition';
@@ -226,7 +227,7 @@ export const multiFetchOperations: Record<string, Operation> = {
       const watched = slots
         .filter((s) => s.topic !== undefined && s.error === undefined)
         .map((s) => ({ topic: s.topic!, partition: s.partition, offset: nextOffsetAfterPlan(s.plan!.take, s.offset) }));
-      await runtime.engine.waitForAnyData(watched, minBytes - plannedBytes(slots), maxWaitMs);
+      await runtime.engine.waitForAnyData(watched, minBytes - plannedBytes(slots), maxWaitMs, doorbellFor(runtime, req));
       await locateAndPlan(runtime, slots, totalBytesMax, entryBytesMax);
     }
 

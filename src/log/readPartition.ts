@@ -5,6 +5,7 @@
  * into its header — exactly what a Kafka broker does, since the CRC does not
  * cover the base offset.
  */
+import type { Doorbell } from '../notify/doorbell';
 import { decodeRecordBatch, patchBaseOffsets, splitBatches, type DecodedRecord, type TimestampType } from '../codec/recordBatch';
 import { OffsetOutOfRangeError, StorageUnavailableError } from '../errors';
 import { objectKey } from './ObjectStore';
@@ -301,7 +302,8 @@ export async function offsetForTimestamp(
 
 /**
  * Long poll: waits until the partition has data at `offset` or `maxWaitMs`
- * passes, looking at the head every longPollIntervalMs.
+ * passes. Between reads of the head it waits on the doorbell when there is
+ * one (src/notify/doorbell.ts), else polls the head at most once a second.
  */
 export async function waitForData(
   ctx: LogContext,
@@ -310,15 +312,27 @@ export async function waitForData(
   offset: number,
   maxWaitMs: number,
   signal?: AbortSignal,
+  doorbell?: Doorbell,
 ): Promise<void> {
   const pk = partitionKey(topic, partition);
   // Wall-clock time on purpose, not ctx.clock: the wait itself is real setTimeout
   // time, and ctx.clock is logical time tests move by hand (a ManualClock never
   // advances on its own, so a deadline on it would never pass).
   const deadline = Date.now() + maxWaitMs;
+  let bell = doorbell;
   while (Date.now() < deadline && !signal?.aborted) {
     const head = await ctx.index.readHead(pk);
     if (head.highWatermark > offset || offset < head.logStartOffset) return;
-    await new Promise((r) => setTimeout(r, Math.min(longPollIntervalMs, Math.max(0, deadline - Date.now()))));
+    if (bell) {
+      // No head read while the bell is quiet (src/log/waitForAnyData.ts says why).
+      const rang = await bell([{ topicName: topic.name, partition, offset }], deadline - Date.now(), signal);
+      if (rang === 'timeout') return;
+      if (rang === 'unavailable') bell = undefined;
+      continue;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(waitPollSpacingMs, Math.max(0, deadline - Date.now()))));
   }
 }
+
+/** A single-partition wait without a doorbell reads its head at most once a second (the read budget of waitForAnyData). */
+const waitPollSpacingMs = 1_000;
