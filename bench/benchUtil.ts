@@ -28,6 +28,7 @@ export function parseArgs(argv: string[]) {
   };
   return {
     flag: (name: string) => argv.includes(`--${name}`),
+    string: (name: string): string | undefined => value(name),
     number(name: string, fallback: number): number {
       const v = value(name);
       if (v === undefined) return fallback;

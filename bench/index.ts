@@ -1,6 +1,11 @@
 /**
  * `npm run bench [-- --quick] [--producers N] [--consumers N] [--partitions N]
- *   [--record-bytes B] [--batch-kib K[,K…]] [--seconds S]`
+ *   [--record-bytes B] [--batch-kib K[,K…]] [--seconds S]
+ *   [--only throughput|idle] [--idle-seconds S] [--wakeups N]`
+ *
+ * Two phases: throughput and cost per GiB (below), then idle consumers
+ * (bench/idle.ts: what a waiting consumer costs per month, and its wake-up).
+ * `--only` runs one of them.
  *
  * Drives a local Strand over HTTP through the SDK, and in the same run measures
  * the ceiling: raw S3 PutObject and GetObject of the same sizes, at the same
@@ -28,6 +33,7 @@ import { functionSizing } from '../infra/access';
 import { kinesisUsdPerGib, mskServerlessUsdPerGib, usdPerGibIngested, type ProduceRequestProfile } from '../src/cost/costModel';
 import { pricesAsOf } from '../src/cost/prices';
 import { countRequests, timeStorageCalls } from './requestCounter';
+import { idleSummary, reportIdle, runIdleBench, type IdleBenchResult } from './idle';
 import { measureCpu, percentile, parseArgs } from './benchUtil';
 import type { Command } from './loadGenerator';
 
@@ -43,6 +49,9 @@ const batchKiB = args.list('batch-kib', quick ? [256] : [64, 256, 1024]);
 const directKiB = args.list('direct-kib', quick ? [256] : [256, 1024]);
 const runs = [...batchKiB.map((kib) => ({ kib, direct: false })), ...directKiB.map((kib) => ({ kib, direct: true }))];
 const mib = 1024 * 1024;
+const only = args.string('only');
+if (only !== undefined && only !== 'throughput' && only !== 'idle') throw new Error(`--only takes 'throughput' or 'idle', not '${only}'`);
+const idleOptions = { quick, windowSeconds: args.string('idle-seconds') === undefined ? undefined : args.number('idle-seconds', 60), wakeups: args.string('wakeups') === undefined ? undefined : args.number('wakeups', 30) };
 
 interface SizeResult {
   batch_kib: number;
@@ -121,6 +130,12 @@ async function startLoadGenerator(): Promise<LoadGenerator> {
 type Timed = { count: number; seconds: number };
 
 async function main(): Promise<void> {
+  if (only === 'idle') {
+    const idle = await runIdleBench(idleOptions);
+    reportIdle(idle);
+    console.log(JSON.stringify(idleSummary(idle)));
+    return;
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'strand-bench-'));
   const handled: HandledRequest[] = [];
   const strand = await startLocalStrand({
@@ -235,7 +250,9 @@ async function main(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
   }
 
-  report(results, e2eP50);
+  // On a Strand of its own, after the throughput phase's is gone.
+  const idle = only === 'throughput' ? undefined : await runIdleBench(idleOptions);
+  report(results, e2eP50, idle);
 }
 
 /**
@@ -261,7 +278,7 @@ function costAt(results: SizeResult[], kib: number, profileOf: (r: SizeResult, k
   return usdPerGibIngested(profileOf(nearest, kib));
 }
 
-function report(results: SizeResult[], e2eP50: number): void {
+function report(results: SizeResult[], e2eP50: number, idle: IdleBenchResult | undefined): void {
   const profileOf = (r: SizeResult, kib: number): ProduceRequestProfile => ({
     requestBytes: kib * 1024,
     s3Puts: r.s3_puts_per_produce_request,
@@ -329,7 +346,7 @@ function report(results: SizeResult[], e2eP50: number): void {
   );
   console.log('Highest ratio the emulators allow here (Strand free, clients as cheap as the raw calls\' client):');
   console.table(results.map((r) => ({ 'batch KiB': r.batch_kib, path: r.path, 'produce ratio': r.produce_ratio, 'bound': r.produce_ratio_bound, 'fetch ratio': r.fetch_ratio, 'fetch bound': r.fetch_ratio_bound })));
-  console.log(`End to end (send → long-polling consumer) p50: ${e2eP50.toFixed(1)} ms`);
+  console.log(`End to end (send → a waiting SDK consumer, default config) p50: ${e2eP50.toFixed(1)} ms`);
   const summary = {
     batch_kib: main.batch_kib,
     produce_mib_s: main.produce_mib_s,
@@ -353,7 +370,9 @@ function report(results: SizeResult[], e2eP50: number): void {
     kinesis_on_demand_usd_per_gib: round(kinesis, 5),
     msk_serverless_usd_per_gib: round(msk, 5),
     by_batch_size: results,
+    ...(idle ? idleSummary(idle) : {}),
   };
+  if (idle) reportIdle(idle);
   console.log(JSON.stringify(summary));
 }
 

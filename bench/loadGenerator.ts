@@ -156,7 +156,7 @@ async function run(command: Command): Promise<unknown> {
       return { seconds, directGets: direct.gets };
     }
     case 'e2e': {
-      // A record's way from send() to a long-polling consumer.
+      // A record's way from send() to a waiting consumer (default config: the notice socket where there is one).
       const e2e: number[] = [];
       const consumer = client.consumer({ maxWaitTimeInMs: 5000, autoOffsetReset: 'latest' });
       consumer.assign([{ topic: command.topic, partition: 0 }]);

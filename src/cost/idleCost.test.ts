@@ -2,6 +2,7 @@ import {
   idleConsumerCost,
   kinesisOnDemandStreamUsdPerMonth,
   longPollPartitionCost,
+  longPollWaitCost,
   monthMs,
   mskServerlessClusterUsdPerMonth,
   timesPerMonth,
@@ -91,6 +92,15 @@ describe('idle consumer cost', () => {
     expect(lines.dynamodbReads).toBeCloseTo((monthMs / 100) * prices.dynamodb.perReadRequestUnit, 6);
     expect(usdPerMonth).toBeGreaterThan(37);
     expect(usdPerMonth).toBeLessThan(39);
+  });
+
+  test('a plain client waiting on 6 partitions pays the held executions and a head read per partition every interval: 6 held requests cost 6 partitions, one request over 6 partitions far less', () => {
+    const design = { memoryMiB: 1024, headReadIntervalMs: 100, readUnitsPerHeadRead: 1, maxWaitMs: 5_000 };
+    const one = longPollPartitionCost(design);
+    expect(longPollWaitCost(design, { heldRequests: 6, partitionsRead: 6 }).usdPerMonth).toBeCloseTo(6 * one.usdPerMonth, 6);
+    const shared = longPollWaitCost(design, { heldRequests: 1, partitionsRead: 6 });
+    expect(shared.usdPerMonth).toBeCloseTo(one.usdPerMonth + 5 * one.lines.dynamodbReads, 6);
+    expect(shared.usdPerMonth).toBeLessThan(2 * one.usdPerMonth);
   });
 
   test('Kinesis on-demand charges $0.04 per stream-hour: $29.20 a stream-month with no data', () => {

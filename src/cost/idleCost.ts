@@ -165,11 +165,23 @@ export interface LongPollDesign {
  * wait. This is the figure the notice socket replaces (≈ $38 at 1 GiB, 100 ms).
  */
 export function longPollPartitionCost(d: LongPollDesign): { usdPerMonth: number; lines: UsdByLine } {
-  const polls = monthMs / d.maxWaitMs;
+  return longPollWaitCost(d, { heldRequests: 1, partitionsRead: 1 });
+}
+
+/**
+ * A client waiting a month by long poll, in any of the HTTP API's shapes:
+ * `heldRequests` executions held at once, reading `partitionsRead` heads every
+ * interval between them. The SDK without notices and a plain v3 client holding
+ * one `…/records?max_wait_ms=` per partition: P and P. One v3
+ * `records:fetch` with `max_wait_ms`, or a REST Proxy v2 instance's
+ * `records?timeout=` (src/log/waitForAnyData.ts): 1 and P.
+ */
+export function longPollWaitCost(d: LongPollDesign, shape: { heldRequests: number; partitionsRead: number }): { usdPerMonth: number; lines: UsdByLine } {
+  const polls = (monthMs / d.maxWaitMs) * shape.heldRequests;
   const lines = usdOfWork({
     httpRequests: polls,
-    lambda: [{ invocations: polls, billedMs: monthMs, memoryMiB: d.memoryMiB }],
-    dynamodbReadUnits: (monthMs / d.headReadIntervalMs) * d.readUnitsPerHeadRead,
+    lambda: [{ invocations: polls, billedMs: monthMs * shape.heldRequests, memoryMiB: d.memoryMiB }],
+    dynamodbReadUnits: (monthMs / d.headReadIntervalMs) * d.readUnitsPerHeadRead * shape.partitionsRead,
   });
   return { usdPerMonth: totalUsd(lines), lines };
 }
