@@ -29,6 +29,8 @@ export const ErrorCode = {
   UnsupportedMediaType: 41501,
   OffsetOutOfRange: 41601,
   CorruptBatch: 42201,
+  /** Confluent's records:batch refusal: no entries, or two entries with one id (kafka-rest answers 422 / 42208). */
+  InvalidProduceBatch: 42208,
   Throttled: 42901,
   Internal: 50001,
   StorageUnavailable: 50301,

@@ -52,7 +52,7 @@ const recordSchema = z.object({
 type RecordInput = z.infer<typeof recordSchema>;
 
 const batchEntrySchema = recordSchema.extend({ id: z.union([z.string().max(256), z.number()]) });
-const batchBodySchema = z.object({ entries: z.array(z.unknown()).min(1).max(entriesPerBatchRequestMax) });
+const batchBodySchema = z.object({ entries: z.array(z.unknown()).max(entriesPerBatchRequestMax) });
 
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -204,10 +204,17 @@ export const produceOperations: Record<string, Operation> = {
     const failures: { id: string; error_code: number; message: string }[] = [];
     const accepted: { id: string; prepared: PreparedRecord }[] = [];
     const schemas = new RecordSchemas(runtime, topic);
+    // As Confluent's REST Proxy: an empty batch, or one id twice, is refused whole (422 / 42208) before anything is produced.
+    if (body.entries.length === 0) throw new StrandError(ErrorCode.InvalidProduceBatch, 'A batch needs at least one entry.');
+    const ids = new Set<string>();
     for (const [i, raw] of body.entries.entries()) {
       const rawId = (raw as { id?: unknown } | null)?.id;
       if (typeof rawId !== 'string' && typeof rawId !== 'number') throw badRequest(`Field 'entries[${i}].id' is required.`);
-      const id = String(rawId);
+      if (ids.has(String(rawId))) throw new StrandError(ErrorCode.InvalidProduceBatch, `Entry id '${String(rawId)}' appears twice in the batch: ids must be unique.`);
+      ids.add(String(rawId));
+    }
+    for (const [i, raw] of body.entries.entries()) {
+      const id = String((raw as { id: string | number }).id);
       try {
         const entry = validate(batchEntrySchema, raw, `.entries[${i}]`);
         const prepared = prepareRecord(entry, topic, sticky, now, await schemas.encode(entry));

@@ -2,8 +2,9 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { invalidValue } from '../errors';
-import { parseConfig, describeConfigs, type ConfigOverrides } from '../log/topicConfig';
+import { ErrorCode, StrandError, invalidValue } from '../errors';
+import { parseConfig, describeConfigs, effectiveConfig, type ConfigOverrides } from '../log/topicConfig';
+import { assertPartitions } from '../log/TopicCatalog';
 import { topicNameProblem } from '../log/topicName';
 import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Operation } from './operations';
@@ -27,10 +28,16 @@ const createTopicBody = z.object({
   partitions_count: z.number().int().optional(),
   replication_factor: z.number().int().min(-1).max(32767).optional(),
   configs: z.array(configEntry).max(configsPerRequestMax).optional(),
+  /** Confluent's dry run: every check a create makes, nothing created; 200 instead of 201. */
+  validate_only: z.boolean().optional(),
 });
 
 const patchTopicBody = z.object({ partitions_count: z.number().int() });
-const alterConfigsBody = z.object({ data: z.array(configEntry).max(configsPerRequestMax) });
+const alterConfigsBody = z.object({
+  data: z.array(configEntry).max(configsPerRequestMax),
+  /** Confluent's dry run: the configs are checked, nothing is set. */
+  validate_only: z.boolean().optional(),
+});
 
 /** Validates config entries; all of them are checked before anything changes. */
 function applyConfigEntries(current: ConfigOverrides, entries: z.infer<typeof configEntry>[]): ConfigOverrides {
@@ -85,7 +92,15 @@ export const topicOperations: Record<string, Operation> = {
     const overrides = applyConfigEntries({}, body.configs ?? []);
     const replicationFactor = body.replication_factor === undefined || body.replication_factor === -1 ? 3 : body.replication_factor;
     if (replicationFactor < 1) throw invalidValue(`'replication_factor' must be at least 1, not ${replicationFactor}.`);
-    const topic = await runtime.engine.createTopic(body.topic_name, body.partitions_count ?? 1, replicationFactor, overrides);
+    const partitionsCount = body.partitions_count ?? 1;
+    if (body.validate_only) {
+      // Kafka's CreateTopics with validateOnly: the same answers a create would give, and nothing stored.
+      assertPartitions(partitionsCount);
+      if (await runtime.engine.topics.find(body.topic_name)) throw new StrandError(ErrorCode.TopicExists, `Topic '${body.topic_name}' already exists.`);
+      const wouldBe = { name: body.topic_name, topicId: '', partitionsCount, replicationFactor, overrides, config: effectiveConfig(overrides), createdAt: 0 };
+      return { status: 200, json: topicResource(clusterId, wouldBe) };
+    }
+    const topic = await runtime.engine.createTopic(body.topic_name, partitionsCount, replicationFactor, overrides);
     return { status: 201, json: topicResource(clusterId, topic) };
   },
 
@@ -132,7 +147,7 @@ export const topicOperations: Record<string, Operation> = {
     const topic = await loadTopic(req, runtime);
     const body = parseJsonBody(req, alterConfigsBody);
     const overrides = applyConfigEntries(topic.overrides, body.data);
-    await runtime.engine.topics.setOverrides(topic, overrides);
+    if (!body.validate_only) await runtime.engine.topics.setOverrides(topic, overrides);
     return { status: 204 };
   },
 

@@ -183,7 +183,8 @@ export class TopicCatalog {
   }
 }
 
-function assertPartitions(n: number): void {
+/** 40002 unless `n` is a partition count a topic may have (also a create's dry run, src/api/topics.ts). */
+export function assertPartitions(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > partitionsPerTopicMax) {
     throw invalidValue(`partitions_count must be an integer from 1 to ${partitionsPerTopicMax}, not ${n}.`);
   }

@@ -467,12 +467,24 @@ describe('produce records:batch', () => {
     expect(r.timestamp).toBeGreaterThanOrEqual(before - 1000);
   });
 
-  test('empty entries are rejected (40001 or 40002) and nothing is written', async () => {
+  test('an empty batch is 422 / 42208, as Confluent answers, and nothing is written', async () => {
     await createTopic(strand.http, 'pb-empty', 2);
-    const res = await produceBatch('pb-empty', []);
-    expect(res.status).toBe(400);
-    expect([40001, 40002]).toContain(res.json.error_code);
+    expectError(await produceBatch('pb-empty', []), 42208);
     expect(await highWatermarks(strand.http, 'pb-empty')).toEqual([0, 0]);
+  });
+
+  test('two entries with one id are 422 / 42208 for the whole batch, and nothing is written', async () => {
+    await createTopic(strand.http, 'pb-dup-ids', 2);
+    const res = await produceBatch('pb-dup-ids', [
+      { id: 'a', partition_id: 0, value: { type: 'STRING', data: '1' } },
+      { id: 'b', partition_id: 1, value: { type: 'STRING', data: '2' } },
+      { id: 'a', partition_id: 1, value: { type: 'STRING', data: '3' } },
+    ]);
+    expectError(res, 42208);
+    expect(res.json.message).toContain("'a'");
+    // A numeric id and its string form are one id too.
+    expectError(await produceBatch('pb-dup-ids', [{ id: 1, value: null }, { id: '1', value: null }]), 42208);
+    expect(await highWatermarks(strand.http, 'pb-dup-ids')).toEqual([0, 0]);
   });
 
   test('a body without entries is 40001, entries that are not a list 40002, invalid JSON 40001, text/plain 41501; nothing is written', async () => {

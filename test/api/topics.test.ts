@@ -619,3 +619,33 @@ describe('offsets by timestamp', () => {
     expectError(await strand.http.get(`${partitionPath('ts-bad', 0)}/offsets?timestamp=1.5`), 40002);
   });
 });
+
+describe('validate_only: a dry run changes nothing (Confluent REST Proxy v3)', () => {
+  test('a create with validate_only answers 200 with the topic it would make, and creates nothing', async () => {
+    const res = await post(`${cluster}/topics`, { topic_name: 'vo-dry', partitions_count: 3, validate_only: true, configs: [{ name: 'retention.ms', value: '1' }] });
+    expectStatus(res, 200);
+    expect(res.json).toMatchObject({ kind: 'KafkaTopic', topic_name: 'vo-dry', partitions_count: 3 });
+    expect(await topicNames(strand.http)).not.toContain('vo-dry');
+    expectError(await strand.http.get(topicPath('vo-dry')), 40403);
+    // The name is still free: a real create makes it.
+    expectStatus(await post(`${cluster}/topics`, { topic_name: 'vo-dry', partitions_count: 1 }), 201);
+  });
+
+  test('a dry-run create gives the errors a create would: existing topic 40902, bad partitions, bad configs 40002', async () => {
+    await createTopic(strand.http, 'vo-exists');
+    expectError(await post(`${cluster}/topics`, { topic_name: 'vo-exists', validate_only: true }), 40902);
+    expectError(await post(`${cluster}/topics`, { topic_name: 'vo-bad', partitions_count: 0, validate_only: true }), 40002);
+    expectError(await post(`${cluster}/topics`, { topic_name: 'vo-bad', configs: [{ name: 'retention.ms', value: 'soon' }], validate_only: true }), 40002);
+    expectError(await post(`${cluster}/topics`, { topic_name: 'bad name!', validate_only: true }), 40002);
+    expect(await topicNames(strand.http)).not.toContain('vo-bad');
+  });
+
+  test('configs:alter with validate_only checks the configs and sets none of them', async () => {
+    await createTopic(strand.http, 'vo-alter');
+    const before = await configsOf(strand.http, 'vo-alter');
+    expectStatus(await post(`${topicPath('vo-alter')}/configs:alter`, { data: [{ name: 'retention.ms', value: '1' }], validate_only: true }), 204);
+    expect(await configsOf(strand.http, 'vo-alter')).toEqual(before);
+    expectError(await post(`${topicPath('vo-alter')}/configs:alter`, { data: [{ name: 'retention.ms', value: 'x' }], validate_only: true }), 40002);
+    expect(await configsOf(strand.http, 'vo-alter')).toEqual(before);
+  });
+});
