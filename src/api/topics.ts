@@ -3,7 +3,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ErrorCode, StrandError, invalidValue } from '../errors';
-import { parseConfig, describeConfigs, effectiveConfig, type ConfigOverrides } from '../log/topicConfig';
+import { parseConfig, describeConfigs, defaultOfConfig, effectiveConfig, type ConfigOverrides } from '../log/topicConfig';
 import { assertPartitions } from '../log/TopicCatalog';
 import { topicNameProblem } from '../log/topicName';
 import { asStorageUnavailable } from '../storage/storageErrors';
@@ -130,15 +130,27 @@ export const topicOperations: Record<string, Operation> = {
       json: {
         kind: 'KafkaTopicConfigList',
         metadata: { self: `/v3/clusters/${clusterId}/topics/${topic.name}/configs` },
-        data: describeConfigs(topic.overrides).map((c) => ({
-          kind: 'KafkaTopicConfig',
-          cluster_id: clusterId,
-          topic_name: topic.name,
-          ...c,
-          is_read_only: false,
-          is_sensitive: false,
-          source: c.is_default ? 'DEFAULT_CONFIG' : 'DYNAMIC_TOPIC_CONFIG',
-        })),
+        data: describeConfigs(topic.overrides).map((c) => {
+          const source = c.is_default ? 'DEFAULT_CONFIG' : 'DYNAMIC_TOPIC_CONFIG';
+          return {
+            kind: 'KafkaTopicConfig',
+            metadata: {
+              self: `/v3/clusters/${clusterId}/topics/${topic.name}/configs/${c.name}`,
+              resource_name: `crn:///kafka=${clusterId}/topic=${topic.name}/config=${c.name}`,
+            },
+            cluster_id: clusterId,
+            topic_name: topic.name,
+            ...c,
+            is_read_only: false,
+            is_sensitive: false,
+            source,
+            // Kafka's synonyms: the topic's own value, then the default it overrides (Strand has no broker-level layer).
+            synonyms: [
+              ...(c.is_default ? [] : [{ name: c.name, value: c.value, source: 'DYNAMIC_TOPIC_CONFIG' }]),
+              { name: c.name, value: defaultOfConfig(c.name), source: 'DEFAULT_CONFIG' },
+            ],
+          };
+        }),
       },
     };
   },

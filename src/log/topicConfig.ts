@@ -18,7 +18,8 @@ export interface TopicConfig {
   'confluent.value.schema.validation': boolean;
 }
 export type TopicConfigName = keyof TopicConfig;
-export type ConfigOverrides = Partial<Record<TopicConfigName, string>>;
+/** Stored overrides: the configs with an effect, and Kafka's others (storedOnlyConfigDefinitions). */
+export type ConfigOverrides = Partial<Record<TopicConfigName | StoredOnlyConfigName, string>>;
 
 const int32Max = 2 ** 31 - 1;
 
@@ -64,17 +65,93 @@ export function isTopicConfigName(name: string): name is TopicConfigName {
   return Object.prototype.hasOwnProperty.call(topicConfigDefinitions, name);
 }
 
+/** Java's Long range: Kafka's "no limit" defaults are Long.MAX_VALUE, past a JS number's exact range. */
+function javaLong(min: bigint = -(2n ** 63n)): ConfigDefinition['parse'] {
+  return (value) => {
+    if (!/^-?\d+$/.test(value.trim())) return { error: `must be an integer, not '${value}'` };
+    const n = BigInt(value.trim());
+    if (n < min || n > 2n ** 63n - 1n) return { error: `must be between ${min} and ${2n ** 63n - 1n}, not ${value}` };
+    return { value: n.toString() };
+  };
+}
+
+function ratio(): ConfigDefinition['parse'] {
+  return (value) => {
+    const n = Number(value.trim());
+    return value.trim() !== '' && Number.isFinite(n) && n >= 0 && n <= 1 ? { value: String(n) } : { error: `must be a number from 0 to 1, not '${value}'` };
+  };
+}
+
+const booleanConfig = oneOf(['true', 'false'], { TRUE: 'true', True: 'true', FALSE: 'false', False: 'false' });
+
+/** Kafka's replica lists ("", "*", or partition:broker pairs): kept as text. */
+function replicaList(): ConfigDefinition['parse'] {
+  return (value) => (/^(\*|(\d+:\d+)(,\d+:\d+)*)?$/.test(value.trim()) ? { value: value.trim() } : { error: `must be '', '*' or partition:broker pairs, not '${value}'` });
+}
+
+const longMax = '9223372036854775807';
+
+/**
+ * Kafka's other topic configs (Kafka 4.x's topic-level list, with its
+ * defaults and types): scripts and tools set them, so Strand accepts, checks,
+ * stores and reports them, but they change nothing here (docs/topic-configs.md
+ * says why for each). Segments, flushes, replicas and tiered storage have no
+ * counterpart in a log of S3 objects indexed in DynamoDB.
+ */
+export const storedOnlyConfigDefinitions = {
+  'compression.type': { default: 'producer', parse: oneOf(['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']) },
+  'file.delete.delay.ms': { default: '60000', parse: javaLong(0n) },
+  'flush.messages': { default: longMax, parse: javaLong(1n) },
+  'flush.ms': { default: longMax, parse: javaLong(0n) },
+  'follower.replication.throttled.replicas': { default: '', parse: replicaList() },
+  'index.interval.bytes': { default: '4096', parse: longAtLeast(0, int32Max) },
+  'leader.replication.throttled.replicas': { default: '', parse: replicaList() },
+  'local.retention.bytes': { default: '-2', parse: javaLong(-2n) },
+  'local.retention.ms': { default: '-2', parse: javaLong(-2n) },
+  'max.compaction.lag.ms': { default: longMax, parse: javaLong(1n) },
+  'message.timestamp.after.max.ms': { default: '3600000', parse: javaLong(0n) },
+  'message.timestamp.before.max.ms': { default: longMax, parse: javaLong(0n) },
+  'min.cleanable.dirty.ratio': { default: '0.5', parse: ratio() },
+  'min.compaction.lag.ms': { default: '0', parse: javaLong(0n) },
+  'min.insync.replicas': { default: '1', parse: longAtLeast(1, int32Max) },
+  'preallocate': { default: 'false', parse: booleanConfig },
+  'remote.storage.enable': { default: 'false', parse: booleanConfig },
+  'segment.bytes': { default: '1073741824', parse: longAtLeast(14, int32Max) },
+  'segment.index.bytes': { default: '10485760', parse: longAtLeast(4, int32Max) },
+  'segment.jitter.ms': { default: '0', parse: javaLong(0n) },
+  'segment.ms': { default: '604800000', parse: javaLong(1n) },
+  'unclean.leader.election.enable': { default: 'false', parse: booleanConfig },
+} satisfies Record<string, ConfigDefinition>;
+export type StoredOnlyConfigName = keyof typeof storedOnlyConfigDefinitions;
+export const storedOnlyConfigNames = Object.keys(storedOnlyConfigDefinitions) as StoredOnlyConfigName[];
+
+function isStoredOnlyConfigName(name: string): name is StoredOnlyConfigName {
+  return Object.prototype.hasOwnProperty.call(storedOnlyConfigDefinitions, name);
+}
+
+/** True for a config Strand accepts but that changes nothing (reported as such in docs/topic-configs.md). */
+export function hasNoEffect(name: string): boolean {
+  return isStoredOnlyConfigName(name);
+}
+
+function definitionOf(name: string): ConfigDefinition | undefined {
+  if (isTopicConfigName(name)) return topicConfigDefinitions[name];
+  if (isStoredOnlyConfigName(name)) return storedOnlyConfigDefinitions[name];
+  return undefined;
+}
+
 /** Validates one config; returns the canonical value or an error message naming the config. */
-export function parseConfig(name: string, value: unknown): { name: TopicConfigName; value: string } | { error: string } {
-  if (!isTopicConfigName(name)) {
-    return { error: `Unknown topic config '${name}'. Supported: ${topicConfigNames.join(', ')}.` };
+export function parseConfig(name: string, value: unknown): { name: TopicConfigName | StoredOnlyConfigName; value: string } | { error: string } {
+  const definition = definitionOf(name);
+  if (!definition) {
+    return { error: `Unknown topic config '${name}'. Supported: ${[...topicConfigNames, ...storedOnlyConfigNames].join(', ')}.` };
   }
   if (typeof value !== 'string' && typeof value !== 'number') {
     return { error: `Config '${name}' needs a string value.` };
   }
-  const parsed = topicConfigDefinitions[name].parse(String(value));
+  const parsed = definition.parse(String(value));
   if ('error' in parsed) return { error: `Config '${name}' ${parsed.error}.` };
-  return { name, value: parsed.value };
+  return { name: name as TopicConfigName | StoredOnlyConfigName, value: parsed.value };
 }
 
 /** The effective config of a topic: defaults with its overrides applied. */
@@ -92,10 +169,16 @@ export function effectiveConfig(overrides: ConfigOverrides): TopicConfig {
   };
 }
 
-export function describeConfigs(overrides: ConfigOverrides): { name: TopicConfigName; value: string; is_default: boolean }[] {
-  return topicConfigNames.map((name) => ({
+/** A known config's default value. */
+export function defaultOfConfig(name: TopicConfigName | StoredOnlyConfigName): string {
+  return definitionOf(name)!.default;
+}
+
+/** Every config of a topic, those with an effect first, then Kafka's stored-only ones, with their defaults. */
+export function describeConfigs(overrides: ConfigOverrides): { name: TopicConfigName | StoredOnlyConfigName; value: string; is_default: boolean }[] {
+  return [...topicConfigNames, ...storedOnlyConfigNames].map((name) => ({
     name,
-    value: overrides[name] ?? topicConfigDefinitions[name].default,
+    value: overrides[name] ?? definitionOf(name)!.default,
     is_default: overrides[name] === undefined,
   }));
 }

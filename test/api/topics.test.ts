@@ -649,3 +649,56 @@ describe('validate_only: a dry run changes nothing (Confluent REST Proxy v3)', (
     expect(await configsOf(strand.http, 'vo-alter')).toEqual(before);
   });
 });
+
+describe("Kafka's other topic configs: accepted, checked, stored and reported, with no effect", () => {
+  test("Confluent's own create example (compression.type) and a script's segment and replica settings are accepted and reported", async () => {
+    const res = await post(`${cluster}/topics`, {
+      topic_name: 'kc-script',
+      partitions_count: 2,
+      configs: [
+        { name: 'compression.type', value: 'gzip' },
+        { name: 'segment.bytes', value: '104857600' },
+        { name: 'min.insync.replicas', value: '2' },
+        { name: 'unclean.leader.election.enable', value: 'false' },
+        { name: 'max.compaction.lag.ms', value: '9223372036854775807' },
+        { name: 'min.cleanable.dirty.ratio', value: '0.1' },
+      ],
+    });
+    expectStatus(res, 201);
+    const configs = await configsOf(strand.http, 'kc-script');
+    expect(configs['compression.type']).toEqual({ value: 'gzip', is_default: false });
+    expect(configs['segment.bytes']).toEqual({ value: '104857600', is_default: false });
+    expect(configs['max.compaction.lag.ms']).toEqual({ value: '9223372036854775807', is_default: false });
+    expect(configs['segment.ms']).toEqual({ value: '604800000', is_default: true });
+    expect(configs['retention.ms']).toEqual({ value: '604800000', is_default: true });
+  });
+
+  test('each config carries Confluent\'s synonyms and metadata', async () => {
+    await createTopic(strand.http, 'kc-synonyms', 1, { 'segment.ms': '1000' });
+    const res = await strand.http.get(`${topicPath('kc-synonyms')}/configs`);
+    const segment = res.json.data.find((c: { name: string }) => c.name === 'segment.ms');
+    expect(segment).toMatchObject({
+      metadata: { self: `${topicPath('kc-synonyms')}/configs/segment.ms` },
+      source: 'DYNAMIC_TOPIC_CONFIG',
+      synonyms: [
+        { name: 'segment.ms', value: '1000', source: 'DYNAMIC_TOPIC_CONFIG' },
+        { name: 'segment.ms', value: '604800000', source: 'DEFAULT_CONFIG' },
+      ],
+    });
+  });
+
+  test.each([
+    ['compression.type', 'brotli'],
+    ['segment.bytes', '10'],
+    ['min.cleanable.dirty.ratio', '1.5'],
+    ['flush.ms', '9223372036854775808'],
+    ['preallocate', 'maybe'],
+    ['leader.replication.throttled.replicas', 'everyone'],
+  ])('%s = %s is refused with 40002 and nothing changes', async (name, value) => {
+    const topic = `kc-bad-${name.replace(/\./g, '-')}`;
+    await createTopic(strand.http, topic);
+    const before = await configsOf(strand.http, topic);
+    expectError(await post(`${topicPath(topic)}/configs:alter`, { data: [{ name, value }] }), 40002);
+    expect(await configsOf(strand.http, topic)).toEqual(before);
+  });
+});
