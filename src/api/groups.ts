@@ -284,6 +284,11 @@ export const groupOperations: Record<string, Operation> = {
         max_lag_partition_id: max?.partition ?? 0,
         max_lag: max?.lag ?? 0,
         total_lag: lags.reduce((sum, l) => sum + l.lag, 0),
+        // Confluent's relationships to the member and the partition lag named above.
+        max_lag_consumer: { related: max?.memberId ? `${v3(clusterId)}/consumer-groups/${encodeURIComponent(groupId)}/consumers/${encodeURIComponent(max.memberId)}` : '' },
+        max_lag_partition: {
+          related: max ? `${v3(clusterId)}/consumer-groups/${encodeURIComponent(groupId)}/lags/${encodeURIComponent(max.topic)}/partitions/${max.partition}` : '',
+        },
       },
     };
   },

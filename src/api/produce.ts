@@ -158,8 +158,13 @@ function recordTimestamp(prepared: PreparedRecord, topic: Topic, appendTime: num
   return topic.config['message.timestamp.type'] === 'LogAppendTime' ? appendTime : prepared.record.timestamp;
 }
 
-function sizeOf(d: EncodedData) {
-  return d.bytes === null ? null : { type: d.type, size: d.bytes.length };
+/** Confluent's ProduceResponseData: type and size, and the schema's id, subject and version when one was used. */
+function sizeOf(d: EncodedData | SchemaEncoded) {
+  if (d.bytes === null) return null;
+  const schema = 'schemaId' in d
+    ? { schema_id: d.schemaId, ...(d.subject !== undefined ? { subject: d.subject } : {}), ...(d.version !== undefined ? { schema_version: d.version } : {}) }
+    : {};
+  return { type: d.type, size: d.bytes.length, ...schema };
 }
 
 export function appendFailure(runtime: Runtime, error: unknown): StrandError {

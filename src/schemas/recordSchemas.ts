@@ -55,6 +55,9 @@ export interface SchemaEncoded {
   bytes: Buffer | null;
   type: 'AVRO';
   schemaId: number;
+  /** The subject and version the schema was named by (or registered under); unknown when given by id alone. */
+  subject?: string;
+  version?: number;
 }
 
 type Side = 'key' | 'value';
@@ -120,23 +123,24 @@ export class RecordSchemas {
       }
       encodeData(type!, input.data, side);
     }
-    const schema = await this.resolve(input, side).catch(asInvalid);
-    if (!hasData) return { bytes: null, type: 'AVRO', schemaId: schema.id };
-    return { bytes: encodeWire(schema.id, encodeData(schema.type, input.data, side, schema.id)), type: 'AVRO', schemaId: schema.id };
+    const { schema, subject, version } = (await this.resolve(input, side).catch(asInvalid))!;
+    const named = { schemaId: schema.id, ...(subject !== undefined ? { subject } : {}), ...(version !== undefined ? { version } : {}) };
+    if (!hasData) return { bytes: null, type: 'AVRO', ...named };
+    return { bytes: encodeWire(schema.id, encodeData(schema.type, input.data, side, schema.id)), type: 'AVRO', ...named };
   }
 
-  private async resolve(input: SchemaDataInput, side: Side): Promise<RegisteredSchema> {
+  private async resolve(input: SchemaDataInput, side: Side): Promise<{ schema: RegisteredSchema; subject?: string; version?: number }> {
     if (present(input.schema_id)) {
       const s = await this.registry.schemaById(input.schema_id!);
       if (!s) throw invalidValue(`Field '${side}.schema_id': schema id ${input.schema_id} is not registered.`);
-      return s;
+      return { schema: s };
     }
     const strategy = input.subject_name_strategy ?? 'TOPIC_NAME';
     if (present(input.schema)) {
       const parsed = parseSchema(input.schema!);
       const subject = input.subject ?? this.subjectFor(strategy, side, parsed.type.name, `${side}.subject_name_strategy`);
-      const { id } = await this.registry.register(subject, input.schema!);
-      return this.registry.getById(id);
+      const { id, version } = await this.registry.register(subject, input.schema!);
+      return { schema: await this.registry.getById(id), subject, version };
     }
     if (!present(input.schema_version) && !present(input.subject) && !present(input.subject_name_strategy)) {
       throw invalidValue(`Field '${side}' has type AVRO but no schema, schema_id or schema_version.`);
@@ -144,7 +148,7 @@ export class RecordSchemas {
     const subject = input.subject ?? this.subjectFor(strategy, side, undefined, `${side}.subject_name_strategy`);
     const version = input.schema_version === undefined || input.schema_version === null || input.schema_version === -1 ? 'latest' : input.schema_version;
     const v = await this.registry.version(subject, version);
-    return this.registry.getById(v.id);
+    return { schema: await this.registry.getById(v.id), subject, version: v.version };
   }
 
   /** The subject a strategy names (Confluent's TopicNameStrategy, RecordNameStrategy, TopicRecordNameStrategy). */

@@ -37,7 +37,8 @@ describe('produce with a schema', () => {
     const id = await register(strand.http, 'orders-id-value', order);
     const res = await produce('orders-id', { value: { schema_id: id, data: goodOrder } });
     expectStatus(res, 200);
-    expect(res.json.value).toEqual({ type: 'AVRO', size: expect.any(Number) });
+    // Confluent's delivery report names the schema used: by id alone, no subject or version.
+    expect(res.json.value).toEqual({ type: 'AVRO', size: expect.any(Number), schema_id: id });
     const [stored] = await storedRecords('orders-id');
     const wire = readWire(stored!.value!);
     expect(wire.schemaId).toBe(id);
@@ -61,7 +62,20 @@ describe('produce with a schema', () => {
       { partition_id: 0, value: { type: 'AVRO', subject: 'custom-subject', schema_version: 1, data: { id: 3, name: 'c' } } },
       { partition_id: 0, key: { schema_id: keyId, data: 'user-4' }, value: { schema_version: -1, data: { id: 4, name: 'd' } } },
     ];
-    for (const body of bodies) expectStatus(await produce('users-v', body), 200);
+    const reports = [];
+    for (const body of bodies) {
+      const res = await produce('users-v', body);
+      expectStatus(res, 200);
+      reports.push(res.json);
+    }
+    // The delivery reports name the schema, subject and version each record was produced with.
+    expect(reports.map((r) => r.value)).toEqual([
+      { type: 'AVRO', size: expect.any(Number), schema_id: v2, subject: 'users-v-value', schema_version: 2 },
+      { type: 'AVRO', size: expect.any(Number), schema_id: v1, subject: 'users-v-value', schema_version: 1 },
+      { type: 'AVRO', size: expect.any(Number), schema_id: other, subject: 'custom-subject', schema_version: 1 },
+      { type: 'AVRO', size: expect.any(Number), schema_id: v2, subject: 'users-v-value', schema_version: 2 },
+    ]);
+    expect(reports[3].key).toEqual({ type: 'AVRO', size: expect.any(Number), schema_id: keyId });
     const stored = await storedRecords('users-v');
     expect(stored.map((r) => readWire(r.value!).schemaId)).toEqual([v2, v1, other, v2]);
     const key = readWire(stored[3]!.key!);
