@@ -57,6 +57,8 @@ describe('group reads', () => {
     ]);
     const summary = await strand.http.get(`${groupPath('g-lag')}/lag-summary`);
     expect(summary.json).toMatchObject({ max_lag: 4, total_lag: 8, max_lag_topic_name: 'lagged', max_lag_partition_id: 1, max_lag_consumer_id: a.member!.id });
+    expect(summary.json.max_lag_consumer.related).toBe(`${groupPath('g-lag')}/consumers/${a.member!.id}`);
+    expect(summary.json.max_lag_partition.related).toBe(`${groupPath('g-lag')}/lags/lagged/partitions/1`);
   });
 });
 
