@@ -353,6 +353,7 @@ export class Strand extends Construct {
         schemas: tables.schemas.tableName,
         keys: tables.keys.tableName,
         subscriptions: tables.subscriptions.tableName,
+        triggers: tables.triggers.tableName,
       },
       // API keys are checked by the functions themselves (src/auth/); IAM and JWT at the gateway.
       auth: props.auth?.type === 'apiKeys' ? 'keys' : 'none',

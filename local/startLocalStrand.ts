@@ -20,6 +20,7 @@ import { attachLogStream, type LogStream } from './logStream';
 import { notifyWatchers } from '../src/notify/notifier';
 import { noticeSocketPath } from '../src/notify/protocol';
 import { registerNoticePoster } from '../src/notify/noticePoster';
+import { TriggerRunner, registerTriggerRunner, type TriggerRunnerOptions } from '../src/triggers/TriggerRunner';
 
 /** The local stand-in for the EventBridge schedule: one pass at a time, every intervalMs. */
 function startMaintenanceTimer(runtime: Runtime, intervalMs: number, options: MaintenanceOptions): { stop(): Promise<void> } {
@@ -65,6 +66,8 @@ export interface LocalStrandOptions {
   logger?: Logger;
   /** The notice socket's limits (tests shorten API Gateway's idle timeout and connection lifetime). */
   noticeSocket?: NoticeSocketOptions;
+  /** The trigger runner's settings (tests shorten backoffs and rescans), or false for no runner. @default {} */
+  triggers?: TriggerRunnerOptions | false;
 }
 
 export interface LocalStrand {
@@ -76,6 +79,8 @@ export interface LocalStrand {
   emulatorPids?: { s3: number; dynamodb: number };
   /** The WebSocket stand-in at ws://…/v3/notifications and the log-stream stand-in that feeds the notifier. */
   notices: { socket: NoticeSocket; stream: LogStream };
+  /** Delivers triggers' records (src/triggers/), woken by the log stream; absent with `triggers: false`. */
+  triggers?: TriggerRunner;
   stop(): Promise<void>;
 }
 
@@ -118,13 +123,22 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
     registerNoticePoster(runtime, socket.poster);
     runtime.config.notifications = { url: `${g.url.replace(/^http/, 'ws')}${noticeSocketPath}`, endpoint: 'local' };
     const streamReader = createClients({ endpoint: dynamodbEndpoint, ...(emulators ? { credentials: emulatorCredentials } : {}) }).dynamodb;
+    // Triggers: the runner the dispatcher Lambda will be on AWS, woken by the same
+    // stream records as the notifier. It is not awaited (a slow trigger never holds
+    // back notices) and its failures are its own (never a redelivery to the notifier).
+    const triggers = options.triggers === false ? undefined : new TriggerRunner(runtime, { bootstrapServers: g.url, ...options.triggers });
+    if (triggers) registerTriggerRunner(runtime, triggers);
     const stream = attachLogStream(
       clients.dynamodb,
       streamReader,
       config.tables.log,
-      (records) => notifyWatchers(runtime, socket.poster, records),
+      (records) => {
+        triggers?.onStreamRecords(records).catch((err: unknown) => logger.warn('trigger wake-up failed', { error: String(err) }));
+        return notifyWatchers(runtime, socket.poster, records);
+      },
       (err) => logger.warn('notifier failed', { error: String(err) }),
     );
+    triggers?.start();
     const maintenance = startMaintenanceTimer(runtime, options.maintenanceIntervalMs ?? 60_000, options.orphanGraceMs === undefined ? {} : { orphanGraceMs: options.orphanGraceMs });
     let stopped: Promise<void> | undefined;
     return {
@@ -133,8 +147,11 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
       endpoints: { s3: s3Endpoint, dynamodb: dynamodbEndpoint },
       ...(emulators?.pids ? { emulatorPids: emulators.pids } : {}),
       notices: { socket, stream },
+      ...(triggers ? { triggers } : {}),
       stop: () =>
         (stopped ??= (async () => {
+          // First: deliveries in flight are aborted (not committed) while storage is still up.
+          await triggers?.stop();
           runtime.engine.shutdown();
           await maintenance.stop();
           await socket.close();

@@ -13,6 +13,7 @@ import { uploadOperations } from './uploads';
 import { schemaOperations } from './schemas';
 import { apiKeyOperations } from './apiKeys';
 import { notificationOperations } from './notifications';
+import { triggerOperations } from './triggers';
 
 export type Operation = (req: ApiRequest, runtime: Runtime) => Promise<ApiResponse>;
 
@@ -29,4 +30,5 @@ export const operations: Record<string, Operation> = {
   ...schemaOperations,
   ...apiKeyOperations,
   ...notificationOperations,
+  ...triggerOperations,
 };

@@ -53,6 +53,13 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: `${C}/api-keys`, fn: 'admin' },
   { method: 'GET', path: `${C}/api-keys/{key_id}`, fn: 'admin' },
   { method: 'DELETE', path: `${C}/api-keys/{key_id}`, fn: 'admin' },
+  // Triggers: push a topic's records to a function or webhook (src/api/triggers.ts, docs/triggers.md).
+  // PATCH pauses and resumes (`state`) and changes delivery settings.
+  { method: 'POST', path: `${C}/triggers`, fn: 'admin' },
+  { method: 'GET', path: `${C}/triggers`, fn: 'admin' },
+  { method: 'GET', path: `${C}/triggers/{trigger_name}`, fn: 'admin' },
+  { method: 'PATCH', path: `${C}/triggers/{trigger_name}`, fn: 'admin' },
+  { method: 'DELETE', path: `${C}/triggers/{trigger_name}`, fn: 'admin' },
   // Idempotent producers (InitProducerId).
   { method: 'POST', path: `${C}/producers`, fn: 'produce' },
   // Consumer groups (KIP-848 heartbeats, offsets, REST Proxy v3 reads and admin).

@@ -11,7 +11,7 @@
  *                            DELETE group, offsets:reset: admin on the group; the group list: any key, filtered
  *   admin function, topic    GET: any permission on the topic; anything else: admin on it
  *                            POST topics: admin on the body's topic_name; the topic list: any key, filtered
- *   admin function, other    /health: open; clusters: any key; api-keys: admin on the cluster
+ *   admin function, other    /health: open; clusters: any key; api-keys, triggers: admin on the cluster
  *   schemas function         reads and lookups: any key; registering, deleting, config: admin on the cluster
  */
 import type { ApiRequest } from '../api/http';
@@ -103,6 +103,8 @@ export function routeAccess(route: RouteSpec, req: Pick<ApiRequest, 'pathParamet
     case 'admin': {
       if (path === '/health') return { kind: 'open' };
       if (path.includes('/api-keys')) return required(adminOnCluster);
+      // A trigger reads a topic and writes to its target and dead-letter topic as Strand itself: cluster admins only.
+      if (path.includes('/triggers')) return required(adminOnCluster);
       if (topic !== undefined) {
         return method === 'GET' ? required(describe('topic', topic)) : required({ anyOf: ['admin'], resource: 'topic', name: topic });
       }

@@ -14,6 +14,7 @@ export const EnvVar = {
   schemasTable: 'STRAND_SCHEMAS_TABLE',
   keysTable: 'STRAND_KEYS_TABLE',
   subscriptionsTable: 'STRAND_SUBSCRIPTIONS_TABLE',
+  triggersTable: 'STRAND_TRIGGERS_TABLE',
   /** `none` (default) or `keys`: API keys checked by the functions themselves (src/auth/). */
   auth: 'STRAND_AUTH',
 } as const;
@@ -62,6 +63,8 @@ export interface TableNames {
   keys: string;
   /** Waiting consumers' armed watches and notice connections (src/notify/SubscriptionStore.ts). */
   subscriptions: string;
+  /** Triggers: one item per trigger, pushing a topic's records to a function or webhook (src/triggers/TriggerStore.ts). */
+  triggers: string;
 }
 
 /** `none`: no check in the functions (IAM or JWT at the gateway, or nothing locally). `keys`: API keys (src/auth/). */
@@ -90,6 +93,7 @@ export const localDefaults: StrandConfig = {
     schemas: 'strand-schemas',
     keys: 'strand-keys',
     subscriptions: 'strand-subscriptions',
+    triggers: 'strand-triggers',
   },
   auth: 'none',
 };
@@ -107,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): StrandConfig {
       schemas: env[EnvVar.schemasTable] || localDefaults.tables.schemas,
       keys: env[EnvVar.keysTable] || localDefaults.tables.keys,
       subscriptions: env[EnvVar.subscriptionsTable] || localDefaults.tables.subscriptions,
+      triggers: env[EnvVar.triggersTable] || localDefaults.tables.triggers,
     },
     auth: parseAuthMode(env[EnvVar.auth]),
     ...(env[bootstrapAdminKeyEnvVar] ? { bootstrapAdminKey: env[bootstrapAdminKeyEnvVar] } : {}),
@@ -135,6 +140,7 @@ export function configToEnv(config: StrandConfig): Record<EnvVarName, string> {
     [EnvVar.schemasTable]: config.tables.schemas,
     [EnvVar.keysTable]: config.tables.keys,
     [EnvVar.subscriptionsTable]: config.tables.subscriptions,
+    [EnvVar.triggersTable]: config.tables.triggers,
     [EnvVar.auth]: config.auth,
   };
 }

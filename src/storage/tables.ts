@@ -39,4 +39,8 @@ export const tableSchemas: Record<keyof TableNames, TableSchema> = {
   // for a notice connection. Every item expires (`ttl`) after a connection's
   // longest life, so nothing outlives a socket that vanished without $disconnect.
   subscriptions: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, timeToLiveAttribute: 'ttl' },
+  // pk = trigger name: its topic, target (with the webhook secret), delivery settings
+  // and state (src/triggers/TriggerStore.ts). Progress is not here: it is the
+  // consumer group `trigger-<name>`'s committed offsets.
+  triggers: { partitionKey: { name: 'pk', type: 'S' } },
 };

@@ -1,0 +1,170 @@
+/**
+ * Triggers (issue 16; docs/triggers.md): push a topic's records to a function
+ * or a webhook. Admin resources under /v3/clusters/{cluster_id}/triggers:
+ *
+ *   POST   …/triggers                   create (201); the starting position is resolved now
+ *   GET    …/triggers                   list
+ *   GET    …/triggers/{trigger_name}    describe (the webhook secret only as `secret_set`)
+ *   PATCH  …/triggers/{trigger_name}    pause/resume (`{"state":"PAUSED"|"ACTIVE"}`) and delivery settings
+ *   DELETE …/triggers/{trigger_name}    delete, with its consumer group `trigger-<name>`
+ *
+ * Every request is validated in full before anything is written: a refused one
+ * changes nothing.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { ErrorCode, StrandError, invalidValue } from '../errors';
+import type { Runtime } from '../runtime';
+import { groupsOf } from '../groups/GroupService';
+import { commitPartitionsMax, committedPartitionsMax } from '../groups/GroupStore';
+import type { Topic } from '../log/TopicCatalog';
+import { mapBounded } from '../mapBounded';
+import { TriggerStore, triggerExists } from '../triggers/TriggerStore';
+import { triggerRunnerOf } from '../triggers/TriggerRunner';
+import {
+  createTriggerBody,
+  patchTriggerBody,
+  patchedTrigger,
+  triggerGroupId,
+  triggerOf,
+  triggerResource,
+  type Target,
+  type Trigger,
+} from '../triggers/triggerSpec';
+import type { Operation } from './operations';
+import { assertCluster, parseJsonBody, pathParam } from './request';
+
+const stores = new WeakMap<Runtime, TriggerStore>();
+function storeOf(runtime: Runtime): TriggerStore {
+  let s = stores.get(runtime);
+  if (!s) stores.set(runtime, (s = new TriggerStore(runtime.clients.ddb, runtime.config.tables.triggers)));
+  return s;
+}
+
+/**
+ * Where a target can be delivered to. With a runner in this process (a local
+ * Strand) it says (http and module); without one (the API Lambdas on AWS, where
+ * a dispatcher Lambda delivers) http and lambda: a module is a path on the
+ * machine running a local Strand.
+ */
+function assertDeliverable(runtime: Runtime, target: Target): void {
+  const runner = triggerRunnerOf(runtime);
+  const types = runner?.targetTypes ?? ['http', 'lambda'];
+  if (!types.includes(target.type)) {
+    const why =
+      target.type === 'lambda'
+        ? 'lambda targets deliver only on AWS; locally use a module target (`./path/to/handler.ts#handler`) running the same code'
+        : target.type === 'module'
+          ? 'module targets deliver only in a local Strand; on AWS use a lambda target'
+          : `${target.type} targets are not delivered here`;
+    throw invalidValue(`Field 'target.type' is invalid: ${why}.`);
+  }
+  if (target.type === 'module' && runner) {
+    const path = target.handler.slice(0, target.handler.lastIndexOf('#'));
+    const file = isAbsolute(path) ? path : resolve(runner.moduleRoot, path);
+    if (!existsSync(file)) throw invalidValue(`Field 'target.handler' is invalid: no module at ${file}.`);
+  }
+}
+
+async function assertDeadLetterTopic(runtime: Runtime, topicName: string, deadLetterTopic: string | undefined): Promise<void> {
+  if (deadLetterTopic === undefined) return;
+  if (deadLetterTopic === topicName) throw invalidValue(`Field 'dead_letter_topic' is invalid: it must not be the trigger's own topic.`);
+  await runtime.engine.topics.get(deadLetterTopic);
+}
+
+/** Partitions whose starting offsets one create resolves at once. */
+const boundsReadsInFlightMax = 16;
+
+/**
+ * Commits the starting position as the trigger group's offsets, every partition
+ * of the topic (in commits of at most commitPartitionsMax). A group left by a
+ * deleted trigger of the same name is overwritten; one with live members
+ * (someone consuming as `trigger-<name>`) refuses the commit.
+ */
+async function commitStartingOffsets(runtime: Runtime, trigger: Trigger, topic: Topic): Promise<void> {
+  const partitions = Array.from({ length: topic.partitionsCount }, (_, p) => p);
+  const position = trigger.startingPosition;
+  const entries = await mapBounded(partitions, boundsReadsInFlightMax, async (partition) => {
+    const bounds = await runtime.engine.bounds(topic, partition);
+    const offset =
+      position === 'EARLIEST'
+        ? bounds.logStartOffset
+        : position === 'LATEST'
+          ? bounds.highWatermark
+          : (await runtime.engine.offsetForTimestamp(topic, partition, position.timestamp)).offset;
+    return { topic: topic.name, partition, offset, metadata: 'strand-trigger' };
+  });
+  for (let i = 0; i < entries.length; i += commitPartitionsMax) {
+    await groupsOf(runtime).commit(triggerGroupId(trigger.name), { memberId: undefined }, entries.slice(i, i + commitPartitionsMax));
+  }
+}
+
+async function loadTrigger(req: Parameters<Operation>[0], runtime: Runtime): Promise<Trigger> {
+  assertCluster(req, runtime);
+  return storeOf(runtime).get(pathParam(req, 'trigger_name'));
+}
+
+const T = '/v3/clusters/{cluster_id}/triggers';
+
+export const triggerOperations: Record<string, Operation> = {
+  [`POST ${T}`]: async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const body = parseJsonBody(req, createTriggerBody);
+    const trigger = triggerOf(body, runtime.clock.now());
+    assertDeliverable(runtime, trigger.target);
+    const topic = await runtime.engine.topics.get(trigger.topicName);
+    if (topic.partitionsCount > committedPartitionsMax) {
+      throw invalidValue(`Topic '${topic.name}' has ${topic.partitionsCount} partitions; a trigger's group holds offsets for at most ${committedPartitionsMax}.`);
+    }
+    await assertDeadLetterTopic(runtime, trigger.topicName, trigger.deadLetterTopic);
+    const store = storeOf(runtime);
+    if (await store.find(trigger.name)) throw triggerExists(trigger.name);
+    // The starting position becomes the group's committed offsets before the trigger
+    // exists, so a runner never sees the trigger without a position (and never starts
+    // a LATEST trigger at the log start).
+    await commitStartingOffsets(runtime, trigger, topic);
+    await store.create(trigger);
+    triggerRunnerOf(runtime)?.poke();
+    return { status: 201, json: triggerResource(clusterId, trigger) };
+  },
+
+  [`GET ${T}`]: async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const triggers = await storeOf(runtime).list();
+    return {
+      status: 200,
+      json: { kind: 'StrandTriggerList', metadata: { self: `/v3/clusters/${clusterId}/triggers` }, data: triggers.map((t) => triggerResource(clusterId, t)) },
+    };
+  },
+
+  [`GET ${T}/{trigger_name}`]: async (req, runtime) => {
+    const trigger = await loadTrigger(req, runtime);
+    return { status: 200, json: triggerResource(runtime.config.clusterId, trigger) };
+  },
+
+  [`PATCH ${T}/{trigger_name}`]: async (req, runtime) => {
+    const trigger = await loadTrigger(req, runtime);
+    const body = parseJsonBody(req, patchTriggerBody);
+    const next = patchedTrigger(trigger, body, Math.max(runtime.clock.now(), trigger.updatedAt + 1));
+    if (body.dead_letter_topic !== undefined) await assertDeadLetterTopic(runtime, next.topicName, next.deadLetterTopic);
+    await storeOf(runtime).replace(trigger, next);
+    triggerRunnerOf(runtime)?.poke();
+    return { status: 200, json: triggerResource(runtime.config.clusterId, next) };
+  },
+
+  [`DELETE ${T}/{trigger_name}`]: async (req, runtime) => {
+    assertCluster(req, runtime);
+    const name = pathParam(req, 'trigger_name');
+    await storeOf(runtime).delete(name);
+    triggerRunnerOf(runtime)?.poke();
+    try {
+      await groupsOf(runtime).delete(triggerGroupId(name));
+    } catch (err) {
+      // No group (nothing was ever committed) is fine; anything else is logged: the trigger is gone either way.
+      if (!(err instanceof StrandError && err.code === ErrorCode.UnknownGroup)) {
+        runtime.logger.warn('trigger group not deleted', { trigger: name, error: String(err) });
+      }
+    }
+    return { status: 204 };
+  },
+};

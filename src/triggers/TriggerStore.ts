@@ -1,0 +1,108 @@
+/**
+ * Triggers in DynamoDB (the `triggers` table): one item per trigger, pk = name.
+ *
+ *   item => pk, topicName, target (the webhook secret included: the API never
+ *           returns it), settings, state, createdAt, updatedAt
+ *
+ * A trigger's progress is not here but in its consumer group (`trigger-<name>`),
+ * so a PATCH never races a delivery's commit.
+ */
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ErrorCode, StrandError } from '../errors';
+import { isConditionalCheckFailed } from '../storage/storageErrors';
+import type { Trigger } from './triggerSpec';
+
+/** Triggers a cluster may have: every list is one bounded Scan of this small table. */
+export const triggersMax = 1_000;
+
+/**
+ * Not in the contract's table (src/errors.ts), as 40406 for API keys is not:
+ * an unknown trigger name, and a create under a name already taken.
+ */
+export const TriggerErrorCode = { UnknownTrigger: 40407, TriggerExists: 40904 } as const;
+
+export const unknownTrigger = (name: string) => new StrandError(TriggerErrorCode.UnknownTrigger as number as ErrorCode, `Trigger '${name}' not found.`);
+export const triggerExists = (name: string) => new StrandError(TriggerErrorCode.TriggerExists as number as ErrorCode, `Trigger '${name}' already exists.`);
+
+interface TriggerItem extends Omit<Trigger, 'name'> {
+  pk: string;
+}
+
+const toItem = ({ name, ...rest }: Trigger): TriggerItem => ({ pk: name, ...rest });
+const fromItem = ({ pk, ...rest }: TriggerItem): Trigger => ({ name: pk, ...rest });
+
+export class TriggerStore {
+  constructor(
+    private readonly ddb: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /** Stores a new trigger; 40904 when the name is taken. */
+  async create(trigger: Trigger): Promise<void> {
+    if ((await this.list()).length >= triggersMax) {
+      throw new StrandError(ErrorCode.InvalidValue, `A cluster may have at most ${triggersMax} triggers.`);
+    }
+    try {
+      await this.ddb.send(new PutCommand({ TableName: this.table, Item: toItem(trigger), ConditionExpression: 'attribute_not_exists(pk)' }));
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw triggerExists(trigger.name);
+      throw err;
+    }
+  }
+
+  async find(name: string): Promise<Trigger | undefined> {
+    const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: name }, ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item as TriggerItem) : undefined;
+  }
+
+  async get(name: string): Promise<Trigger> {
+    const t = await this.find(name);
+    if (!t) throw unknownTrigger(name);
+    return t;
+  }
+
+  /**
+   * Replaces a trigger that still exists and was not changed since it was read
+   * (`updatedAt` is the version): a PATCH racing a DELETE or another PATCH
+   * never resurrects or overwrites.
+   */
+  async replace(previous: Trigger, next: Trigger): Promise<void> {
+    try {
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: toItem(next),
+          ConditionExpression: 'attribute_exists(pk) AND updatedAt = :u',
+          ExpressionAttributeValues: { ':u': previous.updatedAt },
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) {
+        throw new StrandError(ErrorCode.InvalidValue, `Trigger '${previous.name}' changed while this request ran; read it again and retry.`);
+      }
+      throw err;
+    }
+  }
+
+  /** Every trigger, by name; at most triggersMax. */
+  async list(): Promise<Trigger[]> {
+    const out: Trigger[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.ddb.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey: start, ConsistentRead: true }));
+      for (const item of (page.Items ?? []) as TriggerItem[]) out.push(fromItem(item));
+      start = page.LastEvaluatedKey;
+    } while (start && out.length < triggersMax);
+    return out.sort((a, b) => a.name.localeCompare(b.name)).slice(0, triggersMax);
+  }
+
+  /** Removes a trigger; 40407 when there is none. */
+  async delete(name: string): Promise<void> {
+    try {
+      await this.ddb.send(new DeleteCommand({ TableName: this.table, Key: { pk: name }, ConditionExpression: 'attribute_exists(pk)' }));
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw unknownTrigger(name);
+      throw err;
+    }
+  }
+}

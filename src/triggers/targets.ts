@@ -1,0 +1,142 @@
+/**
+ * Sending one event to a trigger's target. A delivery succeeds when the target
+ * accepts it (a webhook answers 2xx; a handler returns or resolves); anything
+ * else — an error status, a throw, a timeout, an abort — is a failure the
+ * runner retries.
+ *
+ *   http    POST the event as JSON, signed (src/triggers/signature.ts) when the
+ *           trigger has a secret; X-Strand-Delivery names the batch, the same on
+ *           every retry, so a receiver can drop a duplicate.
+ *   module  a Lambda-style handler loaded with require, `handler(event, context)`
+ *           (or with a callback, as Node.js Lambda handlers may), local only.
+ *   lambda  Lambda's Invoke, on AWS only: not in this runtime (docs/triggers.md).
+ */
+import { randomUUID } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
+import { signPayload, signatureHeader } from './signature';
+import type { KafkaEvent } from './kafkaEvent';
+import type { Target } from './triggerSpec';
+
+/** Characters of a webhook's error answer kept in the failure message (and a dead letter's `strand.error`). */
+const errorBodyCharsMax = 200;
+
+export interface Delivery {
+  triggerName: string;
+  /** `<trigger>/<topic>/<partition>/<first offset>-<last offset>`: the same for every retry of the same records. */
+  deliveryId: string;
+  /** Aborted when the runtime stops: the delivery counts as failed and is not committed. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  nowMs: number;
+}
+
+export interface TargetOptions {
+  /** Where module paths are resolved from. @default process.cwd() */
+  moduleRoot?: string;
+}
+
+export class DeliveryFailedError extends Error {
+  override name = 'DeliveryFailedError';
+}
+
+export async function deliverEvent(target: Target, event: KafkaEvent, delivery: Delivery, options: TargetOptions = {}): Promise<void> {
+  const signal = AbortSignal.any([delivery.signal, AbortSignal.timeout(delivery.timeoutMs)]);
+  switch (target.type) {
+    case 'http':
+      return postWebhook(target, event, delivery, signal);
+    case 'module':
+      return callModule(target.handler, event, delivery, signal, options.moduleRoot ?? process.cwd());
+    case 'lambda':
+      throw new DeliveryFailedError('lambda targets deliver only on AWS; locally use a module or http target');
+  }
+}
+
+async function postWebhook(target: Extract<Target, { type: 'http' }>, event: KafkaEvent, delivery: Delivery, signal: AbortSignal): Promise<void> {
+  const body = JSON.stringify(event);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'strand-trigger',
+    'x-strand-trigger': delivery.triggerName,
+    'x-strand-delivery': delivery.deliveryId,
+  };
+  if (target.secret !== undefined) headers[signatureHeader] = signPayload(target.secret, body, delivery.nowMs);
+  let res: Response;
+  try {
+    res = await fetch(target.url, { method: 'POST', headers, body, signal, redirect: 'manual' });
+  } catch (err) {
+    throw new DeliveryFailedError(`webhook ${target.url} did not answer: ${describe(err)}`);
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status < 200 || res.status > 299) {
+    throw new DeliveryFailedError(`webhook answered ${res.status}${text ? `: ${text.slice(0, errorBodyCharsMax)}` : ''}`);
+  }
+}
+
+type LambdaCallback = (err?: unknown, result?: unknown) => void;
+type LambdaHandler = (event: unknown, context: unknown, callback?: LambdaCallback) => unknown;
+
+/** `./handlers/orders.ts#handler` → the module's `handler` export. Loaded once per process (require caches it). */
+export function loadHandler(spec: string, moduleRoot: string): LambdaHandler {
+  const hash = spec.lastIndexOf('#');
+  const path = spec.slice(0, hash);
+  const name = spec.slice(hash + 1);
+  const file = isAbsolute(path) ? path : resolve(moduleRoot, path);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(file) as Record<string, unknown>;
+  const fn = mod[name];
+  if (typeof fn !== 'function') throw new DeliveryFailedError(`module ${path} has no function export '${name}'`);
+  return fn as LambdaHandler;
+}
+
+async function callModule(spec: string, event: KafkaEvent, delivery: Delivery, signal: AbortSignal, moduleRoot: string): Promise<void> {
+  let handler: LambdaHandler;
+  try {
+    handler = loadHandler(spec, moduleRoot);
+  } catch (err) {
+    throw new DeliveryFailedError(`cannot load handler ${spec}: ${describe(err)}`);
+  }
+  const deadline = delivery.nowMs + delivery.timeoutMs;
+  const functionName = `trigger-${delivery.triggerName}`;
+  const context = {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '128',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+  const run = new Promise<void>((resolveRun, rejectRun) => {
+    // A handler taking a callback (Node.js Lambda's older style) finishes when it calls it.
+    const callback: LambdaCallback = (err) => (err ? rejectRun(err) : resolveRun());
+    try {
+      const out = handler.length >= 3 ? handler(event, context, callback) : handler(event, context);
+      if (handler.length < 3) Promise.resolve(out).then(() => resolveRun(), rejectRun);
+    } catch (err) {
+      rejectRun(err);
+    }
+  });
+  const stopped = new Promise<never>((_, rejectStop) => {
+    const stop = () => rejectStop(new DeliveryFailedError(signal.reason instanceof Error && signal.reason.name === 'TimeoutError' ? `handler timed out after ${delivery.timeoutMs} ms` : 'delivery aborted'));
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+  });
+  try {
+    await Promise.race([run, stopped]);
+  } catch (err) {
+    throw err instanceof DeliveryFailedError ? err : new DeliveryFailedError(`handler failed: ${describe(err)}`);
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+    return `${err.message}${cause}`;
+  }
+  return String(err);
+}
