@@ -13,12 +13,14 @@ export const ErrorCode = {
   UnknownPartition: 40402,
   UnknownTopic: 40403,
   UnknownGroup: 40404,
-  UnknownConsumerInstance: 40405,
+  /** REST Proxy v2: Confluent answers an unknown consumer instance with 40403 (its "consumer instance not found"). */
+  UnknownConsumerInstance: 40403,
   /** Not in the contract's table: an unknown API key id on the api-keys endpoint (docs/security.md). */
   UnknownApiKey: 40406,
   MethodNotAllowed: 40501,
   TopicExists: 40902,
-  ConsumerInstanceExists: 40903,
+  /** REST Proxy v2: Confluent's "consumer instance already exists" is 40902. */
+  ConsumerInstanceExists: 40902,
   FencedMember: 40922,
   PartitionNotOwned: 40923,
   UnknownMember: 40924,
@@ -27,6 +29,8 @@ export const ErrorCode = {
   BodyTooLarge: 41301,
   RecordTooLarge: 41302,
   UnsupportedMediaType: 41501,
+  /** REST Proxy v2: the Accept header asks for another embedded format than the instance's (406 / 40601). */
+  ConsumerFormatMismatch: 40601,
   OffsetOutOfRange: 41601,
   CorruptBatch: 42201,
   /** Confluent's records:batch refusal: no entries, or two entries with one id (kafka-rest answers 422 / 42208). */

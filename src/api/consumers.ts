@@ -6,7 +6,7 @@
 import { doorbellFor } from '../notify/doorbell';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { invalidValue } from '../errors';
+import { ErrorCode, StrandError, invalidValue } from '../errors';
 import { consumerInstancesOf, recordsBytesDefault, recordsBytesMax, type InstanceFormat, type InstanceItem } from '../groups/ConsumerInstances';
 import { subscribedTopicsMax } from '../groups/coordinator';
 import { groupsOf } from '../groups/GroupService';
@@ -76,6 +76,24 @@ const commitBody = z.object({ offsets: z.array(offsetEntry(Number.MAX_SAFE_INTEG
 
 const ok = (json?: unknown, status = json === undefined ? 204 : 200): ApiResponse =>
   json === undefined ? { status } : { status, headers: { 'content-type': v2Json }, json };
+
+/** The embedded formats a v2 Accept header names (`application/vnd.kafka.<format>.v2+json`). */
+const acceptedFormat = /application\/vnd\.kafka\.(binary|json|avro|jsonschema|protobuf)\.v2\+json/gi;
+
+/**
+ * REST Proxy v2: records are read in the instance's format, and an Accept
+ * header naming only other embedded formats is 406 / 40601, as Confluent
+ * answers. No Accept, `*\/*` or the plain v2 type accept any.
+ */
+function assertAcceptsFormat(req: ApiRequest, format: string): void {
+  const accept = req.headers.accept ?? '';
+  const named = [...accept.matchAll(acceptedFormat)].map((m) => m[1]!.toLowerCase());
+  if (named.length === 0) return;
+  const own = format === 'string' ? 'binary' : format;
+  if (!named.includes(own)) {
+    throw new StrandError(ErrorCode.ConsumerFormatMismatch, `Consumer format does not match the embedded format requested by the Accept header: the instance reads ${own}, the request accepts ${named.join(', ')}.`);
+  }
+}
 
 function groupName(req: ApiRequest): string {
   const g = pathParam(req, 'group_name');
@@ -169,6 +187,7 @@ export const consumerOperations: Record<string, Operation> = {
 
   [`GET ${I}/records`]: async (req, runtime) => {
     const item = await instance(req, runtime);
+    assertAcceptsFormat(req, item.format);
     const maxBytes = queryInteger(req, 'max_bytes', { min: 1, max: recordsBytesMax, default: recordsBytesDefault });
     // REST Proxy's `timeout`: how long to wait for records when there are none yet (a long poll).
     const timeoutMs = queryInteger(req, 'timeout', { min: 0, max: longPollMsMax, default: 0 });

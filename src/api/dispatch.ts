@@ -8,13 +8,15 @@ import { ErrorCode, StrandError } from '../errors';
 import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Runtime } from '../runtime';
 import type { ApiRequest, ApiResponse } from './http';
-import { routeKey, routes, type FunctionName } from './routes';
+import { routeKey, routes, type FunctionName, type RouteSpec } from './routes';
 import { operations } from './operations';
 import { assertPathParameters } from './request';
 import { authorize, filterListing } from '../auth/authorize';
 
-export function errorResponse(err: StrandError): ApiResponse {
-  return { status: err.status, headers: err.headers, json: err.toBody() };
+export function errorResponse(err: StrandError, route?: Pick<RouteSpec, 'path'>): ApiResponse {
+  // REST Proxy v2 answers its errors in its own media type, as its clients expect.
+  const v2 = route !== undefined && route.path.startsWith('/consumers/');
+  return { status: err.status, headers: v2 ? { 'content-type': 'application/vnd.kafka.v2+json', ...err.headers } : err.headers, json: err.toBody() };
 }
 
 export async function dispatch(fn: FunctionName, request: ApiRequest, runtime: Runtime): Promise<ApiResponse> {
@@ -29,14 +31,14 @@ export async function dispatch(fn: FunctionName, request: ApiRequest, runtime: R
     const caller = await authorize(route, request, runtime);
     return filterListing(route, request, caller, await operation(request, runtime));
   } catch (err) {
-    if (err instanceof StrandError) return errorResponse(err);
+    if (err instanceof StrandError) return errorResponse(err, route);
     const transient = asStorageUnavailable(err);
     if (transient) {
       runtime.logger.warn('storage unavailable', { routeKey: request.routeKey, error: describe(err) });
-      return errorResponse(transient);
+      return errorResponse(transient, route);
     }
     runtime.logger.error('internal error', { routeKey: request.routeKey, error: describe(err) });
-    return errorResponse(new StrandError(ErrorCode.Internal, 'Internal error.'));
+    return errorResponse(new StrandError(ErrorCode.Internal, 'Internal error.'), route);
   }
 }
 

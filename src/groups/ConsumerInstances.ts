@@ -7,7 +7,7 @@
  * A subscribed instance is a group member whose member id is the instance name;
  * every call on it heartbeats for it, so an instance nobody calls for its idle
  * timeout (default 5 minutes) loses its session and its partitions move. Its own
- * item is removed on the next call that finds it idle (40405).
+ * item is removed on the next call that finds it idle (40403).
  *
  * At-least-once, as a REST Proxy client expects with auto commit: a `records`
  * call first commits the positions reached by the records it returned before,
@@ -120,7 +120,7 @@ export class ConsumerInstances {
     return item;
   }
 
-  /** The instance, or 40405 when unknown or idle past its timeout (then it is removed and leaves the group). */
+  /** The instance, or 40403 when unknown or idle past its timeout (then it is removed and leaves the group). */
   async get(group: string, instance: string): Promise<InstanceItem> {
     const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: group, sk: instance }, ConsistentRead: true }));
     const item = out.Item as InstanceItem | undefined;

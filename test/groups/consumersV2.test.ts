@@ -5,6 +5,7 @@
  */
 import { ManualClock } from '../../src/clock';
 import { createTopic, produceString, startTestStrand, type HttpClient, type TestStrand } from '../support/localStrand';
+import { expectStatus } from '../support/api';
 
 const clock = new ManualClock();
 let strand: TestStrand;
@@ -63,7 +64,7 @@ describe('REST Proxy v2 consumer instances', () => {
     const created = await c1.create('g-v2', { name: 'c1', 'auto.offset.reset': 'earliest', 'auto.commit.enable': 'false' });
     expect(created.status).toBe(200);
     expect(created.json).toEqual({ instance_id: 'c1', base_uri: `${strand.url}/consumers/g-v2/instances/c1` });
-    expect((await c1.create('g-v2', { name: 'c1' })).json.error_code).toBe(40903);
+    expect((await c1.create('g-v2', { name: 'c1' })).json.error_code).toBe(40902);
 
     expect((await c1.call('POST', '/subscription', { topics: ['v2t'] })).status).toBe(204);
     expect((await c1.call('GET', '/subscription')).json).toEqual({ topics: ['v2t'] });
@@ -99,7 +100,7 @@ describe('REST Proxy v2 consumer instances', () => {
     expect(consumers.json.data.map((c: { consumer_id: string }) => c.consumer_id).sort()).toEqual(['c1', 'c2']);
 
     expect((await c1.call('DELETE', '')).status).toBe(204);
-    expect((await c1.call('GET', '/records')).json.error_code).toBe(40405);
+    expect((await c1.call('GET', '/records')).json.error_code).toBe(40403);
     for (let i = 0; i < 2; i++) await c2.assignment();
     expect(await c2.assignment()).toEqual(['v2t:0', 'v2t:1', 'v2t:2']);
     await c2.call('DELETE', '');
@@ -118,7 +119,7 @@ describe('REST Proxy v2 consumer instances', () => {
     clock.advance(60_000 + 1);
     for (let i = 0; i < 3; i++) await b.assignment();
     expect(await b.assignment()).toEqual(['v2t:0', 'v2t:1', 'v2t:2']);
-    expect((await a.call('GET', '/assignments')).json.error_code).toBe(40405);
+    expect((await a.call('GET', '/assignments')).json.error_code).toBe(40403);
   });
 
   test('binary format, manual assignments and seeks', async () => {
@@ -219,5 +220,36 @@ describe('REST Proxy v2 records long poll', () => {
     expect(empty.json).toEqual([]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
     expect((await c.call('GET', '/records?timeout=20001', undefined, 'application/vnd.kafka.json.v2+json')).json.error_code).toBe(40002);
+  });
+});
+
+describe("REST Proxy v2 answers as Confluent's does", () => {
+  let strand: TestStrand;
+  beforeAll(async () => {
+    strand = await startTestStrand();
+    await createTopic(strand.http, 'v2-codes', 1);
+  });
+  afterAll(() => strand.dispose());
+
+  test('an unknown instance is 404 / 40403 and an existing name 409 / 40902, in the v2 media type', async () => {
+    const c = new V2Consumer(strand.http, 'json');
+    expectStatus(await c.create('g-codes', { name: 'c' }), 200);
+    const again = await new V2Consumer(strand.http, 'json').create('g-codes', { name: 'c' });
+    expect([again.status, again.json.error_code]).toEqual([409, 40902]);
+    expect(again.headers.get('content-type')).toBe(V2);
+    const missing = await strand.http.request('GET', '/consumers/g-codes/instances/nobody/records', { headers: { accept: 'application/vnd.kafka.json.v2+json' } });
+    expect([missing.status, missing.json.error_code]).toEqual([404, 40403]);
+    expect(missing.headers.get('content-type')).toBe(V2);
+  });
+
+  test("records asked for in another embedded format than the instance's are 406 / 40601; its own format and the plain v2 type are fine", async () => {
+    const c = new V2Consumer(strand.http, 'json');
+    expectStatus(await c.create('g-format', { name: 'c' }), 200);
+    expect((await c.call('POST', '/subscription', { topics: ['v2-codes'] })).status).toBe(204);
+    const wrong = await c.call('GET', '/records', undefined, 'application/vnd.kafka.binary.v2+json');
+    expect([wrong.status, wrong.json.error_code]).toEqual([406, 40601]);
+    expect(wrong.headers.get('content-type')).toBe(V2);
+    expect((await c.call('GET', '/records', undefined, 'application/vnd.kafka.json.v2+json')).status).toBe(200);
+    expect((await c.call('GET', '/records', undefined, V2)).status).toBe(200);
   });
 });
