@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import { jsonNestsDeeperThan } from '../jsonNesting';
 import { invalidSchema } from './errors';
+import { canonicalAvroText } from './avroCanonical';
 
 export type SchemaType = 'AVRO';
 export const schemaTypes: readonly SchemaType[] = ['AVRO'];
@@ -22,7 +23,7 @@ export const schemaTypes: readonly SchemaType[] = ['AVRO'];
 /** A schema as the registry knows it: its stored text and the avsc Type it parses to. */
 export interface ParsedSchema {
   schemaType: SchemaType;
-  /** Minified JSON of the schema as given: what GET returns and what identity is computed on. */
+  /** The schema's canonical JSON (src/schemas/avroCanonical.ts): what GET returns and what identity is computed on. */
   canonical: string;
   /** sha-256 of type and canonical text: equal fingerprints are the same schema (and the same id). */
   fingerprint: string;
@@ -56,8 +57,9 @@ export function parseSchema(text: string, schemaType: SchemaType = 'AVRO'): Pars
   } catch (err) {
     throw invalidSchema(`Invalid schema: not JSON (${(err as Error).message}).`);
   }
-  const canonical = JSON.stringify(json);
-  return { schemaType, canonical, fingerprint: fingerprintOf(schemaType, canonical), type: avroType(json) };
+  const type = avroType(json);
+  const canonical = canonicalAvroText(json);
+  return { schemaType, canonical, fingerprint: fingerprintOf(schemaType, canonical), type };
 }
 
 export function fingerprintOf(schemaType: SchemaType, canonical: string): string {

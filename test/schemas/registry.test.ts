@@ -232,3 +232,33 @@ describe('compatibility configuration', () => {
     expect((await req('GET', '/subjects/chk/versions')).json).toEqual([1]);
   });
 });
+
+describe('identity is the parsed schema (as Confluent compares it), not the text', () => {
+  const forms = [
+    '{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"int"},{"name":"next","type":["null","Order"],"default":null}]}',
+    '{"fields":[{"type":{"type":"int"},"name":"id"},{"default":null,"name":"next","type":["null","shop.Order"]}],"name":"shop.Order","type":"record"}',
+    '{"name":"Order","type":"record","namespace":"shop","fields":[{"name":"id","type":"int"},{"name":"next","type":[{"type":"null"},"Order"],"default":null}]}',
+  ];
+
+  test('every form of one schema registers as one id and one version', async () => {
+    const ids = [];
+    for (const schema of forms) {
+      const res = await req('POST', '/subjects/forms-value/versions', { schema });
+      expectStatus(res, 200);
+      ids.push(res.json.id);
+    }
+    expect(new Set(ids).size).toBe(1);
+    expect((await req('GET', '/subjects/forms-value/versions')).json).toEqual([1]);
+    // The stored text is the canonical form, as Confluent returns it.
+    expect((await req('GET', '/subjects/forms-value/versions/1')).json.schema).toBe(forms[0]);
+  });
+
+  test('a lookup by another form of a registered schema finds it; a different schema is still 40403', async () => {
+    await req('POST', '/subjects/forms-lookup/versions', { schema: forms[0] });
+    const found = await req('POST', '/subjects/forms-lookup', { schema: forms[1] });
+    expectStatus(found, 200);
+    expect(found.json).toMatchObject({ subject: 'forms-lookup', version: 1 });
+    const other = forms[0]!.replace('"default":null', '"default":null,"doc":"changed"');
+    expectError(await req('POST', '/subjects/forms-lookup', { schema: other }), 40403);
+  });
+});
