@@ -16,7 +16,9 @@
  *
  *   notices, 12 partitions     the default: fetch with max_wait_ms=0, then wait on the socket
  *   notices, 100 partitions    the same, 50 partitions per member
- *   long poll, 12 partitions   notifications: false, the default maxWaitTimeInMs
+ *   long poll, 12 partitions   notifications: false, the default maxWaitTimeInMs: a long poll
+ *                              per partition, as a plain v3 client's (the server's wait
+ *                              may itself use the notice socket: its work shows there)
  *   socket down, 12 partitions the socket refuses connections: the SDK's fallback polling
  *
  * What recurs less often than a window can show is measured and priced at its
@@ -73,7 +75,7 @@ export interface IdleBenchOptions {
 const A = {
   heartbeats: 'group heartbeats',
   fetches: 'fetches',
-  socket: 'notice socket: connection and messages',
+  socket: 'notice socket (connections, messages, routes)',
   keepalive: 'keepalive pings',
   rechecks: 'rechecks',
   reconnects: 'reconnects',
@@ -578,8 +580,14 @@ export interface IdleBenchResult {
   longPoll: Scenario;
   socketDown: Scenario;
   wakeup: WakeupResult;
+  /** The design the notice socket replaced (a held fetch reading the head every 100 ms), per partition-month: modelled. */
   longPollModelledPerPartition: number;
-  plainHttp: { v3PerPartition: number; v3OneRequest: number; partitions: number };
+  plainHttp: {
+    /** A plain client long-polling one partition per request (v3 max_wait_ms), per partition-month: the long-poll scenario, measured, without its heartbeats. */
+    perPartitionMeasured: number;
+    /** The floor of one held long poll, whatever it covers (v3 records:fetch, REST Proxy v2 records?timeout=): the 1 GiB execution and its requests, a month. */
+    heldRequestFloor: number;
+  };
   kinesisStreamMonth: number;
   mskServerlessMonth: number;
   mskServerlessMonth100: number;
@@ -691,10 +699,10 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<IdleBench
       wakeup: wakeup!,
       longPollModelledPerPartition: longPollPartitionCost(design).usdPerMonth,
       plainHttp: {
-        partitions: perMember,
-        v3PerPartition: longPollWaitCost(design, { heldRequests: perMember, partitionsRead: perMember }).usdPerMonth,
-        // A v3 records:fetch or a REST Proxy v2 records?timeout= holds one execution (fetch and groups are both 1 GiB).
-        v3OneRequest: longPollWaitCost(design, { heldRequests: 1, partitionsRead: perMember }).usdPerMonth,
+        // The SDK with notifications: false sends what a plain v3 client sends: GET …/records?max_wait_ms= per partition.
+        perPartitionMeasured: (longPoll.cost.usdPerConsumerMonth - (longPoll.cost.byActivity[A.heartbeats]?.usd ?? 0)) / perMember,
+        // fetch and groups (v2) are both 1 GiB; reading nothing while it waits (the doorbell) is the best a held request can do.
+        heldRequestFloor: longPollWaitCost(design, { heldRequests: 1, partitionsRead: 0 }).usdPerMonth,
       },
       kinesisStreamMonth: kinesisOnDemandStreamUsdPerMonth(),
       mskServerlessMonth: mskServerlessClusterUsdPerMonth(12),
@@ -720,6 +728,8 @@ export function idleSummary(r: IdleBenchResult): Record<string, number> {
     idle_heartbeats_usd_per_month: round(r.notices.cost.byActivity[A.heartbeats]?.usd ?? 0, 4),
     idle_heartbeat_interval_ms: round(r.notices.heartbeats.everyMs, 0),
     long_poll_usd_per_partition_month_modelled: round(r.longPollModelledPerPartition, 2),
+    plain_http_long_poll_usd_per_partition_month: round(r.plainHttp.perPartitionMeasured, 2),
+    plain_http_held_request_usd_per_month: round(r.plainHttp.heldRequestFloor, 2),
     kinesis_stream_usd_per_month: round(r.kinesisStreamMonth, 2),
     msk_serverless_usd_per_month: round(r.mskServerlessMonth, 2),
     wakeup_p50_ms: round(r.wakeup.p50Ms, 1),
@@ -780,8 +790,9 @@ export function reportIdle(r: IdleBenchResult): void {
   );
   console.log(
     `Beside it: Kinesis on-demand ${usd(r.kinesisStreamMonth)} per stream-month; MSK Serverless ${usd(r.mskServerlessMonth)} per month for a cluster of 12 partitions (${usd(r.mskServerlessMonth100)} for 100); ` +
-      `the long-poll design ${usd(r.longPollModelledPerPartition)} per partition-month (modelled), so ${usd(r.plainHttp.v3PerPartition)} for a plain HTTP client long-polling ${r.plainHttp.partitions} partitions one request each (v3 max_wait_ms), ` +
-      `${usd(r.plainHttp.v3OneRequest)} in one request (v3 records:fetch, or REST Proxy v2 records?timeout=).`,
+      `the long-poll design before the notice socket ${usd(r.longPollModelledPerPartition)} per partition-month (modelled: a held 1 GiB fetch reading the head every ${longPollIntervalMs} ms). ` +
+      `A plain HTTP client long-polling today: ${usd(r.plainHttp.perPartitionMeasured)} per partition-month one request each (v3 max_wait_ms; measured, the long-poll scenario without heartbeats); ` +
+      `at least ${usd(r.plainHttp.heldRequestFloor)} a month for one held request over all its partitions (v3 records:fetch, REST Proxy v2 records?timeout=: the execution alone).`,
   );
   const w = r.wakeup;
   console.log(
