@@ -177,7 +177,8 @@ export class TriggerRunner {
     return this.refreshing;
   }
 
-  private wake(trigger: Trigger, topic: Topic, partition: number): void {
+  /** `byTimer`: the partition's own timer, which may fire a millisecond before the clock reaches its time. */
+  private wake(trigger: Trigger, topic: Topic, partition: number, byTimer = false): void {
     if (this.stopped || trigger.state !== 'ACTIVE' || partition < 0 || partition >= topic.partitionsCount) return;
     const key = `${cursorPrefix(trigger)}${topic.topicId}#${partition}`;
     if (this.turns.has(key)) {
@@ -186,7 +187,7 @@ export class TriggerRunner {
     }
     // A backoff is pending: its timer wakes the partition (a step now would only wait again).
     // A batching window is not: new records may have filled the batch.
-    if ((this.cursors.get(key)?.retryAt ?? 0) > this.runtime.clock.now()) return;
+    if (!byTimer && this.timers.has(key) && (this.cursors.get(key)?.retryAt ?? 0) > this.runtime.clock.now()) return;
     const timer = this.timers.get(key);
     if (timer) clearTimeout(timer);
     this.timers.delete(key);
@@ -207,7 +208,7 @@ export class TriggerRunner {
     const timer = setTimeout(() => {
       this.timers.delete(key);
       const current = this.triggers.get(trigger.name);
-      if (current && current.createdAt === trigger.createdAt) this.wake(current, topic, partition);
+      if (current && current.createdAt === trigger.createdAt) this.wake(current, topic, partition, true);
     }, Math.max(0, atMs - this.runtime.clock.now()));
     timer.unref();
     this.timers.set(key, timer);

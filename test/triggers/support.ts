@@ -42,7 +42,7 @@ export function recordsOf(event: MSKEvent): Delivered[] {
 export interface Receiver {
   url: string;
   /** Every request, in arrival order, with whether its signature verified. */
-  requests: { event: MSKEvent; verified: boolean; deliveryId: string }[];
+  requests: { event: MSKEvent; verified: boolean; deliveryId: string; answered: boolean }[];
   /** Delay before answering (a slow receiver), and the status to answer. */
   behaviour: { delayMs: number; status: number };
   close(): Promise<void>;
@@ -58,8 +58,10 @@ export async function startReceiver(secret: string): Promise<Receiver> {
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const verified = verifySignature(secret, req.headers['x-strand-signature'] as string | undefined, raw);
-      requests.push({ event: JSON.parse(raw.toString('utf8')) as MSKEvent, verified, deliveryId: String(req.headers['x-strand-delivery']) });
+      const request = { event: JSON.parse(raw.toString('utf8')) as MSKEvent, verified, deliveryId: String(req.headers['x-strand-delivery']), answered: false };
+      requests.push(request);
       setTimeout(() => {
+        request.answered = true;
         res.writeHead(verified ? behaviour.status : 401).end();
       }, behaviour.delayMs);
     });
