@@ -17,6 +17,7 @@ import { keysCommand } from './keys';
 import { produce } from './produce';
 import { schemasCommand } from './schemas';
 import { topicsCommand } from './topics';
+import { triggersCommand } from './triggers';
 
 export function buildProgram(): Command {
   const program = new Command('strand');
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   groupsCommand(program, wrap);
   keysCommand(program, wrap);
   schemasCommand(program, wrap);
+  triggersCommand(program, wrap);
   return program;
 }
 

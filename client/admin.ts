@@ -115,6 +115,107 @@ function apiKeyDescription(k: ApiKeyJson): ApiKeyDescription {
 
 export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number };
 
+/** Where a trigger delivers (docs/triggers.md): a signed webhook, a local handler module, or a Lambda function on AWS. */
+export type TriggerTarget =
+  | { type: 'http'; url: string; /** Signs each delivery (X-Strand-Signature); write-only. */ secret?: string }
+  | { type: 'module'; /** `./handlers/orders.ts#handler`, relative to the local Strand's working directory. */ handler: string }
+  | { type: 'lambda'; functionArn: string };
+
+/** A trigger's delivery settings; every one may be changed later (alterTrigger). */
+export interface TriggerSettings {
+  /** Records per delivery, 1–10,000. @default 100 */
+  batchSize?: number;
+  /** How long a partition may wait to fill a batch, 0–300,000 ms. @default 0 */
+  maxBatchingWindowMs?: number;
+  /** Retries of a failing batch; -1 forever. @default 3 with a dead-letter topic, else -1 */
+  maxRetryAttempts?: number;
+  /** Records older than this are not delivered; -1 no limit. @default -1 */
+  maxRecordAgeMs?: number;
+  /** Split a failing batch in halves to isolate the bad record. @default false */
+  bisectBatchOnError?: boolean;
+  /** Where records that could not be delivered go, with headers saying why (null removes it). */
+  deadLetterTopic?: string | null;
+}
+
+export interface TriggerConfig extends TriggerSettings {
+  topic: string;
+  target: TriggerTarget;
+  /** @default 'LATEST' */
+  startingPosition?: 'EARLIEST' | 'LATEST' | { timestamp: number };
+}
+
+export interface TriggerDescription {
+  name: string;
+  topic: string;
+  /** The target; a webhook's secret is never returned, only whether one is set. */
+  target: { type: 'http'; url: string; secretSet: boolean } | { type: 'module'; handler: string } | { type: 'lambda'; functionArn: string };
+  state: 'ACTIVE' | 'PAUSED';
+  batchSize: number;
+  maxBatchingWindowMs: number;
+  startingPosition: 'EARLIEST' | 'LATEST' | { timestamp: number };
+  maxRetryAttempts: number;
+  maxRecordAgeMs: number;
+  bisectBatchOnError: boolean;
+  deadLetterTopic: string | null;
+  /** The consumer group holding the trigger's progress (its lag is the trigger's backlog). */
+  groupId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface TriggerJson {
+  trigger_name: string;
+  topic_name: string;
+  target: { type: 'http'; url: string; secret_set: boolean } | { type: 'module'; handler: string } | { type: 'lambda'; function_arn: string };
+  state: 'ACTIVE' | 'PAUSED';
+  batch_size: number;
+  max_batching_window_ms: number;
+  starting_position: TriggerDescription['startingPosition'];
+  max_retry_attempts: number;
+  max_record_age_ms: number;
+  bisect_batch_on_error: boolean;
+  dead_letter_topic: string | null;
+  consumer_group_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function triggerDescription(j: TriggerJson): TriggerDescription {
+  const target: TriggerDescription['target'] =
+    j.target.type === 'http'
+      ? { type: 'http', url: j.target.url, secretSet: j.target.secret_set }
+      : j.target.type === 'module'
+        ? { type: 'module', handler: j.target.handler }
+        : { type: 'lambda', functionArn: j.target.function_arn };
+  return {
+    name: j.trigger_name,
+    topic: j.topic_name,
+    target,
+    state: j.state,
+    batchSize: j.batch_size,
+    maxBatchingWindowMs: j.max_batching_window_ms,
+    startingPosition: j.starting_position,
+    maxRetryAttempts: j.max_retry_attempts,
+    maxRecordAgeMs: j.max_record_age_ms,
+    bisectBatchOnError: j.bisect_batch_on_error,
+    deadLetterTopic: j.dead_letter_topic,
+    groupId: j.consumer_group_id,
+    createdAt: j.created_at,
+    updatedAt: j.updated_at,
+  };
+}
+
+function settingsJson(s: TriggerSettings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (s.batchSize !== undefined) out.batch_size = s.batchSize;
+  if (s.maxBatchingWindowMs !== undefined) out.max_batching_window_ms = s.maxBatchingWindowMs;
+  if (s.maxRetryAttempts !== undefined) out.max_retry_attempts = s.maxRetryAttempts;
+  if (s.maxRecordAgeMs !== undefined) out.max_record_age_ms = s.maxRecordAgeMs;
+  if (s.bisectBatchOnError !== undefined) out.bisect_batch_on_error = s.bisectBatchOnError;
+  if (s.deadLetterTopic !== undefined) out.dead_letter_topic = s.deadLetterTopic;
+  return out;
+}
+
 interface GroupJson {
   consumer_group_id: string;
   state: string;
@@ -334,6 +435,55 @@ export class Admin {
   async listApiKeys(): Promise<ApiKeyDescription[]> {
     const res = await this.http.json<{ data: ApiKeyJson[] }>('GET', `${this.client.clusterPath}/api-keys`);
     return res.data.map(apiKeyDescription);
+  }
+
+  // Triggers (docs/triggers.md) ------------------------------------------------
+
+  private triggerPath(name?: string): string {
+    return `${this.client.clusterPath}/triggers${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+  }
+
+  /** Attaches a target to a topic: its records are pushed there from `startingPosition` on. */
+  async createTrigger(name: string, config: TriggerConfig): Promise<TriggerDescription> {
+    const t = config.target;
+    const target = t.type === 'lambda' ? { type: 'lambda', function_arn: t.functionArn } : t;
+    const body = {
+      trigger_name: name,
+      topic_name: config.topic,
+      target,
+      ...(config.startingPosition !== undefined ? { starting_position: config.startingPosition } : {}),
+      ...settingsJson(config),
+    };
+    return triggerDescription(await this.http.json<TriggerJson>('POST', this.triggerPath(), { json: body }));
+  }
+
+  async listTriggers(): Promise<TriggerDescription[]> {
+    const res = await this.http.json<{ data: TriggerJson[] }>('GET', this.triggerPath());
+    return res.data.map(triggerDescription);
+  }
+
+  async describeTrigger(name: string): Promise<TriggerDescription> {
+    return triggerDescription(await this.http.json<TriggerJson>('GET', this.triggerPath(name)));
+  }
+
+  /** Changes delivery settings; topic, target and starting position are fixed (delete and create instead). */
+  async alterTrigger(name: string, settings: TriggerSettings): Promise<TriggerDescription> {
+    return triggerDescription(await this.http.json<TriggerJson>('PATCH', this.triggerPath(name), { json: settingsJson(settings) }));
+  }
+
+  /** Stops delivery, keeping the position (its group's offsets); records produced meanwhile show as lag. */
+  async pauseTrigger(name: string): Promise<TriggerDescription> {
+    return triggerDescription(await this.http.json<TriggerJson>('PATCH', this.triggerPath(name), { json: { state: 'PAUSED' } }));
+  }
+
+  /** Delivers again from where the trigger stopped. */
+  async resumeTrigger(name: string): Promise<TriggerDescription> {
+    return triggerDescription(await this.http.json<TriggerJson>('PATCH', this.triggerPath(name), { json: { state: 'ACTIVE' } }));
+  }
+
+  /** Deletes the trigger and its consumer group. */
+  async deleteTrigger(name: string): Promise<void> {
+    await this.http.request('DELETE', this.triggerPath(name));
   }
 
   /** Revokes a key: refused from then on (by other Lambda containers within 10 s). */

@@ -13,7 +13,13 @@ export {
   type PartitionLag,
   type ResetTarget,
   type ApiKeyDescription,
+  type TriggerTarget,
+  type TriggerSettings,
+  type TriggerConfig,
+  type TriggerDescription,
 } from './admin';
+/** For webhook receivers: checks a trigger delivery's X-Strand-Signature against the raw body (docs/triggers.md). */
+export { verifySignature as verifyTriggerSignature, signatureHeader as triggerSignatureHeader } from '../src/triggers/signature';
 export { Producer, CompressionTypes, supportedCompressionCodecs, type ProducerConfig, type ProducerRecord } from './producer';
 export {
   Consumer,

@@ -1,0 +1,145 @@
+/** `strand triggers create | list | get | pause | resume | delete` (docs/triggers.md) */
+import type { Command } from 'commander';
+import type { TriggerConfig, TriggerDescription, TriggerTarget } from '../client';
+import { UsageError, parseInteger, table, type Context, type Wrap } from './context';
+
+interface CreateOptions {
+  topic: string;
+  http?: string;
+  secret?: string;
+  handler?: string;
+  lambda?: string;
+  batchSize?: string;
+  batchingWindowMs?: string;
+  startingPosition?: string;
+  maxRetryAttempts?: string;
+  maxRecordAgeMs?: string;
+  bisect?: boolean;
+  deadLetterTopic?: string;
+}
+
+function targetOf(opts: CreateOptions): TriggerTarget {
+  const targets: TriggerTarget[] = [];
+  if (opts.http !== undefined) targets.push({ type: 'http', url: opts.http, ...(opts.secret !== undefined ? { secret: opts.secret } : {}) });
+  if (opts.handler !== undefined) targets.push({ type: 'module', handler: opts.handler });
+  if (opts.lambda !== undefined) targets.push({ type: 'lambda', functionArn: opts.lambda });
+  if (targets.length !== 1) throw new UsageError('create needs exactly one target: --http URL [--secret S], --handler ./path.ts#export or --lambda ARN');
+  if (opts.secret !== undefined && opts.http === undefined) throw new UsageError('--secret signs webhook deliveries: use it with --http');
+  return targets[0]!;
+}
+
+/** earliest, latest, or a time in epoch milliseconds. */
+function startingPositionOf(value: string | undefined): TriggerConfig['startingPosition'] {
+  if (value === undefined) return undefined;
+  const upper = value.toUpperCase();
+  if (upper === 'EARLIEST' || upper === 'LATEST') return upper;
+  return { timestamp: parseInteger(value, '--starting-position (earliest, latest or epoch ms)') };
+}
+
+const optionalInteger = (value: string | undefined, what: string, min = 0) => (value === undefined ? undefined : parseInteger(value, what, min));
+
+function targetText(t: TriggerDescription['target']): string {
+  if (t.type === 'http') return `${t.url}${t.secretSet ? ' (signed)' : ''}`;
+  if (t.type === 'module') return t.handler;
+  return t.functionArn;
+}
+
+function describeTrigger(ctx: Context, t: TriggerDescription): void {
+  ctx.say(`Trigger: ${t.name}  state: ${t.state}  topic: ${t.topic}  group: ${t.groupId}`);
+  ctx.say(`Target: ${t.target.type} ${targetText(t.target)}`);
+  const position = typeof t.startingPosition === 'string' ? t.startingPosition : `timestamp ${t.startingPosition.timestamp}`;
+  ctx.say(
+    `Batch size: ${t.batchSize}  window: ${t.maxBatchingWindowMs} ms  starting position: ${position}  retries: ${t.maxRetryAttempts}  ` +
+      `max record age: ${t.maxRecordAgeMs} ms  bisect: ${t.bisectBatchOnError}  dead-letter topic: ${t.deadLetterTopic ?? '-'}`,
+  );
+}
+
+export function triggersCommand(program: Command, wrap: Wrap): void {
+  const triggers = program.command('triggers').description('push a topic\'s records to a webhook or a function: create, list, get, pause, resume, delete');
+
+  triggers
+    .command('create <name>')
+    .description('attach a target to a topic')
+    .requiredOption('-t, --topic <topic>', 'the topic whose records are delivered')
+    .option('--http <url>', 'target: a webhook (POST, JSON)')
+    .option('--secret <secret>', 'with --http: sign each delivery (X-Strand-Signature)')
+    .option('--handler <module#export>', 'target: a Lambda-style handler module (local Strand only), e.g. ./handlers/orders.ts#handler')
+    .option('--lambda <arn>', 'target: a Lambda function (AWS only)')
+    .option('--batch-size <n>', 'records per delivery, 1-10000 (default 100)')
+    .option('--batching-window-ms <ms>', 'wait up to this long to fill a batch (default 0)')
+    .option('--starting-position <pos>', 'earliest, latest (default) or epoch ms')
+    .option('--max-retry-attempts <n>', 'retries of a failing batch; -1 forever (default 3 with a dead-letter topic, else -1)')
+    .option('--max-record-age-ms <ms>', 'skip (dead-letter) records older than this; -1 no limit')
+    .option('--bisect', 'split a failing batch in halves to isolate the bad record')
+    .option('--dead-letter-topic <topic>', 'where records that could not be delivered go')
+    .action(
+      wrap(async (ctx: Context, name: string, opts: CreateOptions) => {
+        const startingPosition = startingPositionOf(opts.startingPosition);
+        const config: TriggerConfig = {
+          topic: opts.topic,
+          target: targetOf(opts),
+          ...(startingPosition !== undefined ? { startingPosition } : {}),
+          batchSize: optionalInteger(opts.batchSize, '--batch-size', 1),
+          maxBatchingWindowMs: optionalInteger(opts.batchingWindowMs, '--batching-window-ms'),
+          maxRetryAttempts: optionalInteger(opts.maxRetryAttempts, '--max-retry-attempts', -1),
+          maxRecordAgeMs: optionalInteger(opts.maxRecordAgeMs, '--max-record-age-ms', -1),
+          ...(opts.bisect ? { bisectBatchOnError: true } : {}),
+          ...(opts.deadLetterTopic !== undefined ? { deadLetterTopic: opts.deadLetterTopic } : {}),
+        };
+        const t = await ctx.client.admin().createTrigger(name, config);
+        if (ctx.json) return ctx.printJson(t);
+        ctx.say(`Created trigger '${t.name}': ${t.topic} → ${t.target.type} ${targetText(t.target)} (progress in group ${t.groupId}).`);
+      }),
+    );
+
+  triggers
+    .command('list')
+    .description('list triggers')
+    .action(
+      wrap(async (ctx: Context) => {
+        const list = await ctx.client.admin().listTriggers();
+        if (ctx.json) return ctx.printJson(list);
+        if (list.length === 0) return ctx.say('No triggers.');
+        ctx.say(table(['TRIGGER', 'STATE', 'TOPIC', 'TARGET'], list.map((t) => [t.name, t.state, t.topic, `${t.target.type} ${targetText(t.target)}`])));
+      }),
+    );
+
+  triggers
+    .command('get <name>')
+    .description('a trigger\'s target and settings (its lag: strand groups lag trigger-<name>)')
+    .action(
+      wrap(async (ctx: Context, name: string) => {
+        const t = await ctx.client.admin().describeTrigger(name);
+        if (ctx.json) return ctx.printJson(t);
+        describeTrigger(ctx, t);
+      }),
+    );
+
+  for (const [verb, what] of [
+    ['pause', 'stop delivering, keeping the position'],
+    ['resume', 'deliver again from where it stopped'],
+  ] as const) {
+    triggers
+      .command(`${verb} <name>`)
+      .description(what)
+      .action(
+        wrap(async (ctx: Context, name: string) => {
+          const admin = ctx.client.admin();
+          const t = verb === 'pause' ? await admin.pauseTrigger(name) : await admin.resumeTrigger(name);
+          if (ctx.json) return ctx.printJson(t);
+          ctx.say(`Trigger '${t.name}' is ${t.state}.`);
+        }),
+      );
+  }
+
+  triggers
+    .command('delete <name>')
+    .description('delete a trigger and its consumer group')
+    .action(
+      wrap(async (ctx: Context, name: string) => {
+        await ctx.client.admin().deleteTrigger(name);
+        if (ctx.json) ctx.printJson({ deleted: name });
+        else ctx.say(`Deleted trigger '${name}'.`);
+      }),
+    );
+}
