@@ -46,7 +46,7 @@ export function buildProgram(): Command {
     .option('-K, --key-separator <sep>', 'split each line into key and value at the first <sep>')
     .option('-p, --partition <n>', 'send every record to this partition')
     .option('-f, --file <path>', 'read lines from this file instead of stdin')
-    .option('-z, --compression <codec>', 'none, gzip or snappy', 'none')
+    .option('-z, --compression <codec>', 'none, gzip, snappy, lz4 or zstd', 'none')
     .option('--value-schema-id <id>', 'each line is JSON data (Avro JSON encoding) for this registered schema; sent in the Confluent wire format')
     .action(wrap((ctx: Context, topic: string, opts: Parameters<typeof produce>[2]) => produce(ctx, topic, opts)));
 

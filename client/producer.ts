@@ -33,8 +33,8 @@ import { objectRequest } from './objectHttp';
 
 export const recordBatchMediaType = 'application/vnd.kafka.record-batch.v2';
 
-/** The codecs Strand's RecordBatch codec can write today. */
-export const supportedCompressionCodecs: readonly CompressionCodec[] = ['none', 'gzip', 'snappy'];
+/** The codecs Strand's RecordBatch codec writes: all of Kafka's. */
+export const supportedCompressionCodecs: readonly CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 /** kafkajs's CompressionTypes, by name. */
 export const CompressionTypes = { None: 'none', GZIP: 'gzip', Snappy: 'snappy', LZ4: 'lz4', ZSTD: 'zstd' } as const;
@@ -44,7 +44,7 @@ export interface ProducerConfig {
   lingerMs?: number;
   /** Bytes of records per batch; a batch this full is sent at once. @default 16384 */
   batchSize?: number;
-  /** @default 'none' */
+  /** 'none', 'gzip', 'snappy', 'lz4' (Kafka's LZ4 frame) or 'zstd'. @default 'none' */
   compression?: CompressionCodec;
   /** Deduplicate retried batches through the producers endpoint. @default true */
   idempotent?: boolean;

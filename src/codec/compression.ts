@@ -5,15 +5,20 @@
  *   compressed batch    => header … recordsCount INT32, codec(Record…)
  *
  * Follows `clients/src/main/java/org/apache/kafka/common/record/CompressionType.java`.
- * gzip (node:zlib, synchronously) and snappy (./snappy.ts, Kafka's xerial
- * framing) are implemented; lz4 and zstd are recognised but rejected as
- * unsupported. Decompression is bounded by `decompressedBytesMax`, so a bomb
- * becomes a CorruptBatchError instead of an out-of-memory crash.
+ * Every codec Kafka has is implemented, in pure JavaScript or Node's own zlib
+ * (so each loads on Lambda arm64 and locally): gzip (node:zlib, synchronously),
+ * snappy (./snappy.ts, Kafka's xerial framing), lz4 (./lz4.ts, the LZ4 frame
+ * format Kafka writes) and zstd (./zstd.ts, standard zstd frames). Decompression
+ * is bounded by `decompressedBytesMax` (and a request's DecompressionBudget),
+ * checked as output is produced, so a bomb becomes a CorruptBatchError (or
+ * 41301 against the budget) instead of an out-of-memory crash.
  */
 import * as zlib from 'node:zlib';
 import { CorruptBatchError, DecompressedTooLargeError, ErrorCode, StrandError } from '../errors';
 import { assert } from './assert';
+import { lz4Compress, lz4Decompress } from './lz4';
 import { snappyCompress, snappyDecompress } from './snappy';
+import { zstdCompress, zstdDecompress } from './zstd';
 
 export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
@@ -89,10 +94,6 @@ export function compressionCodecFromId(id: number): CompressionCodec {
   return codec;
 }
 
-function unsupported(codec: CompressionCodec): CorruptBatchError {
-  return new CorruptBatchError(`compression codec ${codec} is not supported`);
-}
-
 export function compress(codec: CompressionCodec, buf: Buffer): Buffer {
   assert(isCompressionCodec(codec), `compression codec ${String(codec)} is known`);
   switch (codec) {
@@ -102,8 +103,10 @@ export function compress(codec: CompressionCodec, buf: Buffer): Buffer {
       return zlib.gzipSync(buf);
     case 'snappy':
       return snappyCompress(buf);
-    default:
-      throw unsupported(codec);
+    case 'lz4':
+      return lz4Compress(buf);
+    case 'zstd':
+      return zstdCompress(buf);
   }
 }
 
@@ -131,7 +134,9 @@ export function decompress(codec: CompressionCodec, buf: Buffer, maxOutputBytes 
       }
     case 'snappy':
       return snappyDecompress(buf, maxOutputBytes);
-    default:
-      throw unsupported(codec);
+    case 'lz4':
+      return lz4Decompress(buf, maxOutputBytes);
+    case 'zstd':
+      return zstdDecompress(buf, maxOutputBytes);
   }
 }

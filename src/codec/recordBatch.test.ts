@@ -90,7 +90,7 @@ async function kafkajsEncode(records: LogRecord[], gzip: boolean, baseOffset = 0
 describe('golden fixtures written by kafkajs', () => {
   const cases = fixtures.batches.map((fx) => ({
     ...fx,
-    // JSON imports type compression as string; the generator only writes 'none' or 'gzip'.
+    // JSON imports type compression as string; the generator writes 'none', 'gzip', 'lz4' or 'zstd'.
     options: fx.options as Required<Omit<EncodeBatchOptions, 'timestampType' | 'logAppendTime'>>,
     bytes: Buffer.from(fx.hex, 'hex'),
     logRecords: fx.records.map(
@@ -127,8 +127,8 @@ describe('golden fixtures written by kafkajs', () => {
     expect(encodeRecordBatch(logRecords, options).toString('hex')).toBe(bytes.toString('hex'));
   });
 
-  it('includes gzip and uncompressed fixtures, and byte-exact ones', () => {
-    expect(cases.some((c) => c.options.compression === 'gzip')).toBe(true);
+  it('includes gzip, lz4 (liblz4), zstd (libzstd) and uncompressed fixtures, and byte-exact ones', () => {
+    for (const codec of ['gzip', 'lz4', 'zstd']) expect(cases.some((c) => c.options.compression === codec)).toBe(true);
     expect(cases.filter((c) => c.byteExact).length).toBeGreaterThanOrEqual(4);
   });
 });
@@ -265,8 +265,10 @@ describe('batch encoding', () => {
     expect(() => encodeRecordBatch([rec('a', '1')], { producerEpoch: 40000 })).toThrow(/int16/);
   });
 
-  it('refuses codecs it cannot write', () => {
-    expect(() => encodeRecordBatch([rec('a', '1')], { compression: 'zstd' })).toThrow('compression codec zstd is not supported');
+  it.each(['lz4', 'zstd'] as const)('writes %s batches too (every Kafka codec), which decode to the same records', (codec) => {
+    const batch = encodeRecordBatch([rec('a', '1'), rec('b', '2')], { compression: codec });
+    expect(readBatchHeader(batch).compression).toBe(codec);
+    expect(decodeRecordBatch(batch).records.map((r) => r.value!.toString())).toEqual(['1', '2']);
   });
 });
 
@@ -464,10 +466,13 @@ describe('batch decoding hardening', () => {
     expect(() => readBatchHeader(resign(bad))).toThrow(`unknown compression codec id ${id}`);
   });
 
-  it('an lz4 batch is rejected as unsupported', () => {
+  it.each([
+    [3, 'lz4'],
+    [4, 'zstd'],
+  ])('a batch whose attributes claim codec %d but whose records are not %s frames is corrupt', (id, codec) => {
     const bad = valid();
-    bad.writeInt16BE(3, f.attributes);
-    expect(() => decodeRecordBatch(resign(bad))).toThrow('compression codec lz4 is not supported');
+    bad.writeInt16BE(id, f.attributes);
+    expect(() => decodeRecordBatch(resign(bad))).toThrow(new RegExp(`${codec} records section .* does not decompress`));
   });
 
   it('a batch whose attributes claim snappy but whose records are not snappy is corrupt', () => {

@@ -52,11 +52,13 @@ describe('strand produce and consume', () => {
   test('--compression takes every codec the SDK writes; an unknown one is a usage error (exit 2) and writes nothing', async () => {
     await strandCli(['topics', 'create', 'cli-codec']);
     expect((await strandCli(['produce', 'cli-codec', '-z', 'snappy'], { input: 's1\ns2\n' })).code).toBe(0);
+    expect((await strandCli(['produce', 'cli-codec', '-z', 'lz4'], { input: 'l1\n' })).code).toBe(0);
+    expect((await strandCli(['produce', 'cli-codec', '-z', 'zstd'], { input: 'z1\n' })).code).toBe(0);
     const refused = await strandCli(['produce', 'cli-codec', '-z', 'lz5'], { input: 'never\n' });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/lz5/);
     const consumed = await strandCli(['consume', 'cli-codec', '--from-beginning', '--timeout-ms', '800']);
-    expect(consumed.stdout).toBe('s1\ns2\n');
+    expect(consumed.stdout).toBe('s1\ns2\nl1\nz1\n');
   });
 
   test('consume stops after --timeout-ms without data and prints values by default', async () => {
