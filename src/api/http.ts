@@ -20,6 +20,8 @@ export interface ApiResponse {
   json?: unknown;
   /** A binary body (sent base64-encoded through API Gateway). */
   binary?: Buffer;
+  /** A text body sent as is (a stream of JSON values: streamed produce's delivery reports). */
+  text?: string;
 }
 
 /** Largest request body the API accepts (the contract's 41301). */

@@ -47,6 +47,10 @@ export function toApiGatewayResult(response: ApiResponse): APIGatewayProxyStruct
     headers['content-type'] ??= 'application/octet-stream';
     return { statusCode: response.status, headers, body: response.binary.toString('base64'), isBase64Encoded: true };
   }
+  if (response.text !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    return { statusCode: response.status, headers, body: response.text, isBase64Encoded: false };
+  }
   if (response.json !== undefined) {
     headers['content-type'] ??= 'application/json';
     return { statusCode: response.status, headers, body: JSON.stringify(response.json), isBase64Encoded: false };

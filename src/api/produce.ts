@@ -23,7 +23,10 @@ import { producerOfBatches } from '../producers/producerState';
 import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Runtime } from '../runtime';
 import type { Operation } from './operations';
-import { assertBodySize, assertContentType, loadTopicCached, parseJsonBody, partitionParam, validate } from './request';
+import { assertBodySize, assertContentType, jsonMediaType, jsonNestingDepthMax, loadTopicCached, mediaType, parseJsonBody, partitionParam, validate } from './request';
+import { splitJsonValues } from './jsonStream';
+import { jsonNestsDeeperThan } from '../jsonNesting';
+import type { ApiRequest, ApiResponse } from './http';
 import { RecordSchemas, schemaDataFields, validateBatches, type SchemaEncoded } from '../schemas/recordSchemas';
 
 /** Entries one records:batch request may carry. */
@@ -175,9 +178,132 @@ export function appendFailure(runtime: Runtime, error: unknown): StrandError {
   return new StrandError(ErrorCode.Internal, 'Internal error.');
 }
 
+
+/** One record of a multi-record produce: its id in the answer, its raw JSON, and where it was for messages. */
+interface ProduceEntry {
+  id: string;
+  raw: unknown;
+  where: string;
+  label: string;
+}
+
+/**
+ * Produces many records in one request (records:batch, the streamed produce):
+ * each is validated alone, so a bad one fails alone; the rest are grouped by
+ * partition, keeping their order, so one partition's records get contiguous
+ * offsets, and appended together (one S3 object). Returns a report per id.
+ */
+async function produceEntries(runtime: Runtime, topic: Topic, entries: readonly ProduceEntry[], schema: z.ZodType, now: number) {
+  const sticky = randomPartition(topic);
+  const failures: { id: string; error_code: number; message: string }[] = [];
+  const accepted: { id: string; prepared: PreparedRecord }[] = [];
+  const schemas = new RecordSchemas(runtime, topic);
+  for (const { id, raw, where, label } of entries) {
+    try {
+      const entry = validate(schema, raw, where) as RecordInput;
+      const prepared = prepareRecord(entry, topic, sticky, now, await schemas.encode(entry));
+      await schemas.validate(prepared.record, label);
+      // A record over max.message.bytes fails alone (41302), not with every entry of its partition.
+      assertFitsAlone(prepared.record, topic);
+      accepted.push({ id, prepared });
+    } catch (err) {
+      if (!(err instanceof StrandError)) throw err;
+      failures.push({ id, error_code: err.code, message: err.message });
+    }
+  }
+  // Group by partition, keeping entry order: entries of one partition get contiguous offsets.
+  const byPartition = new Map<number, { id: string; prepared: PreparedRecord }[]>();
+  for (const a of accepted) {
+    const list = byPartition.get(a.prepared.partition) ?? [];
+    list.push(a);
+    byPartition.set(a.prepared.partition, list);
+  }
+  const appends: PartitionAppend[] = [];
+  const groups: { id: string; prepared: PreparedRecord }[][] = [];
+  for (const [partition, group] of byPartition) {
+    try {
+      appends.push({ partition, batches: encodeWithinLimit(group.map((g) => g.prepared.record), topic, now) });
+      groups.push(group);
+    } catch (err) {
+      if (!(err instanceof StrandError)) throw err;
+      for (const g of group) failures.push({ id: g.id, error_code: err.code, message: err.message });
+    }
+  }
+  const successes: Record<string, unknown>[] = [];
+  const results = appends.length > 0 ? await runtime.engine.append(topic, appends) : [];
+  results.forEach((result, i) => {
+    const group = groups[i]!;
+    if (!result.ok) {
+      const err = appendFailure(runtime, result.error);
+      for (const g of group) failures.push({ id: g.id, error_code: err.code, message: err.message });
+      return;
+    }
+    group.forEach((g, j) => {
+      successes.push({
+        id: g.id,
+        cluster_id: runtime.config.clusterId,
+        topic_name: topic.name,
+        partition_id: result.partition,
+        offset: result.baseOffset + j,
+        timestamp: new Date(recordTimestamp(g.prepared, topic, now)).toISOString(),
+        key: sizeOf(g.prepared.key),
+        value: sizeOf(g.prepared.value),
+      });
+    });
+  });
+  return { successes, failures };
+}
+
+/** Records one streamed produce may carry (as records:batch's entries). */
+export const streamedRecordsMax = entriesPerBatchRequestMax;
+
+/**
+ * Confluent's streamed produce: a body of concatenated JSON records (`{…}{…}`,
+ * or one per line) instead of one. Undefined for a body of one value, which
+ * the single-record path answers as before.
+ */
+function streamedRecords(req: ApiRequest): string[] | undefined {
+  assertBodySize(req);
+  if (mediaType(req) !== undefined) assertContentType(req, jsonMediaType);
+  const text = req.body.toString('utf8');
+  if (jsonNestsDeeperThan(text, jsonNestingDepthMax)) return undefined; // the single path answers it (40002)
+  const split = splitJsonValues(text, streamedRecordsMax);
+  if (split.tooMany) throw invalidValue(`A streamed produce carries at most ${streamedRecordsMax} records; send the rest in another request.`);
+  const values = split.trailing !== undefined ? [...split.values, split.trailing] : split.values;
+  return values.length > 1 ? values : undefined;
+}
+
+/**
+ * Produces streamed records in order and answers a stream of delivery
+ * reports, one per record in the same order, as Confluent does: a record
+ * that fails reports its error inside the 200 stream, and the others are
+ * produced. One partition's records get contiguous offsets in stream order.
+ */
+async function produceStream(runtime: Runtime, topic: Topic, texts: string[]): Promise<ApiResponse> {
+  const now = runtime.clock.now();
+  const unparsed = new Map<string, StrandError>();
+  const entries: ProduceEntry[] = [];
+  texts.forEach((text, i) => {
+    try {
+      entries.push({ id: String(i), raw: JSON.parse(text), where: '', label: `Record ${i}` });
+    } catch (err) {
+      unparsed.set(String(i), badRequest(`Record ${i} is not valid JSON: ${(err as Error).message}`));
+    }
+  });
+  const { successes, failures } = await produceEntries(runtime, topic, entries, recordSchema, now);
+  const reports = new Map<string, Record<string, unknown>>();
+  for (const { id, ...report } of successes) reports.set(String(id), { error_code: 200, ...report });
+  for (const f of failures) reports.set(f.id, { error_code: f.error_code, message: f.message });
+  for (const [id, err] of unparsed) reports.set(id, { error_code: err.code, message: err.message });
+  const text = texts.map((_, i) => JSON.stringify(reports.get(String(i)))).join('\n') + '\n';
+  return { status: 200, headers: { 'content-type': 'application/json' }, text };
+}
+
 export const produceOperations: Record<string, Operation> = {
   'POST /v3/clusters/{cluster_id}/topics/{topic_name}/records': async (req, runtime) => {
     const topic = await loadTopicCached(req, runtime);
+    const streamed = streamedRecords(req);
+    if (streamed) return produceStream(runtime, topic, streamed);
     const input = parseJsonBody(req, recordSchema);
     const now = runtime.clock.now();
     const schemas = new RecordSchemas(runtime, topic);
@@ -205,10 +331,6 @@ export const produceOperations: Record<string, Operation> = {
     const topic = await loadTopicCached(req, runtime);
     const body = parseJsonBody(req, batchBodySchema);
     const now = runtime.clock.now();
-    const sticky = randomPartition(topic);
-    const failures: { id: string; error_code: number; message: string }[] = [];
-    const accepted: { id: string; prepared: PreparedRecord }[] = [];
-    const schemas = new RecordSchemas(runtime, topic);
     // As Confluent's REST Proxy: an empty batch, or one id twice, is refused whole (422 / 42208) before anything is produced.
     if (body.entries.length === 0) throw new StrandError(ErrorCode.InvalidProduceBatch, 'A batch needs at least one entry.');
     const ids = new Set<string>();
@@ -218,61 +340,13 @@ export const produceOperations: Record<string, Operation> = {
       if (ids.has(String(rawId))) throw new StrandError(ErrorCode.InvalidProduceBatch, `Entry id '${String(rawId)}' appears twice in the batch: ids must be unique.`);
       ids.add(String(rawId));
     }
-    for (const [i, raw] of body.entries.entries()) {
-      const id = String((raw as { id: string | number }).id);
-      try {
-        const entry = validate(batchEntrySchema, raw, `.entries[${i}]`);
-        const prepared = prepareRecord(entry, topic, sticky, now, await schemas.encode(entry));
-        await schemas.validate(prepared.record, `Entry '${id}'`);
-        // A record over max.message.bytes fails alone (41302), not with every entry of its partition.
-        assertFitsAlone(prepared.record, topic);
-        accepted.push({ id, prepared });
-      } catch (err) {
-        if (!(err instanceof StrandError)) throw err;
-        failures.push({ id, error_code: err.code, message: err.message });
-      }
-    }
-
-    // Group by partition, keeping entry order: entries of one partition get contiguous offsets.
-    const byPartition = new Map<number, { id: string; prepared: PreparedRecord }[]>();
-    for (const a of accepted) {
-      const list = byPartition.get(a.prepared.partition) ?? [];
-      list.push(a);
-      byPartition.set(a.prepared.partition, list);
-    }
-    const appends: PartitionAppend[] = [];
-    const groups: { id: string; prepared: PreparedRecord }[][] = [];
-    for (const [partition, group] of byPartition) {
-      try {
-        appends.push({ partition, batches: encodeWithinLimit(group.map((g) => g.prepared.record), topic, now) });
-        groups.push(group);
-      } catch (err) {
-        if (!(err instanceof StrandError)) throw err;
-        for (const g of group) failures.push({ id: g.id, error_code: err.code, message: err.message });
-      }
-    }
-    const successes: Record<string, unknown>[] = [];
-    const results = appends.length > 0 ? await runtime.engine.append(topic, appends) : [];
-    results.forEach((result, i) => {
-      const group = groups[i]!;
-      if (!result.ok) {
-        const err = appendFailure(runtime, result.error);
-        for (const g of group) failures.push({ id: g.id, error_code: err.code, message: err.message });
-        return;
-      }
-      group.forEach((g, j) => {
-        successes.push({
-          id: g.id,
-          cluster_id: runtime.config.clusterId,
-          topic_name: topic.name,
-          partition_id: result.partition,
-          offset: result.baseOffset + j,
-          timestamp: new Date(recordTimestamp(g.prepared, topic, now)).toISOString(),
-          key: sizeOf(g.prepared.key),
-          value: sizeOf(g.prepared.value),
-        });
-      });
-    });
+    const { successes, failures } = await produceEntries(
+      runtime,
+      topic,
+      body.entries.map((raw, i) => ({ id: String((raw as { id: string | number }).id), raw, where: `.entries[${i}]`, label: `Entry '${String((raw as { id: string | number }).id)}'` })),
+      batchEntrySchema,
+      now,
+    );
     return { status: 207, json: { successes, failures } };
   },
 

@@ -19,12 +19,12 @@ export function assertBodySize(req: ApiRequest): void {
   }
 }
 
-function mediaType(req: ApiRequest): string | undefined {
+export function mediaType(req: ApiRequest): string | undefined {
   return req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() || undefined;
 }
 
 /** JSON content types the API accepts (REST Proxy clients send its vendor types). */
-const jsonMediaType = /^application\/(json|vnd\.kafka(\.[a-z0-9]+)?\.v[23]\+json)$/;
+export const jsonMediaType = /^application\/(json|vnd\.kafka(\.[a-z0-9]+)?\.v[23]\+json)$/;
 
 export function assertContentType(req: ApiRequest, expected: string | RegExp): void {
   const type = mediaType(req);

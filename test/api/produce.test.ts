@@ -516,3 +516,48 @@ describe('produce records:batch', () => {
     expect((await strand.http.get(`${cluster}/topics/pb-never-created`)).status).toBe(404);
   });
 });
+
+describe('streamed produce (Confluent REST Proxy v3): concatenated records in, one delivery report per record out', () => {
+  const stream = (topic: string, records: unknown[], sep = '') =>
+    strand.http.request('POST', `${topicPath(topic)}/records`, {
+      body: records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join(sep),
+      headers: { 'content-type': 'application/json' },
+    });
+  const reports = (body: Buffer) => body.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+  test('records in one body are produced in order and answered in order, one report each', async () => {
+    await createTopic(strand.http, 'ps-order', 2);
+    const records = Array.from({ length: 6 }, (_, i) => ({ partition_id: i % 2, value: { type: 'STRING', data: `r${i}` } }));
+    const res = await stream('ps-order', records);
+    expect(res.status).toBe(200);
+    const out = reports(res.body);
+    expect(out).toHaveLength(6);
+    expect(out.map((r) => [r.error_code, r.partition_id, r.offset])).toEqual([
+      [200, 0, 0], [200, 1, 0], [200, 0, 1], [200, 1, 1], [200, 0, 2], [200, 1, 2],
+    ]);
+    expect((await recordAt('ps-order', 1, 2)).value).toEqual({ type: 'BINARY', data: Buffer.from('r5').toString('base64') });
+  });
+
+  test('a bad record reports its error inside the 200 stream, and the others are produced', async () => {
+    await createTopic(strand.http, 'ps-errors', 1);
+    const res = await stream('ps-errors', [{ value: { type: 'STRING', data: 'a' } }, { partition_id: 7, value: null }, '{"value": oops}', { value: { type: 'STRING', data: 'b' } }], '\n');
+    expect(res.status).toBe(200);
+    const out = reports(res.body);
+    expect(out.map((r) => r.error_code)).toEqual([200, 40402, 40001, 200]);
+    expect(out[3].offset).toBe(1);
+    expect(await highWatermark(strand.http, 'ps-errors')).toBe(2);
+  });
+
+  test('one record alone is answered as before: a single JSON object', async () => {
+    await createTopic(strand.http, 'ps-one', 1);
+    const res = await stream('ps-one', [{ value: { type: 'STRING', data: 'x' } }]);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ error_code: 200, offset: 0 });
+  });
+
+  test('more records than one stream may carry is 40002 and nothing is written', async () => {
+    await createTopic(strand.http, 'ps-many', 1);
+    expectError(await stream('ps-many', Array.from({ length: 10_001 }, () => ({ value: null }))), 40002);
+    expect(await highWatermark(strand.http, 'ps-many')).toBe(0);
+  });
+});

@@ -60,7 +60,14 @@ export class HttpClient {
     const res = await fetch(this.baseUrl + path, { method, headers, body });
     const bytes = Buffer.from(await res.arrayBuffer());
     let json: unknown;
-    if ((res.headers.get('content-type') ?? '').includes('json') && bytes.length > 0) json = JSON.parse(bytes.toString('utf8'));
+    if ((res.headers.get('content-type') ?? '').includes('json') && bytes.length > 0) {
+      // A stream of JSON values (streamed produce's reports) is not one value: read it from `body`.
+      try {
+        json = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        json = undefined;
+      }
+    }
     return { status: res.status, headers: res.headers, body: bytes, json };
   }
 
