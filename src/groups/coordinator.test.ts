@@ -465,6 +465,29 @@ describe('nudges', () => {
     expect(g.assignments.get(b)).toHaveLength(3);
   });
 
+  test('a listening member never expires less than its session after its last heartbeat, nor more than one interval later; every other heartbeat writes (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 18_000 }), { minLength: 1, maxLength: 40 }), (gaps) => {
+        const clock = new ManualClock();
+        let g = emptyGroup('g', clock.now());
+        const join = heartbeat(g, { memberEpoch: 0, subscribedTopicNames: ['t'], noticeConnectionId: 'c' }, { now: clock.now(), partitionCounts: { t: 2 }, newMemberId: () => 'm' });
+        g = join.group;
+        let writes = 0;
+        for (const gap of gaps) {
+          clock.advance(gap);
+          const before = g.members.m!.expiresAt;
+          g = heartbeat(g, { memberId: 'm', memberEpoch: g.members.m!.memberEpoch }, { now: clock.now(), partitionCounts: { t: 2 } }).group;
+          const left = g.members.m!.expiresAt - clock.now();
+          expect(left).toBeGreaterThanOrEqual(45_000);
+          expect(left).toBeLessThanOrEqual(45_000 + 18_000);
+          if (g.members.m!.expiresAt !== before) writes++;
+        }
+        // At the full interval, a write every other heartbeat (and never more than one per heartbeat).
+        if (gaps.every((x) => x === 18_000)) expect(writes).toBeLessThanOrEqual(Math.ceil(gaps.length / 2));
+      }),
+    );
+  });
+
   test('a heartbeat that only keeps a session alive nudges nobody', () => {
     const g = new NudgedGroup({ t: 4 });
     const a = g.join();

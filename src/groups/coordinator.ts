@@ -231,6 +231,24 @@ export function heartbeatIntervalFor(sessionTimeoutMs: number, nudged = false): 
   return Math.min(heartbeatIntervalMsDefault, Math.floor(sessionTimeoutMs / 3));
 }
 
+/**
+ * A listening member's session expiry after a heartbeat at `now`. Kafka's rule is that
+ * a member expires when no heartbeat came for its session timeout T. Writing
+ * `now + T` at every heartbeat keeps that exactly, but every write rewrites
+ * the whole group item (offsets included), the largest part of an idle
+ * consumer's cost. So a heartbeat that finds at least T left changes nothing
+ * (no write), and one that finds less extends to `now + T + I` (I: the
+ * member's heartbeat interval): the expiry is never less than T after the last
+ * heartbeat (a member never expires early), at most T + I after it (it is
+ * noticed at most one interval late), and about every other heartbeat writes.
+ */
+export function extendedExpiry(m: Pick<MemberState, 'expiresAt' | 'sessionTimeoutMs' | 'noticeConnectionId'>, now: number, joining: boolean): number {
+  // Members without a notice socket heartbeat every 5 s and keep Kafka's exact rule.
+  if (m.noticeConnectionId === undefined) return now + m.sessionTimeoutMs;
+  if (!joining && m.expiresAt - now >= m.sessionTimeoutMs) return m.expiresAt;
+  return now + m.sessionTimeoutMs + heartbeatIntervalFor(m.sessionTimeoutMs, true);
+}
+
 /** What a member's next heartbeat would act on: its target, what it owns and revokes, and which target partitions are free to take. */
 function pendingWorkOf(g: GroupState, m: MemberState): string {
   const ownedByOthers = new Set<TopicPartitionKey>();
@@ -354,12 +372,12 @@ export function heartbeat(
   }
 
   if (req.sessionTimeoutMs !== undefined) member.sessionTimeoutMs = req.sessionTimeoutMs;
-  member.expiresAt = now + member.sessionTimeoutMs;
   if (req.clientId !== undefined) member.clientId = req.clientId;
   if (req.noticeConnectionId !== undefined && req.noticeConnectionId !== (member.noticeConnectionId ?? '')) {
     if (req.noticeConnectionId) member.noticeConnectionId = req.noticeConnectionId;
     else delete member.noticeConnectionId;
   }
+  member.expiresAt = extendedExpiry(member, now, req.memberEpoch === 0);
   if (req.subscribedTopicNames !== undefined) {
     const topics = [...new Set(req.subscribedTopicNames)].sort();
     if (!sameList(topics, member.subscribedTopics)) {
