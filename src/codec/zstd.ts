@@ -167,27 +167,256 @@ export function zstdDecompress(input: Buffer, maxOutputBytes: number): Buffer {
 }
 
 // ---- compression -----------------------------------------------------------
+//
+// A small compressor: greedy LZ77 matching (a hash of 4 bytes, matches from
+// anywhere earlier in the frame), sequences entropy-coded with zstd's
+// predefined FSE distributions (RFC 8878 3.1.1.3.2.2), literals stored raw (no
+// Huffman). Each block is written compressed, as one RLE byte, or raw,
+// whichever is smallest. It compresses repetitive records about as well as LZ4;
+// libzstd's level 1 is smaller still (Huffman literals, better matching).
+
+const llBase = [16, 18, 20, 22, 24, 28, 32, 40, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
+const llBits = [1, 1, 1, 1, 2, 2, 3, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+/** Match length bases less 3 (the minimum match), for codes 32..52. */
+const mlBase = [32, 34, 36, 38, 40, 44, 48, 56, 64, 80, 96, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
+const mlBits = [1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+const llNorm = [4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1, -1, -1, -1, -1];
+const mlNorm = [
+  1, 4, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1,
+];
+const ofNorm = [1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1];
+
+/** An FSE encoding table (zstd's FSE_buildCTable) for a normalized distribution. */
+interface FseTable {
+  log: number;
+  states: Uint16Array;
+  deltaNbBits: Int32Array;
+  deltaFindState: Int32Array;
+}
+
+function fseTable(norm: number[], log: number): FseTable {
+  const size = 1 << log;
+  const mask = size - 1;
+  let high = size - 1;
+  const symbols = new Uint8Array(size);
+  const cumul = new Int32Array(norm.length + 1);
+  for (let s = 0; s < norm.length; s++) {
+    if (norm[s] === -1) {
+      cumul[s + 1] = cumul[s]! + 1;
+      symbols[high--] = s;
+    } else {
+      cumul[s + 1] = cumul[s]! + norm[s]!;
+    }
+  }
+  const step = (size >>> 1) + (size >>> 3) + 3;
+  let pos = 0;
+  for (let s = 0; s < norm.length; s++) {
+    for (let n = 0; n < norm[s]!; n++) {
+      symbols[pos] = s;
+      do pos = (pos + step) & mask;
+      while (pos > high);
+    }
+  }
+  const states = new Uint16Array(size);
+  for (let u = 0; u < size; u++) states[cumul[symbols[u]!]!++] = size + u;
+  const deltaNbBits = new Int32Array(norm.length);
+  const deltaFindState = new Int32Array(norm.length);
+  let total = 0;
+  for (let s = 0; s < norm.length; s++) {
+    const count = norm[s]!;
+    if (count === -1 || count === 1) {
+      deltaNbBits[s] = (log << 16) - size;
+      deltaFindState[s] = total - 1;
+      total++;
+    } else if (count > 1) {
+      const maxBitsOut = log - (31 - Math.clz32(count - 1));
+      deltaNbBits[s] = (maxBitsOut << 16) - (count << maxBitsOut);
+      deltaFindState[s] = total - count;
+      total += count;
+    }
+  }
+  return { log, states, deltaNbBits, deltaFindState };
+}
+
+let predefined: { ll: FseTable; ml: FseTable; of: FseTable } | undefined;
+const tables = () => (predefined ??= { ll: fseTable(llNorm, 6), ml: fseTable(mlNorm, 6), of: fseTable(ofNorm, 5) });
+
+/** zstd's forward bit stream (BIT_CStream), read back from its end by the decoder. */
+class BitWriter {
+  private bytes = new Uint8Array(1024);
+  private length = 0;
+  private acc = 0;
+  private bits = 0;
+
+  add(value: number, n: number): void {
+    if (n > 24) {
+      this.add(value & 0xffff, 16);
+      this.add(Math.floor(value / 65536), n - 16);
+      return;
+    }
+    this.acc |= (value & ((1 << n) - 1)) << this.bits;
+    this.bits += n;
+    if (this.length + 4 > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    while (this.bits >= 8) {
+      this.bytes[this.length++] = this.acc & 0xff;
+      this.acc >>>= 8;
+      this.bits -= 8;
+    }
+  }
+
+  /** The end mark (a 1 bit) and padding to a byte. */
+  close(): Buffer {
+    this.add(1, 1);
+    if (this.bits > 0) this.add(0, 8 - this.bits);
+    return Buffer.from(this.bytes.subarray(0, this.length));
+  }
+}
+
+class FseState {
+  state = 0;
+  constructor(private readonly t: FseTable) {}
+
+  init(symbol: number): void {
+    const nbBitsOut = (this.t.deltaNbBits[symbol]! + (1 << 15)) >> 16;
+    const value = (nbBitsOut << 16) - this.t.deltaNbBits[symbol]!;
+    this.state = this.t.states[(value >> nbBitsOut) + this.t.deltaFindState[symbol]!]!;
+  }
+
+  encode(out: BitWriter, symbol: number): void {
+    const nbBitsOut = (this.state + this.t.deltaNbBits[symbol]!) >> 16;
+    out.add(this.state, nbBitsOut);
+    this.state = this.t.states[(this.state >> nbBitsOut) + this.t.deltaFindState[symbol]!]!;
+  }
+
+  flush(out: BitWriter): void {
+    out.add(this.state, this.t.log);
+  }
+}
+
+function codeOf(value: number, direct: number, bases: number[]): number {
+  if (value < direct) return value;
+  let i = bases.length - 1;
+  while (bases[i]! > value) i--;
+  return direct + i;
+}
+
+/** Sequences of one block: literal length, match length, offset. */
+interface Sequences {
+  count: number;
+  ll: Int32Array;
+  ml: Int32Array;
+  of: Int32Array;
+}
+
+function sequencesSection(seqs: Sequences): Buffer {
+  const n = seqs.count;
+  let head: number[];
+  if (n === 0) return Buffer.from([0]);
+  if (n < 128) head = [n];
+  else if (n < 0x7f00) head = [(n >>> 8) + 0x80, n & 0xff];
+  else head = [0xff, (n - 0x7f00) & 0xff, (n - 0x7f00) >>> 8];
+  head.push(0); // Symbol_Compression_Modes: predefined distributions for all three
+  const t = tables();
+  const llCode = new Uint8Array(n);
+  const mlCode = new Uint8Array(n);
+  const ofCode = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    llCode[i] = codeOf(seqs.ll[i]!, 16, llBase);
+    mlCode[i] = codeOf(seqs.ml[i]! - 3, 32, mlBase);
+    ofCode[i] = 31 - Math.clz32(seqs.of[i]! + 3);
+  }
+  const extra = (i: number, w: BitWriter) => {
+    const lc = llCode[i]!;
+    if (lc >= 16) w.add(seqs.ll[i]! - llBase[lc - 16]!, llBits[lc - 16]!);
+    const mc = mlCode[i]!;
+    if (mc >= 32) w.add(seqs.ml[i]! - 3 - mlBase[mc - 32]!, mlBits[mc - 32]!);
+    w.add(seqs.of[i]! + 3, ofCode[i]!);
+  };
+  const w = new BitWriter();
+  const ll = new FseState(t.ll);
+  const ml = new FseState(t.ml);
+  const of = new FseState(t.of);
+  ml.init(mlCode[n - 1]!);
+  of.init(ofCode[n - 1]!);
+  ll.init(llCode[n - 1]!);
+  extra(n - 1, w);
+  for (let i = n - 2; i >= 0; i--) {
+    of.encode(w, ofCode[i]!);
+    ml.encode(w, mlCode[i]!);
+    ll.encode(w, llCode[i]!);
+    extra(i, w);
+  }
+  ml.flush(w);
+  of.flush(w);
+  ll.flush(w);
+  return Buffer.concat([Buffer.from(head), w.close()]);
+}
+
+function rawLiteralsHeader(size: number): Buffer {
+  if (size < 32) return Buffer.from([size << 3]);
+  if (size < 4096) return Buffer.from([((size & 0xf) << 4) | 0x04, size >>> 4]);
+  return Buffer.from([((size & 0xf) << 4) | 0x0c, (size >>> 4) & 0xff, size >>> 12]);
+}
+
+const hashLog = 16;
+const minMatch = 4;
 
 /**
  * One zstd frame of `input`: single segment (so the window is the content,
- * declared in the header), no checksum, blocks of at most 128 KiB.
+ * declared in the header), no checksum, blocks of at most 128 KiB, each
+ * compressed (see above), RLE or raw, whichever is smallest.
  */
 export function zstdCompress(input: Buffer): Buffer {
   const parts: Buffer[] = [frameHeader(input.length)];
   if (input.length === 0) parts.push(blockHeader(true, 0, 0));
+  const table = new Int32Array(1 << hashLog).fill(-1);
+  const maxSeqs = Math.ceil(zstdBlockBytes / minMatch) + 1;
+  const seqs: Sequences = { count: 0, ll: new Int32Array(maxSeqs), ml: new Int32Array(maxSeqs), of: new Int32Array(maxSeqs) };
+  const literals = Buffer.allocUnsafe(zstdBlockBytes);
   for (let start = 0; start < input.length; start += zstdBlockBytes) {
     const end = Math.min(input.length, start + zstdBlockBytes);
     const last = end === input.length;
     const block = input.subarray(start, end);
     if (isRun(block)) {
       parts.push(blockHeader(last, 1, block.length), block.subarray(0, 1));
-    } else {
-      parts.push(blockHeader(last, 0, block.length), block);
+      continue;
     }
+    // Greedy matching; a match may reach back anywhere in the frame, and ends within this block.
+    seqs.count = 0;
+    let litLength = 0;
+    let anchor = start;
+    for (let i = start; i + minMatch <= end; ) {
+      const h = Math.imul(input.readUInt32LE(i), 2654435761) >>> (32 - hashLog);
+      const candidate = table[h]!;
+      table[h] = i;
+      // Offsets stay under 2^28: the predefined offset distribution codes up to 2^29 - 1 (offset + 3).
+      if (candidate < 0 || i - candidate >= 1 << 28 || input.readUInt32LE(candidate) !== input.readUInt32LE(i)) {
+        i += 1 + ((i - anchor) >> 6); // the longer without a match, the bigger the steps (as LZ4 does)
+        continue;
+      }
+      let length = minMatch;
+      while (i + length < end && input[candidate + length] === input[i + length]) length++;
+      input.copy(literals, litLength, anchor, i);
+      litLength += i - anchor;
+      const n = seqs.count++;
+      seqs.ll[n] = i - anchor;
+      seqs.ml[n] = length;
+      seqs.of[n] = i - candidate;
+      i += length;
+      anchor = i;
+    }
+    input.copy(literals, litLength, anchor, end);
+    litLength += end - anchor;
+    const body = Buffer.concat([rawLiteralsHeader(litLength), literals.subarray(0, litLength), sequencesSection(seqs)]);
+    if (body.length < block.length) parts.push(blockHeader(last, 2, body.length), body);
+    else parts.push(blockHeader(last, 0, block.length), block);
   }
   return Buffer.concat(parts);
 }
-
 function isRun(block: Buffer): boolean {
   const first = block[0];
   for (let i = 1; i < block.length; i++) if (block[i] !== first) return false;
