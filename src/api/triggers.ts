@@ -72,8 +72,12 @@ async function assertDeadLetterTopic(runtime: Runtime, topicName: string, deadLe
   await runtime.engine.topics.get(deadLetterTopic);
 }
 
-/** Partitions whose starting offsets one create resolves at once. */
-const boundsReadsInFlightMax = 16;
+/**
+ * Partitions whose starting offsets one create resolves at once. Eight, under
+ * Node's default of ten listeners on the request's deadline signal, which each
+ * storage attempt in flight holds (src/storage/clients.ts).
+ */
+const boundsReadsInFlightMax = 8;
 
 /**
  * Commits the starting position as the trigger group's offsets, every partition

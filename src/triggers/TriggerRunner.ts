@@ -18,6 +18,7 @@
  * `partitionsInFlightMax` partitions at once; a partition yields after
  * `stepsPerTurnMax` steps so a busy one does not starve the others.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { Runtime } from '../runtime';
 import type { Topic } from '../log/TopicCatalog';
@@ -72,6 +73,13 @@ export class TriggerRunner {
   private slotsInUse = 0;
   private rescanTimer: NodeJS.Timeout | undefined;
   private rescans: Promise<void> = Promise.resolve();
+  /**
+   * Runs a function in the async context the runner was built in. The API pokes
+   * the runner from inside a request, whose deadline (src/config/deadline.ts)
+   * lives in AsyncLocalStorage and would follow every turn, timer and storage
+   * call started there, failing them once the request's time is up.
+   */
+  private readonly outside = AsyncLocalStorage.snapshot();
 
   constructor(
     private readonly runtime: Runtime,
@@ -107,12 +115,14 @@ export class TriggerRunner {
   /** Reads the triggers again and wakes every partition of every active one. */
   poke(): void {
     if (this.stopped) return;
-    this.rescans = this.rescans.then(() => this.rescan()).catch((err: unknown) => this.runtime.logger.warn('trigger rescan failed', { error: String(err) }));
+    this.outside(() => {
+      this.rescans = this.rescans.then(() => this.rescan()).catch((err: unknown) => this.runtime.logger.warn('trigger rescan failed', { error: String(err) }));
+    });
   }
 
   /** The log table's stream records (the stand-in's, or the dispatcher Lambda's event). */
   onStreamRecords(records: readonly DynamoDBRecord[]): Promise<void> {
-    return this.onHeadChanges(coalesceHeadChanges(records));
+    return this.outside(() => this.onHeadChanges(coalesceHeadChanges(records)));
   }
 
   async onHeadChanges(changes: readonly HeadChange[]): Promise<void> {

@@ -40,14 +40,25 @@ export class DeliveryFailedError extends Error {
 }
 
 export async function deliverEvent(target: Target, event: KafkaEvent, delivery: Delivery, options: TargetOptions = {}): Promise<void> {
-  const signal = AbortSignal.any([delivery.signal, AbortSignal.timeout(delivery.timeoutMs)]);
-  switch (target.type) {
-    case 'http':
-      return postWebhook(target, event, delivery, signal);
-    case 'module':
-      return callModule(target.handler, event, delivery, signal, options.moduleRoot ?? process.cwd());
-    case 'lambda':
-      throw new DeliveryFailedError('lambda targets deliver only on AWS; locally use a module or http target');
+  // One controller per delivery, detached from the runtime's signal afterwards: the
+  // runtime's signal outlives every delivery and must not collect listeners.
+  const controller = new AbortController();
+  const abort = () => controller.abort(new DeliveryFailedError('delivery aborted'));
+  if (delivery.signal.aborted) abort();
+  delivery.signal.addEventListener('abort', abort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DeliveryFailedError(`target did not answer within ${delivery.timeoutMs} ms`)), delivery.timeoutMs);
+  try {
+    switch (target.type) {
+      case 'http':
+        return await postWebhook(target, event, delivery, controller.signal);
+      case 'module':
+        return await callModule(target.handler, event, delivery, controller.signal, options.moduleRoot ?? process.cwd());
+      case 'lambda':
+        throw new DeliveryFailedError('lambda targets deliver only on AWS; locally use a module or http target');
+    }
+  } finally {
+    clearTimeout(timer);
+    delivery.signal.removeEventListener('abort', abort);
   }
 }
 
@@ -64,7 +75,7 @@ async function postWebhook(target: Extract<Target, { type: 'http' }>, event: Kaf
   try {
     res = await fetch(target.url, { method: 'POST', headers, body, signal, redirect: 'manual' });
   } catch (err) {
-    throw new DeliveryFailedError(`webhook ${target.url} did not answer: ${describe(err)}`);
+    throw new DeliveryFailedError(`webhook ${target.url} did not answer: ${signal.aborted ? describe(signal.reason) : describe(err)}`);
   }
   const text = await res.text().catch(() => '');
   if (res.status < 200 || res.status > 299) {
@@ -122,7 +133,7 @@ async function callModule(spec: string, event: KafkaEvent, delivery: Delivery, s
     }
   });
   const stopped = new Promise<never>((_, rejectStop) => {
-    const stop = () => rejectStop(new DeliveryFailedError(signal.reason instanceof Error && signal.reason.name === 'TimeoutError' ? `handler timed out after ${delivery.timeoutMs} ms` : 'delivery aborted'));
+    const stop = () => rejectStop(signal.reason instanceof DeliveryFailedError ? signal.reason : new DeliveryFailedError('delivery aborted'));
     if (signal.aborted) stop();
     else signal.addEventListener('abort', stop, { once: true });
   });

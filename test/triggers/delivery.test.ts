@@ -6,6 +6,8 @@
  * waits until the target saw them all and checks order, batches and lag.
  */
 import { createTopic, type TestStrand } from '../support/localStrand';
+import { withDeadline } from '../../src/config/deadline';
+import { TriggerStore } from '../../src/triggers/TriggerStore';
 import * as fixture from './fixtures/orders';
 import { createTrigger, eventually, lagOf, produceValues, recordsOf, startReceiver, startTriggerStrand, triggersPath, type Delivered, type Receiver } from './support';
 
@@ -137,5 +139,26 @@ describe('pause and resume', () => {
     await eventually('the other seven', () => seen().length >= 12);
     expect(seen().map((d) => d.value)).toEqual([...values('a', 5), ...values('b', 7)]);
     await eventually('no lag', async () => (await lagOf(strand.http, 'pausing')) === 0);
+  });
+});
+
+describe('the runner outside requests', () => {
+  test('a poke from a request whose deadline then passes still delivers and commits (the deadline does not follow the runner)', async () => {
+    await createTopic(strand.http, 'deadline-orders', 1);
+    await createTrigger(strand.http, { trigger_name: 'deadline', topic_name: 'deadline-orders', target: { type: 'http', url: receiver.url, secret }, starting_position: 'EARLIEST' });
+    await strand.http.patch(`${triggersPath}/deadline`, { state: 'PAUSED' });
+    await produceValues(strand.http, 'deadline-orders', values('d', 3), 0);
+    // Resumed behind the API's back, then poked from inside a request with 100 ms left
+    // (withDeadline keeps a 1 s answer margin); the slow receiver answers after that.
+    const store = new TriggerStore(strand.runtime.clients.ddb, strand.runtime.config.tables.triggers);
+    const paused = await store.get('deadline');
+    await store.replace(paused, { ...paused, state: 'ACTIVE', updatedAt: paused.updatedAt + 1 });
+    receiver.behaviour.delayMs = 300;
+    try {
+      await withDeadline(1_100, async () => strand.triggers!.poke());
+      await eventually('no lag', async () => (await lagOf(strand.http, 'deadline')) === 0, 5_000);
+    } finally {
+      receiver.behaviour.delayMs = 0;
+    }
   });
 });
