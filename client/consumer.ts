@@ -1,7 +1,9 @@
 /**
- * Consumer: a fetch loop per assigned partition (binary RecordBatch v2 long
- * polls; with `multiPartitionFetch`, the loops' fetches go out together
- * through one FetchSession, client/fetchSession.ts), delivery through `eachMessage` or `eachBatch`, `seek`,
+ * Consumer: a fetch loop per assigned partition whose fetches go out together
+ * as one request at a time (`multiPartitionFetch`, the default: one
+ * FetchSession, client/fetchSession.ts; `false`: a request per partition),
+ * waiting on the notice socket at the end of the log (client/noticeWaiter.ts),
+ * delivery through `eachMessage` or `eachBatch`, `seek`,
  * `pause`/`resume`, and the out-of-range reset policy.
  *
  * Partitions come from `assign([{ topic, partition }])` (explicit, like Kafka's
@@ -80,7 +82,8 @@ export interface ConsumerConfig {
   /**
    * Fetch all of this consumer's partitions together, in one request at a time
    * (POST …/records:fetch, Kafka's Fetch; client/fetchSession.ts), instead of
-   * one request, and one long poll, per partition. @default false
+   * one request per partition. `false` for a deployment older than records:fetch.
+   * @default true
    */
   multiPartitionFetch?: boolean;
   /**
@@ -91,7 +94,7 @@ export interface ConsumerConfig {
    * maxWaitTimeInMs. @default true
    */
   notifications?: boolean;
-  /** With notifications: fetch anyway after this long without a notice, in ms (a lost notice costs at most this). @default 900000 */
+  /** With notifications: fetch anyway after this long without a notice, in ms (a lost notice costs at most this). @default 3600000 */
   noticeRecheckMs?: number;
   /** With notifications, while the socket is down: poll this often, in ms. @default 1000 */
   noticeFallbackPollMs?: number;
@@ -159,8 +162,12 @@ interface PartitionState extends TopicPartition {
 /** Most partitions one consumer fetches from. */
 export const partitionsPerConsumerMax = 1024;
 export const longPollMsMax = 20_000;
-/** With notifications, a caught-up partition fetches at least this often anyway (a notice lost in a failed notifier run costs at most this). */
-export const noticeRecheckMsDefault = 15 * 60 * 1000;
+/**
+ * With notifications, a caught-up partition fetches at least this often anyway:
+ * a notice lost in a failed notifier run costs at most this. API Gateway also
+ * closes every connection after 2 hours, and a reconnect fetches too.
+ */
+export const noticeRecheckMsDefault = 60 * 60 * 1000;
 /** How long a joining member waits for its notice socket to open, so its join heartbeat can name it. */
 export const noticeJoinWaitMs = 2_000;
 /** While the notice socket is down, a consumer of P partitions polls each of them at most every P × this: one head read per second in all. */
@@ -204,7 +211,7 @@ export class Consumer extends EventEmitter {
     this.maxWaitMs = Math.min(config.maxWaitTimeInMs ?? 5000, longPollMsMax);
     this.maxBytes = config.maxBytesPerPartition ?? 1024 * 1024;
     this.policy = retryPolicy(config.retry);
-    if (config.multiPartitionFetch) {
+    if (config.multiPartitionFetch ?? true) {
       this.session = new FetchSession(client, { maxBytesPerPartition: this.maxBytes, direct: config.directFetch ?? false });
     }
     if (config.notifications ?? true) this.notices = new NoticeWaiter(client, config.noticeRecheckMs ?? noticeRecheckMsDefault);
@@ -605,8 +612,19 @@ export class Consumer extends EventEmitter {
     if (outcome === 'absent') return this.fetchOnce(s, offset, signal, this.maxWaitMs);
     // While the socket is down each partition polls, but the consumer as a whole
     // reads at most one partition head per second (a fetch reads its partitions' heads).
-    if (outcome === 'down') await sleep(Math.max(this.config.noticeFallbackPollMs ?? noticeFallbackPollMsDefault, this.states.size * fallbackPollMsPerPartition), signal).catch(() => {});
+    if (outcome === 'down') await sleep(this.fallbackPollMs(), signal).catch(() => {});
     return { messages: [], nextOffset: offset, highWatermark: got.highWatermark };
+  }
+
+  /**
+   * While the socket is down: how long each caught-up partition waits between
+   * polls, so the consumer reads at most one item per second in all. A fetch
+   * reads each partition's head, and each topic's catalog item (cached for
+   * topicCacheMs, 1 s, so every poll reads it again).
+   */
+  private fallbackPollMs(): number {
+    const topics = new Set([...this.states.values()].map((s) => s.topic)).size;
+    return Math.max(this.config.noticeFallbackPollMs ?? noticeFallbackPollMsDefault, (this.states.size + topics) * fallbackPollMsPerPartition);
   }
 
   private async fetchOnce(s: PartitionState, offset: number, signal: AbortSignal, maxWaitMs: number): Promise<{ messages: KafkaMessage[]; nextOffset: number; highWatermark: number }> {
