@@ -9,6 +9,7 @@
  * deadline Lambda kills the function first and the client sees the gateway's
  * 500 instead of the retriable 503/50301 the request deserved.
  */
+import { setMaxListeners } from 'node:events';
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
@@ -40,6 +41,9 @@ export class DeadlineExceededError extends Error {
 
 const current = new AsyncLocalStorage<Deadline>();
 
+/** Storage attempts of one request that may wait on its deadline at once: above every fan-out's bound added together. */
+const deadlineListenersMax = 256;
+
 /**
  * Runs `work` with a deadline `remainingMs - answerMarginMs` from now (at least
  * zero: a request with no time left fails its first storage call at once).
@@ -47,6 +51,10 @@ const current = new AsyncLocalStorage<Deadline>();
 export function withDeadline<T>(remainingMs: number, work: () => Promise<T>): Promise<T> {
   const budgetMs = Math.max(0, remainingMs - answerMarginMs);
   const controller = new AbortController();
+  // Every storage attempt of the request listens on this one signal, many at
+  // once in a fan-out (bounded by mapBounded's limits, each removed when its
+  // attempt ends): Node's default warning at 11 listeners is noise here.
+  setMaxListeners(deadlineListenersMax, controller.signal);
   const timer = setTimeout(() => controller.abort(new DeadlineExceededError()), budgetMs);
   timer.unref();
   return current.run({ at: Date.now() + budgetMs, signal: controller.signal }, work).finally(() => clearTimeout(timer));
