@@ -38,10 +38,13 @@ describe('restart mid-delivery', () => {
       starting_position: 'EARLIEST',
     });
     for (const p of [0, 1]) await produceValues(strand.http, 'restart-orders', Array.from({ length: perPartition }, (_, i) => `p${p}-${i}`), p);
-    // Some batches accepted, and one in flight, when the runtime stops.
-    await eventually('accepted batches and one in flight', () => receiver.requests.filter((r) => r.answered).length >= 2 && receiver.requests.some((r) => !r.answered));
+    // Some batches accepted, then the receiver stops answering: a batch is in flight when the runtime stops.
+    await eventually('accepted batches', () => receiver.requests.filter((r) => r.answered).length >= 2);
+    receiver.behaviour.hold = true;
+    await eventually('a batch in flight', () => receiver.requests.some((r) => !r.answered));
     const beforeStop = receiver.requests.length;
     await strand.stop();
+    receiver.behaviour.hold = false;
     const seenBefore = new Set(receiver.requests.slice(0, beforeStop).map((r) => r.deliveryId));
     expect(receiver.requests.length).toBe(beforeStop); // a stopped runtime sends nothing more
 

@@ -43,15 +43,15 @@ export interface Receiver {
   url: string;
   /** Every request, in arrival order, with whether its signature verified. */
   requests: { event: MSKEvent; verified: boolean; deliveryId: string; answered: boolean }[];
-  /** Delay before answering (a slow receiver), and the status to answer. */
-  behaviour: { delayMs: number; status: number };
+  /** Delay before answering (a slow receiver), the status to answer, and whether to never answer (a delivery kept in flight). */
+  behaviour: { delayMs: number; status: number; hold: boolean };
   close(): Promise<void>;
 }
 
 /** A webhook receiver verifying X-Strand-Signature against the raw body, as docs/triggers.md shows. */
 export async function startReceiver(secret: string): Promise<Receiver> {
   const requests: Receiver['requests'] = [];
-  const behaviour = { delayMs: 0, status: 200 };
+  const behaviour = { delayMs: 0, status: 200, hold: false };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -61,6 +61,7 @@ export async function startReceiver(secret: string): Promise<Receiver> {
       const request = { event: JSON.parse(raw.toString('utf8')) as MSKEvent, verified, deliveryId: String(req.headers['x-strand-delivery']), answered: false };
       requests.push(request);
       setTimeout(() => {
+        if (behaviour.hold) return; // left hanging until the sender gives up
         request.answered = true;
         res.writeHead(verified ? behaviour.status : 401).end();
       }, behaviour.delayMs);
