@@ -5,15 +5,15 @@
  * only topics the caller may describe (src/auth/authorize.ts, topicsVisibleTo).
  */
 import { z } from 'zod';
-import { invalidValue } from '../errors';
+import { ErrorCode, StrandError, invalidValue } from '../errors';
 import { assignorNames } from '../groups/assignors';
 import { groupStateName, assignmentOf, subscribedTopicsMax, noticeConnectionIdCharsMax, type GroupState, type MemberState } from '../groups/coordinator';
 import { groupsOf, resetTopicsMax, type ResetTarget } from '../groups/GroupService';
 import { commitPartitionsMax } from '../groups/GroupStore';
-import { groupByTopic, tpKey } from '../groups/topicPartition';
+import { groupByTopic, parseTpKey, tpKey } from '../groups/topicPartition';
 import { topicsVisibleTo } from '../auth/authorize';
 import type { Operation } from './operations';
-import { assertCluster, parseJsonBody, pathParam } from './request';
+import { assertCluster, parseJsonBody, partitionParam, pathParam } from './request';
 
 const C = '/v3/clusters/{cluster_id}';
 const G = `${C}/consumer-groups/{consumer_group_id}`;
@@ -94,6 +94,34 @@ function groupResource(clusterId: string, g: GroupState, now: number) {
     consumers: { related: `${self}/consumers` },
     lag_summary: { related: `${self}/lag-summary` },
   };
+}
+
+type PartitionLag = Awaited<ReturnType<typeof visibleLags>>[number];
+
+function lagResource(clusterId: string, groupId: string, l: PartitionLag) {
+  return {
+    kind: 'KafkaConsumerLag',
+    metadata: { self: `${v3(clusterId)}/consumer-groups/${encodeURIComponent(groupId)}/lags/${encodeURIComponent(l.topic)}/partitions/${l.partition}` },
+    cluster_id: clusterId,
+    consumer_group_id: groupId,
+    topic_name: l.topic,
+    partition_id: l.partition,
+    current_offset: l.currentOffset,
+    log_end_offset: l.logEndOffset,
+    lag: l.lag,
+    consumer_id: l.memberId ?? '',
+    instance_id: null,
+    client_id: l.clientId ?? '',
+  };
+}
+
+/** The live member a path names, or 40404 / 40924 (Kafka's UNKNOWN_MEMBER_ID) as for a heartbeat. */
+async function memberOf(req: Parameters<Operation>[0], runtime: Parameters<Operation>[1], groupId: string): Promise<MemberState> {
+  const consumerId = pathParam(req, 'consumer_id');
+  const { state } = await groupsOf(runtime).describe(groupId);
+  const member = state.members[consumerId];
+  if (!member) throw new StrandError(ErrorCode.UnknownMember, `Consumer '${consumerId}' is not a member of group '${groupId}'.`);
+  return member;
 }
 
 function consumerResource(clusterId: string, groupId: string, m: MemberState) {
@@ -237,6 +265,53 @@ export const groupOperations: Record<string, Operation> = {
     };
   },
 
+  [`GET ${G}/consumers/{consumer_id}`]: async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const groupId = groupParam(req);
+    const member = await memberOf(req, runtime, groupId);
+    return { status: 200, json: consumerResource(clusterId, groupId, member) };
+  },
+
+  /** Confluent's KafkaConsumerAssignmentList: the partitions the member may consume now (revocations pending left out). */
+  [`GET ${G}/consumers/{consumer_id}/assignments`]: async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const groupId = groupParam(req);
+    const member = await memberOf(req, runtime, groupId);
+    const self = `${v3(clusterId)}/consumer-groups/${encodeURIComponent(groupId)}/consumers/${encodeURIComponent(member.memberId)}/assignments`;
+    const visible = topicsVisibleTo(req, runtime);
+    return {
+      status: 200,
+      json: {
+        kind: 'KafkaConsumerAssignmentList',
+        metadata: { self, next: null },
+        data: assignmentOf(member)
+          .map(parseTpKey)
+          .filter((tp) => visible(tp.topic))
+          .map((tp) => ({
+            kind: 'KafkaConsumerAssignment',
+            metadata: { self: `${self}/${encodeURIComponent(tp.topic)}/partitions/${tp.partition}` },
+            cluster_id: clusterId,
+            consumer_group_id: groupId,
+            consumer_id: member.memberId,
+            topic_name: tp.topic,
+            partition_id: tp.partition,
+            partition: { related: `${v3(clusterId)}/topics/${encodeURIComponent(tp.topic)}/partitions/${tp.partition}` },
+            lag: { related: `${v3(clusterId)}/consumer-groups/${encodeURIComponent(groupId)}/lags/${encodeURIComponent(tp.topic)}/partitions/${tp.partition}` },
+          })),
+      },
+    };
+  },
+
+  [`GET ${G}/lags/{topic_name}/partitions/{partition_id}`]: async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    const groupId = groupParam(req);
+    const topic = pathParam(req, 'topic_name');
+    const partition = partitionParam(req);
+    const lag = (await visibleLags(req, runtime, groupId)).find((l) => l.topic === topic && l.partition === partition);
+    if (!lag) throw new StrandError(ErrorCode.UnknownPartition, `Group '${groupId}' has no offset or assignment for partition ${partition} of topic '${topic}'.`);
+    return { status: 200, json: lagResource(clusterId, groupId, lag) };
+  },
+
   [`GET ${G}/lags`]: async (req, runtime) => {
     const clusterId = assertCluster(req, runtime);
     const groupId = groupParam(req);
@@ -246,19 +321,7 @@ export const groupOperations: Record<string, Operation> = {
       json: {
         kind: 'KafkaConsumerLagList',
         metadata: { self: `${v3(clusterId)}/consumer-groups/${encodeURIComponent(groupId)}/lags`, next: null },
-        data: lags.map((l) => ({
-          kind: 'KafkaConsumerLag',
-          cluster_id: clusterId,
-          consumer_group_id: groupId,
-          topic_name: l.topic,
-          partition_id: l.partition,
-          current_offset: l.currentOffset,
-          log_end_offset: l.logEndOffset,
-          lag: l.lag,
-          consumer_id: l.memberId ?? '',
-          instance_id: null,
-          client_id: l.clientId ?? '',
-        })),
+        data: lags.map((l) => lagResource(clusterId, groupId, l)),
       },
     };
   },

@@ -71,7 +71,10 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: `${G}/offsets`, fn: 'groups' },
   { method: 'POST', path: `${G}/offsets:reset`, fn: 'groups' },
   { method: 'GET', path: `${G}/consumers`, fn: 'groups' },
+  { method: 'GET', path: `${G}/consumers/{consumer_id}`, fn: 'groups' },
+  { method: 'GET', path: `${G}/consumers/{consumer_id}/assignments`, fn: 'groups' },
   { method: 'GET', path: `${G}/lags`, fn: 'groups' },
+  { method: 'GET', path: `${G}/lags/{topic_name}/partitions/{partition_id}`, fn: 'groups' },
   { method: 'GET', path: `${G}/lag-summary`, fn: 'groups' },
   // REST Proxy v2 consumer instances.
   { method: 'POST', path: V2, fn: 'groups' },

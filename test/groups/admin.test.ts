@@ -59,6 +59,16 @@ describe('group reads', () => {
     expect(summary.json).toMatchObject({ max_lag: 4, total_lag: 8, max_lag_topic_name: 'lagged', max_lag_partition_id: 1, max_lag_consumer_id: a.member!.id });
     expect(summary.json.max_lag_consumer.related).toBe(`${groupPath('g-lag')}/consumers/${a.member!.id}`);
     expect(summary.json.max_lag_partition.related).toBe(`${groupPath('g-lag')}/lags/lagged/partitions/1`);
+    // The relationships resolve: one member, one partition's lag (Confluent's single-resource routes).
+    const consumer = await strand.http.get(summary.json.max_lag_consumer.related);
+    expect(consumer.status).toBe(200);
+    expect(consumer.json).toMatchObject({ kind: 'KafkaConsumer', consumer_id: a.member!.id });
+    const partitionLag = await strand.http.get(summary.json.max_lag_partition.related);
+    expect(partitionLag.json).toMatchObject({ kind: 'KafkaConsumerLag', topic_name: 'lagged', partition_id: 1, current_offset: 1, log_end_offset: 5, lag: 4 });
+    const assignments = await strand.http.get(`${groupPath('g-lag')}/consumers/${a.member!.id}/assignments`);
+    expect(assignments.json.data.map((x: { topic_name: string; partition_id: number }) => `${x.topic_name}:${x.partition_id}`).sort()).toEqual(['lagged:0', 'lagged:1', 'lagged:2']);
+    expect((await strand.http.get(`${groupPath('g-lag')}/consumers/nobody`)).json.error_code).toBe(40924);
+    expect((await strand.http.get(`${groupPath('g-lag')}/lags/lagged/partitions/9`)).json.error_code).toBe(40402);
   });
 });
 
