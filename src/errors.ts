@@ -17,6 +17,8 @@ export const ErrorCode = {
   UnknownConsumerInstance: 40403,
   /** Not in the contract's table: an unknown API key id on the api-keys endpoint (docs/security.md). */
   UnknownApiKey: 40406,
+  /** Not in the contract's table: a config name no topic has (GET …/configs/{name}). */
+  UnknownTopicConfig: 40407,
   MethodNotAllowed: 40501,
   TopicExists: 40902,
   /** REST Proxy v2: Confluent's "consumer instance already exists" is 40902. */

@@ -8,7 +8,7 @@ import { assertPartitions } from '../log/TopicCatalog';
 import { topicNameProblem } from '../log/topicName';
 import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Operation } from './operations';
-import { assertCluster, loadTopic, parseJsonBody, partitionParam, queryInteger } from './request';
+import { assertCluster, loadTopic, parseJsonBody, partitionParam, pathParam, queryInteger } from './request';
 import { mapBounded } from '../mapBounded';
 import { clusterResource, partitionResource, topicResource } from './resources';
 
@@ -53,6 +53,27 @@ function applyConfigEntries(current: ConfigOverrides, entries: z.infer<typeof co
     else if ('value' in parsed) next[parsed.name] = parsed.value;
   }
   return next;
+}
+
+/** Confluent's KafkaTopicConfig, with its synonyms (the topic's own value, then the default it overrides; Strand has no broker-level layer). */
+function topicConfigResource(clusterId: string, topicName: string, c: ReturnType<typeof describeConfigs>[number]) {
+  return {
+    kind: 'KafkaTopicConfig',
+    metadata: {
+      self: `/v3/clusters/${clusterId}/topics/${topicName}/configs/${c.name}`,
+      resource_name: `crn:///kafka=${clusterId}/topic=${topicName}/config=${c.name}`,
+    },
+    cluster_id: clusterId,
+    topic_name: topicName,
+    ...c,
+    is_read_only: false,
+    is_sensitive: false,
+    source: c.is_default ? 'DEFAULT_CONFIG' : 'DYNAMIC_TOPIC_CONFIG',
+    synonyms: [
+      ...(c.is_default ? [] : [{ name: c.name, value: c.value, source: 'DYNAMIC_TOPIC_CONFIG' }]),
+      { name: c.name, value: defaultOfConfig(c.name), source: 'DEFAULT_CONFIG' },
+    ],
+  };
 }
 
 export const topicOperations: Record<string, Operation> = {
@@ -123,36 +144,41 @@ export const topicOperations: Record<string, Operation> = {
   },
 
   'GET /v3/clusters/{cluster_id}/topics/{topic_name}/configs': async (req, runtime) => {
-    const topic = await loadTopic(req, runtime);
-    const clusterId = runtime.config.clusterId;
+    const clusterId = assertCluster(req, runtime);
+    // Confluent's `topics/-/configs`: the configs of every topic in one list.
+    const topics = req.pathParameters.topic_name === '-' ? await runtime.engine.topics.list() : [await loadTopic(req, runtime)];
     return {
       status: 200,
       json: {
         kind: 'KafkaTopicConfigList',
-        metadata: { self: `/v3/clusters/${clusterId}/topics/${topic.name}/configs` },
-        data: describeConfigs(topic.overrides).map((c) => {
-          const source = c.is_default ? 'DEFAULT_CONFIG' : 'DYNAMIC_TOPIC_CONFIG';
-          return {
-            kind: 'KafkaTopicConfig',
-            metadata: {
-              self: `/v3/clusters/${clusterId}/topics/${topic.name}/configs/${c.name}`,
-              resource_name: `crn:///kafka=${clusterId}/topic=${topic.name}/config=${c.name}`,
-            },
-            cluster_id: clusterId,
-            topic_name: topic.name,
-            ...c,
-            is_read_only: false,
-            is_sensitive: false,
-            source,
-            // Kafka's synonyms: the topic's own value, then the default it overrides (Strand has no broker-level layer).
-            synonyms: [
-              ...(c.is_default ? [] : [{ name: c.name, value: c.value, source: 'DYNAMIC_TOPIC_CONFIG' }]),
-              { name: c.name, value: defaultOfConfig(c.name), source: 'DEFAULT_CONFIG' },
-            ],
-          };
-        }),
+        metadata: { self: `/v3/clusters/${clusterId}/topics/${req.pathParameters.topic_name}/configs` },
+        data: topics.flatMap((topic) => describeConfigs(topic.overrides).map((c) => topicConfigResource(clusterId, topic.name, c))),
       },
     };
+  },
+
+  'GET /v3/clusters/{cluster_id}/topics/{topic_name}/configs/{name}': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const config = describeConfigs(topic.overrides).find((c) => c.name === pathParam(req, 'name'));
+    if (!config) throw new StrandError(ErrorCode.UnknownTopicConfig, `Config '${pathParam(req, 'name')}' is not a topic config Strand knows.`);
+    return { status: 200, json: topicConfigResource(runtime.config.clusterId, topic.name, config) };
+  },
+
+  /** Confluent's single-config update: `{"value": "…"}`, 204. */
+  'PUT /v3/clusters/{cluster_id}/topics/{topic_name}/configs/{name}': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const body = parseJsonBody(req, z.object({ value: z.union([z.string().max(1024), z.number()]).nullable() }));
+    const overrides = applyConfigEntries(topic.overrides, [{ name: pathParam(req, 'name'), value: body.value }]);
+    await runtime.engine.topics.setOverrides(topic, overrides);
+    return { status: 204 };
+  },
+
+  /** Back to the default (Kafka's DELETE operation of IncrementalAlterConfigs), 204. */
+  'DELETE /v3/clusters/{cluster_id}/topics/{topic_name}/configs/{name}': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const overrides = applyConfigEntries(topic.overrides, [{ name: pathParam(req, 'name'), operation: 'DELETE' }]);
+    await runtime.engine.topics.setOverrides(topic, overrides);
+    return { status: 204 };
   },
 
   'POST /v3/clusters/{cluster_id}/topics/{topic_name}/configs:alter': async (req, runtime) => {

@@ -702,3 +702,36 @@ describe("Kafka's other topic configs: accepted, checked, stored and reported, w
     expect(await configsOf(strand.http, topic)).toEqual(before);
   });
 });
+
+describe("one config at a time, and every topic's configs (Confluent REST Proxy v3)", () => {
+  test('GET, PUT and DELETE …/configs/{name} read, set and reset one config', async () => {
+    await createTopic(strand.http, 'one-cfg');
+    const path = `${topicPath('one-cfg')}/configs/retention.ms`;
+    expect((await strand.http.get(path)).json).toMatchObject({ kind: 'KafkaTopicConfig', name: 'retention.ms', value: '604800000', is_default: true });
+    expectStatus(await strand.http.request('PUT', path, { json: { value: '60000' } }), 204);
+    expect((await strand.http.get(path)).json).toMatchObject({ value: '60000', is_default: false, source: 'DYNAMIC_TOPIC_CONFIG' });
+    expectStatus(await strand.http.request('DELETE', path), 204);
+    expect((await strand.http.get(path)).json).toMatchObject({ value: '604800000', is_default: true });
+  });
+
+  test('a bad value is 40002 and changes nothing; an unknown name is 404 on GET and 40002 on PUT', async () => {
+    await createTopic(strand.http, 'one-cfg-bad');
+    const path = `${topicPath('one-cfg-bad')}/configs/retention.ms`;
+    expectError(await strand.http.request('PUT', path, { json: { value: 'forever' } }), 40002);
+    expect((await strand.http.get(path)).json.is_default).toBe(true);
+    expect((await strand.http.get(`${topicPath('one-cfg-bad')}/configs/no.such`)).status).toBe(404);
+    expectError(await strand.http.request('PUT', `${topicPath('one-cfg-bad')}/configs/no.such`, { json: { value: '1' } }), 40002);
+  });
+
+  test('topics/-/configs lists the configs of every topic', async () => {
+    await createTopic(strand.http, 'all-cfg-a', 1, { 'retention.ms': '1000' });
+    await createTopic(strand.http, 'all-cfg-b');
+    const res = await strand.http.get(`${cluster}/topics/-/configs`);
+    expectStatus(res, 200);
+    const retention = res.json.data.filter((c: { name: string; topic_name: string }) => c.name === 'retention.ms' && c.topic_name.startsWith('all-cfg-'));
+    expect(retention.map((c: { topic_name: string; value: string }) => [c.topic_name, c.value]).sort()).toEqual([
+      ['all-cfg-a', '1000'],
+      ['all-cfg-b', '604800000'],
+    ]);
+  });
+});
