@@ -72,7 +72,9 @@ export const functionAccess: Record<StrandFunctionName, FunctionAccess> = {
     objects: ['get', 'put', 'delete'],
     list: true,
     // keys: read/write, it serves the api-keys endpoint (src/api/apiKeys.ts).
-    tables: { topics: 'readWrite', log: 'readWrite', leases: 'readWrite', keys: 'readWrite' },
+    // triggers and groups: read/write, it serves the triggers endpoint, whose create
+    // commits the trigger's starting position to its group (src/api/triggers.ts).
+    tables: { topics: 'readWrite', log: 'readWrite', leases: 'readWrite', keys: 'readWrite', triggers: 'readWrite', groups: 'readWrite' },
   },
   produce: {
     objects: ['get', 'put'],

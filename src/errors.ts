@@ -17,12 +17,16 @@ export const ErrorCode = {
   UnknownConsumerInstance: 40403,
   /** Not in the contract's table: an unknown API key id on the api-keys endpoint (docs/security.md). */
   UnknownApiKey: 40406,
+  /** Not in the contract's table: an unknown trigger name (src/triggers/). */
+  UnknownTrigger: 40407,
   /** Not in the contract's table: a config name no topic has (GET …/configs/{name}). */
-  UnknownTopicConfig: 40407,
+  UnknownTopicConfig: 40408,
   MethodNotAllowed: 40501,
   TopicExists: 40902,
   /** REST Proxy v2: Confluent's "consumer instance already exists" is 40902. */
   ConsumerInstanceExists: 40902,
+  /** Not in the contract's table: a trigger created under a name already taken. */
+  TriggerExists: 40904,
   FencedMember: 40922,
   PartitionNotOwned: 40923,
   UnknownMember: 40924,

@@ -15,14 +15,8 @@ import type { Trigger } from './triggerSpec';
 /** Triggers a cluster may have: every list is one bounded Scan of this small table. */
 export const triggersMax = 1_000;
 
-/**
- * Not in the contract's table (src/errors.ts), as 40406 for API keys is not:
- * an unknown trigger name, and a create under a name already taken.
- */
-export const TriggerErrorCode = { UnknownTrigger: 40407, TriggerExists: 40904 } as const;
-
-export const unknownTrigger = (name: string) => new StrandError(TriggerErrorCode.UnknownTrigger as number as ErrorCode, `Trigger '${name}' not found.`);
-export const triggerExists = (name: string) => new StrandError(TriggerErrorCode.TriggerExists as number as ErrorCode, `Trigger '${name}' already exists.`);
+export const unknownTrigger = (name: string) => new StrandError(ErrorCode.UnknownTrigger, `Trigger '${name}' not found.`);
+export const triggerExists = (name: string) => new StrandError(ErrorCode.TriggerExists, `Trigger '${name}' already exists.`);
 
 interface TriggerItem extends Omit<Trigger, 'name'> {
   pk: string;
