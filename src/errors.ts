@@ -21,6 +21,8 @@ export const ErrorCode = {
   UnknownTrigger: 40407,
   /** Not in the contract's table: a config name no topic has (GET …/configs/{name}). */
   UnknownTopicConfig: 40408,
+  /** REST Proxy v3: a broker id other than the API's own (src/api/resources.ts apiBrokerId). */
+  UnknownBroker: 40409,
   MethodNotAllowed: 40501,
   TopicExists: 40902,
   /** REST Proxy v2: Confluent's "consumer instance already exists" is 40902. */

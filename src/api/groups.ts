@@ -91,6 +91,8 @@ function groupResource(clusterId: string, g: GroupState, now: number) {
     group_epoch: g.groupEpoch,
     assignment_epoch: g.assignmentEpoch,
     members_count: Object.keys(g.members).length,
+    // Strand's API is the one broker (src/api/resources.ts), so it coordinates every group.
+    coordinator: { related: `${v3(clusterId)}/brokers/0` },
     consumers: { related: `${self}/consumers` },
     lag_summary: { related: `${self}/lag-summary` },
   };

@@ -39,6 +39,11 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: `${T}/partitions`, fn: 'admin' },
   { method: 'GET', path: P, fn: 'admin' },
   { method: 'GET', path: `${P}/offsets`, fn: 'admin' },
+  // The API as Kafka's one broker: every partition's leader and only replica (src/api/resources.ts).
+  { method: 'GET', path: `${P}/replicas`, fn: 'admin' },
+  { method: 'GET', path: `${P}/replicas/{broker_id}`, fn: 'admin' },
+  { method: 'GET', path: `${C}/brokers`, fn: 'admin' },
+  { method: 'GET', path: `${C}/brokers/{broker_id}`, fn: 'admin' },
   { method: 'POST', path: `${T}/records`, fn: 'produce' },
   { method: 'POST', path: `${T}/records:batch`, fn: 'produce' },
   { method: 'POST', path: `${P}/records:delete`, fn: 'admin' },

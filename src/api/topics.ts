@@ -10,7 +10,7 @@ import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Operation } from './operations';
 import { assertCluster, loadTopic, parseJsonBody, partitionParam, pathParam, queryInteger } from './request';
 import { mapBounded } from '../mapBounded';
-import { clusterResource, partitionResource, topicResource } from './resources';
+import { apiBrokerId, brokerResource, clusterResource, partitionResource, replicaResource, topicResource } from './resources';
 
 /** Configs one create or alter request may carry. */
 const configsPerRequestMax = 100;
@@ -202,6 +202,39 @@ export const topicOperations: Record<string, Operation> = {
     const topic = await loadTopic(req, runtime);
     const p = partitionParam(req);
     return { status: 200, json: partitionResource(runtime.config.clusterId, topic, p, await runtime.engine.bounds(topic, p)) };
+  },
+
+  'GET /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/replicas': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const p = partitionParam(req);
+    runtime.engine.assertPartition(topic, p);
+    const clusterId = runtime.config.clusterId;
+    return {
+      status: 200,
+      json: { kind: 'KafkaReplicaList', metadata: { self: `/v3/clusters/${clusterId}/topics/${topic.name}/partitions/${p}/replicas`, next: null }, data: [replicaResource(clusterId, topic, p)] },
+    };
+  },
+
+  'GET /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/replicas/{broker_id}': async (req, runtime) => {
+    const topic = await loadTopic(req, runtime);
+    const p = partitionParam(req);
+    runtime.engine.assertPartition(topic, p);
+    if (pathParam(req, 'broker_id') !== String(apiBrokerId)) throw new StrandError(ErrorCode.UnknownBroker, `Broker ${pathParam(req, 'broker_id')} not found: Strand's API is broker ${apiBrokerId}, every partition's one replica.`);
+    return { status: 200, json: replicaResource(runtime.config.clusterId, topic, p) };
+  },
+
+  'GET /v3/clusters/{cluster_id}/brokers': async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    return {
+      status: 200,
+      json: { kind: 'KafkaBrokerList', metadata: { self: `/v3/clusters/${clusterId}/brokers`, next: null }, data: [brokerResource(clusterId, req.headers.host)] },
+    };
+  },
+
+  'GET /v3/clusters/{cluster_id}/brokers/{broker_id}': async (req, runtime) => {
+    const clusterId = assertCluster(req, runtime);
+    if (pathParam(req, 'broker_id') !== String(apiBrokerId)) throw new StrandError(ErrorCode.UnknownBroker, `Broker ${pathParam(req, 'broker_id')} not found: Strand's API is broker ${apiBrokerId}.`);
+    return { status: 200, json: brokerResource(clusterId, req.headers.host) };
   },
 
   'GET /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/offsets': async (req, runtime) => {

@@ -735,3 +735,23 @@ describe("one config at a time, and every topic's configs (Confluent REST Proxy 
     ]);
   });
 });
+
+describe('the API as Kafka\'s one broker (REST Proxy v3 shapes that need brokers)', () => {
+  test('every partition names broker 0 as its leader and only replica, in sync; the relationships resolve', async () => {
+    await createTopic(strand.http, 'br-topic', 2);
+    const partition = await strand.http.get(`${topicPath('br-topic')}/partitions/1`);
+    expect(partition.json).toMatchObject({ leader: { related: `${topicPath('br-topic')}/partitions/1/replicas/0` }, replicas: { related: `${topicPath('br-topic')}/partitions/1/replicas` } });
+    const replicas = await strand.http.get(partition.json.replicas.related);
+    expect(replicas.json.data).toEqual([expect.objectContaining({ kind: 'KafkaReplica', broker_id: 0, is_leader: true, is_in_sync: true, partition_id: 1 })]);
+    expect((await strand.http.get(partition.json.leader.related)).json).toMatchObject({ broker_id: 0, is_leader: true });
+    expect((await strand.http.get(`${topicPath('br-topic')}/partitions/1/replicas/3`)).status).toBe(404);
+  });
+
+  test('the cluster lists one broker, its controller, at the host the request reached', async () => {
+    const clusterRes = await strand.http.get(cluster);
+    const broker = await strand.http.get(clusterRes.json.controller.related);
+    expect(broker.json).toMatchObject({ kind: 'KafkaBroker', broker_id: 0, host: '127.0.0.1', port: Number(new URL(strand.url).port) });
+    expect((await strand.http.get(`${cluster}/brokers`)).json.data).toHaveLength(1);
+    expect((await strand.http.get(`${cluster}/brokers/1`)).status).toBe(404);
+  });
+});
