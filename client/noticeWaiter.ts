@@ -57,6 +57,12 @@ export class NoticeWaiter {
   private epoch = 0;
   private readonly waits = new Map<string, Set<Wait>>();
   private armQueue = new Map<string, Wait>();
+  /**
+   * Watches armed on the open connection, by partition, at the offset armed: a
+   * wait at the same offset (a recheck found nothing) needs no subscribe, as
+   * the server still holds the watch. A notice disarms it there and here.
+   */
+  private readonly armed = new Map<string, number>();
   private armTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private nextRequestId = 0;
@@ -137,6 +143,7 @@ export class NoticeWaiter {
   }
 
   private arm(wait: Wait): void {
+    if (this.armed.get(wait.key) === wait.offset) return;
     this.armQueue.set(wait.key, wait);
     this.armTimer ??= setTimeout(() => {
       this.armTimer = undefined;
@@ -158,6 +165,7 @@ export class NoticeWaiter {
       }),
     );
     this.pending.set(`s${this.nextRequestId}`, watches);
+    for (const w of watches) this.armed.set(w.key, w.offset);
   }
 
   /** Subscribes waiting for their reply, by request id: an error reply ends their waits as 'down'. */
@@ -183,6 +191,7 @@ export class NoticeWaiter {
     }
     if (m.type === 'moved') {
       this.stats.notices++;
+      this.armed.delete(`${m.topic_name}\u0000${m.partition_id}`);
       for (const w of [...(this.waits.get(`${m.topic_name}\u0000${m.partition_id}`) ?? [])]) w.settle('moved');
       return;
     }
@@ -192,7 +201,10 @@ export class NoticeWaiter {
     if (m.type === 'error' && watches) {
       // The fetch that follows reports the real problem (unknown topic, no permission).
       this.client.logger.warn(`Strand: the notice socket refused a subscribe (${m.message ?? 'error'}); polling instead.`);
-      for (const w of watches) w.settle('down');
+      for (const w of watches) {
+        this.armed.delete(w.key);
+        w.settle('down');
+      }
     }
   }
 
@@ -234,6 +246,7 @@ export class NoticeWaiter {
       this.stats.connects++;
       this.failures = 0;
       this.ws = ws;
+      this.armed.clear();
       this.currentConnectionId = undefined;
       ws.on('message', (data) => this.onMessage(String(data)));
       // The first ping tells this connection's id (the pong carries it); a
@@ -268,7 +281,18 @@ export class NoticeWaiter {
     this.ws = undefined;
     clearInterval(this.pingTimer);
     this.pending.clear();
-    // Waits end as 'down': their workers poll once, then wait again, which reconnects.
-    this.settleAll('down');
+    this.armed.clear();
+    // The server closed it (API Gateway does after 2 hours, or its idle timeout):
+    // connect again at once and re-arm what still waits. Watches of the old
+    // connection went with it. If that fails, the waits end as 'down' and their
+    // workers poll until a later wait reconnects.
+    const epoch = this.epoch;
+    void this.open().then((open) => {
+      if (epoch !== this.epoch) return;
+      if (!open) return this.settleAll('down');
+      // A commit may have come while no connection was armed: end the waits so
+      // each worker fetches once and arms again on this connection.
+      this.settleAll('moved');
+    });
   }
 }
