@@ -94,7 +94,8 @@ export const functionAccess: Record<StrandFunctionName, FunctionAccess> = {
   // listening on the notice socket (src/groups/GroupService.ts), when there is one.
   groups: {
     objects: ['get'],
-    tables: { topics: 'read', log: 'read', groups: 'readWrite', consumers: 'readWrite', keys: 'read' },
+    // subscriptions: a heartbeat naming a notice connection records the member on it (so its closing ends the session).
+    tables: { topics: 'read', log: 'read', groups: 'readWrite', consumers: 'readWrite', keys: 'read', subscriptions: 'readWrite' },
     postToConnections: true,
     // REST Proxy v2 records?timeout= waits on a doorbell, as fetch's long polls do.
     connectsToNoticeSocket: true,
@@ -119,7 +120,8 @@ export const functionAccess: Record<StrandFunctionName, FunctionAccess> = {
   // key at $connect and on each subscribe (keys). It never reads records: no S3.
   notices: {
     objects: [],
-    tables: { subscriptions: 'readWrite', topics: 'read', log: 'read', keys: 'read' },
+    // groups: $disconnect of a member's connection brings its session back to one timeout (src/notify/socketHandlers.ts).
+    tables: { subscriptions: 'readWrite', topics: 'read', log: 'read', keys: 'read', groups: 'readWrite' },
     postToConnections: true,
   },
   // notifier: the stream hands it each moved head, so it reads neither the log

@@ -257,13 +257,13 @@ describe('least privilege of the notice functions', () => {
     expect(tables).toEqual([{ 'Fn::GetAtt': [logicalId(stack, stack.strand.tables.subscriptions), 'Arn'] }]);
   });
 
-  test('notices writes only the subscriptions table and reads topics, log and keys', () => {
+  test('notices writes only the subscriptions and groups tables (a closed member connection ends its session) and reads topics, log and keys', () => {
     const arn = (t: keyof typeof tableSchemas) => JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, stack.strand.tables[t]), 'Arn'] });
     const statements = roleStatements(stack, template, 'notices');
     const written = statements.filter((s) => actionsOf([s]).includes('dynamodb:PutItem')).map((s) => JSON.stringify(s.Resource));
     const read = statements.filter((s) => actionsOf([s]).includes('dynamodb:GetItem')).map((s) => JSON.stringify(s.Resource));
-    expect(written).toEqual([arn('subscriptions')]);
-    expect(read.sort()).toEqual(['subscriptions', 'topics', 'log', 'keys'].map((t) => arn(t as keyof typeof tableSchemas)).sort());
+    expect(written.sort()).toEqual([arn('subscriptions'), arn('groups')].sort());
+    expect(read.sort()).toEqual(['subscriptions', 'topics', 'log', 'keys', 'groups'].map((t) => arn(t as keyof typeof tableSchemas)).sort());
     // No stream read: only the notifier has the stream as its event source.
     expect(actionsOf(statements)).not.toContain('dynamodb:GetRecords');
   });

@@ -14,6 +14,7 @@ import {
   heartbeat,
   isLive,
   membersToNudge,
+  noticeConnectionClosed,
   subscribedTopicsOf,
   viewAt,
   type CommitAuth,
@@ -24,6 +25,7 @@ import {
 import { GroupStore, unknownGroup, type CommittedOffset, type SessionExtension, type StoredGroup } from './GroupStore';
 import { parseTpKey, sortTps, tpKey, type TopicPartitionKey } from './topicPartition';
 import { noticePosterOf } from '../notify/noticePoster';
+import { SubscriptionStore } from '../notify/SubscriptionStore';
 
 /** Partitions whose bounds one lag or reset request reads at once. */
 const boundsReadsInFlightMax = 16;
@@ -78,6 +80,7 @@ export class GroupService {
     const cache = new Map<string, number>();
     // The nudges of the attempt that was written (an update may run its function again after a lost race).
     let nudges: { memberId: string; connectionId: string }[] = [];
+    let bind = false;
     const response = await this.store.update(
       groupId,
       async (state, now) => {
@@ -86,13 +89,38 @@ export class GroupService {
         const { group, response } = heartbeat(state!, req, { now, partitionCounts });
         const change = diff(state!, group, response.member_id);
         nudges = change === 'all' ? membersToNudge(state, group, response.member_id) : [];
+        // The member named a connection it did not listen on before: record it there too.
+        bind = req.noticeConnectionId !== undefined && req.noticeConnectionId !== '' && state?.members[response.member_id]?.noticeConnectionId !== req.noticeConnectionId;
         if (change === 'none') return { result: response };
         return { state: group, result: response, sessionOnly: change === 'all' ? undefined : change };
       },
       { create: true },
     );
     await this.nudge(groupId, nudges);
+    if (req.noticeConnectionId && bind) await this.bindConnection(groupId, response.member_id, req.noticeConnectionId);
     return response;
+  }
+
+  /**
+   * Tells the notice socket which member listens on a connection, so that
+   * connection's closing ends the member's session (noticeConnectionClosed).
+   * Best effort: without it a crashed member is noticed some intervals late.
+   */
+  private async bindConnection(groupId: string, memberId: string, connectionId: string): Promise<void> {
+    try {
+      await new SubscriptionStore(this.runtime.clients.ddb, this.runtime.config.tables.subscriptions, this.runtime.clock).bindMember(connectionId, groupId, memberId);
+    } catch (err) {
+      this.runtime.logger.warn('binding a member to its notice connection failed', { groupId, memberId, error: String(err) });
+    }
+  }
+
+  /** A listening member's notice socket closed ($disconnect): its session ends one timeout from now unless it heartbeats. */
+  async noticeConnectionClosed(groupId: string, memberId: string, connectionId: string): Promise<void> {
+    await this.store.update(groupId, async (state, now) => {
+      if (!state) return { result: undefined };
+      const next = cloneGroup(state);
+      return noticeConnectionClosed(next, memberId, connectionId, now) ? { state: next, result: undefined } : { result: undefined };
+    }, { create: false });
   }
 
   /**

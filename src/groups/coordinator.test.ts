@@ -11,6 +11,8 @@ import {
   heartbeatIntervalFor,
   isLive,
   membersToNudge,
+  noticeConnectionClosed,
+  nudgedSessionIntervalsMax,
   sessionTimeoutMsDefault,
   subscribedTopicsOf,
   type GroupState,
@@ -465,7 +467,7 @@ describe('nudges', () => {
     expect(g.assignments.get(b)).toHaveLength(3);
   });
 
-  test('a listening member never expires less than its session after its last heartbeat, nor more than one interval later; every other heartbeat writes (property)', () => {
+  test('a listening member never expires less than its session after its last heartbeat, nor more than k intervals later; one heartbeat in k + 1 writes (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 18_000 }), { minLength: 1, maxLength: 40 }), (gaps) => {
         const clock = new ManualClock();
@@ -479,13 +481,26 @@ describe('nudges', () => {
           g = heartbeat(g, { memberId: 'm', memberEpoch: g.members.m!.memberEpoch }, { now: clock.now(), partitionCounts: { t: 2 } }).group;
           const left = g.members.m!.expiresAt - clock.now();
           expect(left).toBeGreaterThanOrEqual(45_000);
-          expect(left).toBeLessThanOrEqual(45_000 + 18_000);
+          expect(left).toBeLessThanOrEqual(45_000 + nudgedSessionIntervalsMax * 18_000);
           if (g.members.m!.expiresAt !== before) writes++;
         }
-        // At the full interval, a write every other heartbeat (and never more than one per heartbeat).
-        if (gaps.every((x) => x === 18_000)) expect(writes).toBeLessThanOrEqual(Math.ceil(gaps.length / 2));
+        // At the full interval, a write every k + 1 heartbeats.
+        if (gaps.every((x) => x === 18_000)) expect(writes).toBeLessThanOrEqual(Math.ceil(gaps.length / (nudgedSessionIntervalsMax + 1)));
       }),
     );
+  });
+
+  test("a listening member's socket closing brings its session back to one timeout from then, and stops its nudges", () => {
+    const g = new NudgedGroup({ t: 2 });
+    const a = g.join();
+    const before = g.group.members[a]!;
+    expect(before.expiresAt - g.clock.now()).toBeGreaterThan(45_000);
+    const state = cloneGroup(g.group);
+    expect(noticeConnectionClosed(state, a, 'other-connection', g.clock.now())).toBe(false);
+    expect(noticeConnectionClosed(state, a, `conn-${a}`, g.clock.now())).toBe(true);
+    expect(state.members[a]!.expiresAt).toBe(g.clock.now() + 45_000);
+    expect(state.members[a]!.noticeConnectionId).toBeUndefined();
+    expect(expireMembers(state, g.clock.now() + 45_001)).toEqual([a]);
   });
 
   test('a heartbeat that only keeps a session alive nudges nobody', () => {

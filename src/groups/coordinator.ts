@@ -232,21 +232,45 @@ export function heartbeatIntervalFor(sessionTimeoutMs: number, nudged = false): 
 }
 
 /**
- * A listening member's session expiry after a heartbeat at `now`. Kafka's rule is that
- * a member expires when no heartbeat came for its session timeout T. Writing
- * `now + T` at every heartbeat keeps that exactly, but every write rewrites
- * the whole group item (offsets included), the largest part of an idle
- * consumer's cost. So a heartbeat that finds at least T left changes nothing
- * (no write), and one that finds less extends to `now + T + I` (I: the
- * member's heartbeat interval): the expiry is never less than T after the last
- * heartbeat (a member never expires early), at most T + I after it (it is
- * noticed at most one interval late), and about every other heartbeat writes.
+ * Intervals a listening member's session may run past its timeout: its
+ * session is written about once every this many + 1 heartbeats. A member's
+ * crash closes its notice socket, and $disconnect brings its expiry back to
+ * one timeout from then (GroupService.noticeConnectionClosed), so only a
+ * member that vanishes without its socket closing (a network that drops
+ * silently) is noticed up to this many intervals late: 45 s + 9 × 18 s.
+ */
+export const nudgedSessionIntervalsMax = 9;
+
+/**
+ * A member's session expiry after a heartbeat at `now`. Kafka's rule is that
+ * a member expires when no heartbeat came for its session timeout T; members
+ * without a notice socket keep it exactly, writing `now + T` every time. For a
+ * listening member every such write rewrites the whole group item (offsets
+ * included), the largest part of an idle consumer's cost. So a heartbeat that
+ * finds at least T left changes nothing (no write), and one that finds less
+ * extends to `now + T + k × I` (I: its heartbeat interval, k:
+ * nudgedSessionIntervalsMax): the expiry is never less than T after the last
+ * heartbeat (a member never expires early), and one write in k + 1 heartbeats
+ * keeps it. Its socket closing (a crash) brings the expiry back to T.
  */
 export function extendedExpiry(m: Pick<MemberState, 'expiresAt' | 'sessionTimeoutMs' | 'noticeConnectionId'>, now: number, joining: boolean): number {
-  // Members without a notice socket heartbeat every 5 s and keep Kafka's exact rule.
   if (m.noticeConnectionId === undefined) return now + m.sessionTimeoutMs;
   if (!joining && m.expiresAt - now >= m.sessionTimeoutMs) return m.expiresAt;
-  return now + m.sessionTimeoutMs + heartbeatIntervalFor(m.sessionTimeoutMs, true);
+  return now + m.sessionTimeoutMs + nudgedSessionIntervalsMax * heartbeatIntervalFor(m.sessionTimeoutMs, true);
+}
+
+/**
+ * A listening member's notice socket closed: it is no longer nudged (it
+ * heartbeats every 5 s until it names a new socket), and its session ends one
+ * timeout from now unless a heartbeat comes, as if its last heartbeat were
+ * now. Mutates `g`; false when the member is gone or listens elsewhere now.
+ */
+export function noticeConnectionClosed(g: GroupState, memberId: string, connectionId: string, now: number): boolean {
+  const m = g.members[memberId];
+  if (!m || m.noticeConnectionId !== connectionId) return false;
+  delete m.noticeConnectionId;
+  m.expiresAt = Math.min(m.expiresAt, now + m.sessionTimeoutMs);
+  return true;
 }
 
 /** What a member's next heartbeat would act on: its target, what it owns and revokes, and which target partitions are free to take. */

@@ -6,6 +6,7 @@
  *               o  the offset the watch waits past;  t, p  topic name and partition (for the notice)
  *   connection  pk = "connection#<id>", sk = "-"
  *               k  the API key id it authenticated with (keys mode);  w  the head keys it watches
+ *               grp, mem  the group member that listens on it (its heartbeats named it), if any
  *
  * A watch is one put: arming it again (a retry, a re-arm at a new offset)
  * overwrites it. Disarming after a notice is conditioned on the offset the
@@ -33,6 +34,8 @@ export interface NoticeConnection {
   apiKeyId?: string;
   /** Head keys of the watches it holds (armed or fired). */
   watching: string[];
+  /** The group member that listens on it for nudges, if one named it. */
+  member?: { groupId: string; memberId: string };
 }
 
 /** Too many watches on one connection: 400 / 40002 to the subscribe. */
@@ -64,7 +67,8 @@ export class SubscriptionStore {
     const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: connectionKey(connectionId), ConsistentRead: true }));
     if (!out.Item) return undefined;
     const watching = out.Item.w instanceof Set ? [...(out.Item.w as Set<string>)] : [];
-    return { connectionId, ...(typeof out.Item.k === 'string' ? { apiKeyId: out.Item.k } : {}), watching };
+    const member = typeof out.Item.grp === 'string' && typeof out.Item.mem === 'string' ? { member: { groupId: out.Item.grp, memberId: out.Item.mem } } : {};
+    return { connectionId, ...(typeof out.Item.k === 'string' ? { apiKeyId: out.Item.k } : {}), watching, ...member };
   }
 
   /**
@@ -99,6 +103,29 @@ export class SubscriptionStore {
       this.table,
       watches.map((w) => ({ PutRequest: { Item: { pk: w.headKey, sk: connectionId, o: w.offset, t: w.topicName, p: w.partition, ttl } } })),
     );
+  }
+
+  /**
+   * Records which group member listens on a connection, so its closing can end
+   * the member's session (GroupService.noticeConnectionClosed). Idempotent; a
+   * connection that is not open is left alone (false).
+   */
+  async bindMember(connectionId: string, groupId: string, memberId: string): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: connectionKey(connectionId),
+          UpdateExpression: 'SET grp = :g, mem = :m',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':g': groupId, ':m': memberId },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
   }
 
   /** Removes watches (unsubscribe). Idempotent. */

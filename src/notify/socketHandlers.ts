@@ -21,6 +21,7 @@ import { PartitionDeletedError } from '../log/PartitionIndex';
 import { partitionKey, type Topic } from '../log/TopicCatalog';
 import { assertKeyMay, authenticate, reauthenticate } from '../auth/authorize';
 import type { Runtime } from '../runtime';
+import { groupsOf } from '../groups/GroupService';
 import type { ConnectionPoster } from './ConnectionPoster';
 import { ClientMessageSchema, messageBytesMax, watchFires, type ServerMessage, type Watch } from './protocol';
 import { SubscriptionStore, TooManyWatchesError, type ArmedWatch } from './SubscriptionStore';
@@ -62,12 +63,24 @@ export function createSocketHandler(runtime: () => Runtime, poster: () => Connec
       case '$connect':
         return connect(rt, connectionId, event.headers ?? {});
       case '$disconnect':
-        await subscriptionStore(rt).closeConnection(connectionId);
+        await disconnect(rt, connectionId);
         return { statusCode: 200 };
       default:
         return message(rt, poster(), connectionId, event);
     }
   };
+}
+
+/**
+ * $disconnect: the connection's watches and item go, and a group member that
+ * listened on it has its session brought back to one timeout from now (a
+ * crashed consumer is noticed as Kafka would notice it, not intervals later).
+ */
+async function disconnect(rt: Runtime, connectionId: string): Promise<void> {
+  const store = subscriptionStore(rt);
+  const member = (await store.connection(connectionId))?.member;
+  if (member) await groupsOf(rt).noticeConnectionClosed(member.groupId, member.memberId, connectionId);
+  await store.closeConnection(connectionId);
 }
 
 async function connect(rt: Runtime, connectionId: string, headers: Record<string, string | undefined>): Promise<SocketResult> {
