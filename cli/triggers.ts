@@ -9,6 +9,7 @@ interface CreateOptions {
   secret?: string;
   handler?: string;
   lambda?: string;
+  s3?: string;
   batchSize?: string;
   batchingWindowMs?: string;
   startingPosition?: string;
@@ -23,9 +24,25 @@ function targetOf(opts: CreateOptions): TriggerTarget {
   if (opts.http !== undefined) targets.push({ type: 'http', url: opts.http, ...(opts.secret !== undefined ? { secret: opts.secret } : {}) });
   if (opts.handler !== undefined) targets.push({ type: 'module', handler: opts.handler });
   if (opts.lambda !== undefined) targets.push({ type: 'lambda', functionArn: opts.lambda });
-  if (targets.length !== 1) throw new UsageError('create needs exactly one target: --http URL [--secret S], --handler ./path.ts#export or --lambda ARN');
+  if (opts.s3 !== undefined) targets.push(s3TargetOf(opts.s3));
+  if (targets.length !== 1) throw new UsageError('create needs exactly one target: --http URL [--secret S], --handler ./path.ts#export, --lambda ARN or --s3 [BUCKET]/PREFIX/');
   if (opts.secret !== undefined && opts.http === undefined) throw new UsageError('--secret signs webhook deliveries: use it with --http');
   return targets[0]!;
+}
+
+/**
+ * `--s3 <bucket>/<prefix>` (`my-bucket/archive/`, `my-bucket` for the bucket's
+ * root) or `--s3 /<prefix>` for the deployment's own bucket (`/archive/`). An
+ * `s3://` in front is allowed; a prefix gets its trailing '/' added.
+ */
+export function s3TargetOf(spec: string): TriggerTarget {
+  const rest = spec.replace(/^s3:\/\//, '');
+  const slash = rest.indexOf('/');
+  const bucket = slash === -1 ? rest : rest.slice(0, slash);
+  let prefix = slash === -1 ? '' : rest.slice(slash + 1);
+  if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
+  if (bucket === '' && prefix === '') throw new UsageError('--s3 needs a bucket, a prefix or both: BUCKET/PREFIX/, BUCKET or /PREFIX/ (the deployment\'s bucket)');
+  return { type: 's3', ...(bucket !== '' ? { bucket } : {}), prefix };
 }
 
 /** earliest, latest, or a time in epoch milliseconds. */
@@ -41,6 +58,7 @@ const optionalInteger = (value: string | undefined, what: string, min = 0) => (v
 function targetText(t: TriggerDescription['target']): string {
   if (t.type === 'http') return `${t.url}${t.secretSet ? ' (signed)' : ''}`;
   if (t.type === 'module') return t.handler;
+  if (t.type === 's3') return `s3://${t.bucket}/${t.prefix}`;
   return t.functionArn;
 }
 
@@ -55,7 +73,7 @@ function describeTrigger(ctx: Context, t: TriggerDescription): void {
 }
 
 export function triggersCommand(program: Command, wrap: Wrap): void {
-  const triggers = program.command('triggers').description('push a topic\'s records to a webhook or a function: create, list, get, pause, resume, delete');
+  const triggers = program.command('triggers').description('push a topic\'s records to a webhook or a function, or archive them to S3: create, list, get, pause, resume, delete');
 
   triggers
     .command('create <name>')
@@ -65,6 +83,7 @@ export function triggersCommand(program: Command, wrap: Wrap): void {
     .option('--secret <secret>', 'with --http: sign each delivery (X-Strand-Signature)')
     .option('--handler <module#export>', 'target: a Lambda-style handler module (local Strand only), e.g. ./handlers/orders.ts#handler')
     .option('--lambda <arn>', 'target: a Lambda function (AWS only)')
+    .option('--s3 <bucket/prefix>', "target: archive to S3 as gzip NDJSON, e.g. my-bucket/archive/ (or /archive/ for the deployment's bucket)")
     .option('--batch-size <n>', 'records per delivery, 1-10000 (default 100)')
     .option('--batching-window-ms <ms>', 'wait up to this long to fill a batch (default 0)')
     .option('--starting-position <pos>', 'earliest, latest (default) or epoch ms')

@@ -115,11 +115,18 @@ function apiKeyDescription(k: ApiKeyJson): ApiKeyDescription {
 
 export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number };
 
-/** Where a trigger delivers (docs/triggers.md): a signed webhook, a local handler module, or a Lambda function on AWS. */
+/** Where a trigger delivers (docs/triggers.md): a signed webhook, a local handler module, a Lambda function on AWS, or the S3 archive. */
 export type TriggerTarget =
   | { type: 'http'; url: string; /** Signs each delivery (X-Strand-Signature); write-only. */ secret?: string }
   | { type: 'module'; /** `./handlers/orders.ts#handler`, relative to the local Strand's working directory. */ handler: string }
-  | { type: 'lambda'; functionArn: string };
+  | { type: 'lambda'; functionArn: string }
+  | {
+      type: 's3';
+      /** @default the deployment's own bucket */
+      bucket?: string;
+      /** Empty or ending in '/'. @default 'archive/' */
+      prefix?: string;
+    };
 
 /** A trigger's delivery settings; every one may be changed later (alterTrigger). */
 export interface TriggerSettings {
@@ -148,7 +155,11 @@ export interface TriggerDescription {
   name: string;
   topic: string;
   /** The target; a webhook's secret is never returned, only whether one is set. */
-  target: { type: 'http'; url: string; secretSet: boolean } | { type: 'module'; handler: string } | { type: 'lambda'; functionArn: string };
+  target:
+    | { type: 'http'; url: string; secretSet: boolean }
+    | { type: 'module'; handler: string }
+    | { type: 'lambda'; functionArn: string }
+    | { type: 's3'; bucket: string; prefix: string };
   state: 'ACTIVE' | 'PAUSED';
   batchSize: number;
   maxBatchingWindowMs: number;
@@ -166,7 +177,11 @@ export interface TriggerDescription {
 interface TriggerJson {
   trigger_name: string;
   topic_name: string;
-  target: { type: 'http'; url: string; secret_set: boolean } | { type: 'module'; handler: string } | { type: 'lambda'; function_arn: string };
+  target:
+    | { type: 'http'; url: string; secret_set: boolean }
+    | { type: 'module'; handler: string }
+    | { type: 'lambda'; function_arn: string }
+    | { type: 's3'; bucket: string; prefix: string };
   state: 'ACTIVE' | 'PAUSED';
   batch_size: number;
   max_batching_window_ms: number;
@@ -186,7 +201,9 @@ function triggerDescription(j: TriggerJson): TriggerDescription {
       ? { type: 'http', url: j.target.url, secretSet: j.target.secret_set }
       : j.target.type === 'module'
         ? { type: 'module', handler: j.target.handler }
-        : { type: 'lambda', functionArn: j.target.function_arn };
+        : j.target.type === 's3'
+          ? { type: 's3', bucket: j.target.bucket, prefix: j.target.prefix }
+          : { type: 'lambda', functionArn: j.target.function_arn };
   return {
     name: j.trigger_name,
     topic: j.topic_name,

@@ -1,6 +1,6 @@
 /**
  * Triggers (issue 16; docs/triggers.md): push a topic's records to a function
- * or a webhook. Admin resources under /v3/clusters/{cluster_id}/triggers:
+ * or a webhook, or archive them to S3 (src/triggers/archive.ts). Admin resources under /v3/clusters/{cluster_id}/triggers:
  *
  *   POST   …/triggers                   create (201); the starting position is resolved now
  *   GET    …/triggers                   list
@@ -12,6 +12,7 @@
  * changes nothing.
  */
 import { existsSync } from 'node:fs';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { isAbsolute, resolve } from 'node:path';
 import { ErrorCode, StrandError, invalidValue } from '../errors';
 import type { Runtime } from '../runtime';
@@ -19,9 +20,11 @@ import { groupsOf } from '../groups/GroupService';
 import { commitPartitionsMax, committedPartitionsMax } from '../groups/GroupStore';
 import type { Topic } from '../log/TopicCatalog';
 import { mapBounded } from '../mapBounded';
+import { topicsPrefix } from '../log/ObjectStore';
 import { TriggerStore, triggerExists } from '../triggers/TriggerStore';
 import { triggerRunnerOf } from '../triggers/TriggerRunner';
 import {
+  archiveSettingProblems,
   createTriggerBody,
   patchTriggerBody,
   patchedTrigger,
@@ -47,9 +50,9 @@ function storeOf(runtime: Runtime): TriggerStore {
  * a dispatcher Lambda delivers) http and lambda: a module is a path on the
  * machine running a local Strand.
  */
-function assertDeliverable(runtime: Runtime, target: Target): void {
+async function assertDeliverable(runtime: Runtime, target: Target): Promise<void> {
   const runner = triggerRunnerOf(runtime);
-  const types = runner?.targetTypes ?? ['http', 'lambda'];
+  const types = runner?.targetTypes ?? ['http', 'lambda', 's3'];
   if (!types.includes(target.type)) {
     const why =
       target.type === 'lambda'
@@ -64,6 +67,35 @@ function assertDeliverable(runtime: Runtime, target: Target): void {
     const file = isAbsolute(path) ? path : resolve(runner.moduleRoot, path);
     if (!existsSync(file)) throw invalidValue(`Field 'target.handler' is invalid: no module at ${file}.`);
   }
+  if (target.type === 's3') await assertArchiveTarget(runtime, target, runner !== undefined);
+}
+
+/**
+ * The archive's bucket and prefix: never Strand's own data (`topics/` in the
+ * deployment's bucket, which the orphan sweep deletes from), and, where a
+ * runner runs in this process (a local Strand), a bucket that exists. On AWS
+ * the API may not read a user's bucket: the dispatcher's grants decide.
+ */
+async function assertArchiveTarget(runtime: Runtime, target: Extract<Target, { type: 's3' }>, local: boolean): Promise<void> {
+  if (target.bucket === runtime.config.bucket && target.prefix.startsWith(topicsPrefix)) {
+    throw invalidValue(`Field 'target.prefix' is invalid: '${topicsPrefix}' in Strand's own bucket holds the topics' data.`);
+  }
+  if (!local || target.bucket === runtime.config.bucket) return;
+  try {
+    await runtime.clients.s3.send(new HeadBucketCommand({ Bucket: target.bucket }));
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || status === 403 || (err as { name?: string }).name === 'NotFound') {
+      throw invalidValue(`Field 'target.bucket' is invalid: no bucket '${target.bucket}' (create it first).`);
+    }
+    throw err;
+  }
+}
+
+/** An archive's settings (archiveSettingProblems): 40002 naming each one that breaks exactly-once. */
+function assertArchiveSettings(trigger: Trigger): void {
+  const problems = archiveSettingProblems(trigger);
+  if (problems.length > 0) throw invalidValue(`An s3 target archives every record exactly once: ${problems.join(', ')}.`);
 }
 
 async function assertDeadLetterTopic(runtime: Runtime, topicName: string, deadLetterTopic: string | undefined): Promise<void> {
@@ -114,8 +146,9 @@ export const triggerOperations: Record<string, Operation> = {
   [`POST ${T}`]: async (req, runtime) => {
     const clusterId = assertCluster(req, runtime);
     const body = parseJsonBody(req, createTriggerBody);
-    const trigger = triggerOf(body, runtime.clock.now());
-    assertDeliverable(runtime, trigger.target);
+    const trigger = triggerOf(body, runtime.clock.now(), runtime.config.bucket);
+    assertArchiveSettings(trigger);
+    await assertDeliverable(runtime, trigger.target);
     const topic = await runtime.engine.topics.get(trigger.topicName);
     if (topic.partitionsCount > committedPartitionsMax) {
       throw invalidValue(`Topic '${topic.name}' has ${topic.partitionsCount} partitions; a trigger's group holds offsets for at most ${committedPartitionsMax}.`);
@@ -150,6 +183,7 @@ export const triggerOperations: Record<string, Operation> = {
     const trigger = await loadTrigger(req, runtime);
     const body = parseJsonBody(req, patchTriggerBody);
     const next = patchedTrigger(trigger, body, Math.max(runtime.clock.now(), trigger.updatedAt + 1));
+    assertArchiveSettings(next);
     if (body.dead_letter_topic !== undefined) await assertDeadLetterTopic(runtime, next.topicName, next.deadLetterTopic);
     await storeOf(runtime).replace(trigger, next);
     triggerRunnerOf(runtime)?.poke();

@@ -47,7 +47,7 @@ export interface TriggerRunnerOptions {
   moduleRoot?: string;
   /** The event's `bootstrapServers` (the API's URL). */
   bootstrapServers?: string;
-  /** The target types this runner delivers to; create refuses others (src/api/triggers.ts). @default ['http', 'module'] */
+  /** The target types this runner delivers to; create refuses others (src/api/triggers.ts). @default ['http', 'module', 's3'] */
   targetTypes?: readonly Target['type'][];
 }
 
@@ -87,7 +87,7 @@ export class TriggerRunner {
   ) {
     this.store = new TriggerStore(runtime.clients.ddb, runtime.config.tables.triggers);
     this.rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
-    this.targetTypes = options.targetTypes ?? ['http', 'module'];
+    this.targetTypes = options.targetTypes ?? ['http', 'module', 's3'];
     this.moduleRoot = options.moduleRoot ?? process.cwd();
     this.settings = {
       retryBackoffBaseMs: options.retryBackoffBaseMs ?? 1_000,

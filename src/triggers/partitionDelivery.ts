@@ -19,6 +19,10 @@
  * - Records older than `max_record_age_ms` are not delivered: they go to the
  *   dead-letter topic (reason `record-expired`) or are skipped.
  *
+ * - An s3 target (the archive, src/triggers/archive.ts) gets the records, not
+ *   an event: gzip NDJSON objects named by offsets, batches bounded by an
+ *   object's bytes rather than an event's.
+ *
  * The cursor (bisected ranges, retry count, backoff) lives in memory: after a
  * restart a partition starts again at its committed offset with a whole batch
  * and no retries used, which redelivers at most the batch that was in flight.
@@ -31,6 +35,7 @@ import { tpKey } from '../groups/topicPartition';
 import { eventBytesMax, eventBytesOf, eventSourceArnOf, kafkaEventOf } from './kafkaEvent';
 import { produceDeadLetters, type DeadLetterReason } from './deadLetter';
 import { deliverEvent, type TargetOptions } from './targets';
+import { archiveBatch, archiveBatchBytesMax, archiveBytesOf } from './archive';
 import { triggerGroupId, type Trigger } from './triggerSpec';
 
 /** Bytes one read of the log asks for; a batch takes at most readsPerBatchMax reads. */
@@ -85,8 +90,24 @@ async function commit(runtime: Runtime, trigger: Trigger, topic: string, partiti
   await groupsOf(runtime).commit(triggerGroupId(trigger.name), { memberId: undefined }, [{ topic, partition, offset, metadata: 'strand-trigger' }]);
 }
 
-/** Records from `offset` up to `count` of them, offsets below `end`, within an event's bytes (always at least one). */
-async function readBatch(runtime: Runtime, topic: Topic, partition: number, offset: number, count: number, end: number): Promise<{ records: FetchedRecord[]; nextOffset: number }> {
+/** How a batch's bytes are bounded: an event's (Lambda's payload limit) or, for the archive, an object's. */
+interface BatchBytes {
+  max: number;
+  of: (topic: string, record: FetchedRecord) => number;
+}
+const eventBatchBytes: BatchBytes = { max: eventBytesMax, of: eventBytesOf };
+const archiveBatchBytes: BatchBytes = { max: archiveBatchBytesMax, of: archiveBytesOf };
+
+/** Records from `offset` up to `count` of them, offsets below `end`, within a batch's bytes (always at least one). */
+async function readBatch(
+  runtime: Runtime,
+  topic: Topic,
+  partition: number,
+  offset: number,
+  count: number,
+  end: number,
+  size: BatchBytes,
+): Promise<{ records: FetchedRecord[]; nextOffset: number }> {
   const records: FetchedRecord[] = [];
   let bytes = 0;
   let at = offset;
@@ -94,12 +115,12 @@ async function readBatch(runtime: Runtime, topic: Topic, partition: number, offs
     const result = await runtime.engine.read(topic, partition, at, readBytesWanted);
     if (result.batches.length === 0) return { records, nextOffset: at };
     for (const r of recordsFrom(result.batches, at)) {
-      const size = eventBytesOf(topic.name, r);
-      if (r.offset >= end || records.length >= count || (records.length > 0 && bytes + size > eventBytesMax)) {
+      const recordBytes = size.of(topic.name, r);
+      if (r.offset >= end || records.length >= count || (records.length > 0 && bytes + recordBytes > size.max)) {
         return { records, nextOffset: r.offset };
       }
       records.push(r);
-      bytes += size;
+      bytes += recordBytes;
     }
     // Everything read was taken: the next read starts after it (past any control batches or compacted gaps).
     at = Math.min(result.nextOffset, end);
@@ -134,7 +155,9 @@ export async function deliveryStep(runtime: Runtime, trigger: Trigger, topic: To
     if (now < due) return { kind: 'wait', untilMs: due };
   }
 
-  const read = await readBatch(runtime, topic, partition, offset, range ? Infinity : trigger.batchSize, range ? range.end : Infinity);
+  const target = trigger.target;
+  const batchBytes = target.type === 's3' ? archiveBatchBytes : eventBatchBytes;
+  const read = await readBatch(runtime, topic, partition, offset, range ? Infinity : trigger.batchSize, range ? range.end : Infinity, batchBytes);
   let records = read.records;
   if (records.length === 0) {
     // Only control batches or a compacted gap before the next record: step over them.
@@ -161,15 +184,20 @@ export async function deliveryStep(runtime: Runtime, trigger: Trigger, topic: To
   const first = records[0]!.offset;
   const last = records[records.length - 1]!.offset;
   const next = records.length === read.records.length ? read.nextOffset : last + 1;
-  const event = kafkaEventOf({ eventSourceArn: eventSourceArnOf(runtime.config.clusterId, trigger.name), bootstrapServers: settings.bootstrapServers }, topic.name, partition, records);
   try {
-    await deliverEvent(trigger.target, event, {
-      triggerName: trigger.name,
-      deliveryId: `${trigger.name}/${topic.name}/${partition}/${first}-${last}`,
-      signal: settings.signal,
-      timeoutMs: settings.deliveryTimeoutMs,
-      nowMs: now,
-    }, settings);
+    if (target.type === 's3') {
+      // The archive: gzip NDJSON objects named by offsets (src/triggers/archive.ts), so a retry overwrites.
+      await archiveBatch(runtime, target, topic.name, partition, records, { signal: settings.signal, timeoutMs: settings.deliveryTimeoutMs });
+    } else {
+      const event = kafkaEventOf({ eventSourceArn: eventSourceArnOf(runtime.config.clusterId, trigger.name), bootstrapServers: settings.bootstrapServers }, topic.name, partition, records);
+      await deliverEvent(target, event, {
+        triggerName: trigger.name,
+        deliveryId: `${trigger.name}/${topic.name}/${partition}/${first}-${last}`,
+        signal: settings.signal,
+        timeoutMs: settings.deliveryTimeoutMs,
+        nowMs: now,
+      }, settings);
+    }
   } catch (err) {
     if (settings.signal.aborted) return { kind: 'stopped' };
     const message = err instanceof Error ? err.message : String(err);

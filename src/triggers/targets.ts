@@ -10,6 +10,8 @@
  *   module  a Lambda-style handler loaded with require, `handler(event, context)`
  *           (or with a callback, as Node.js Lambda handlers may), local only.
  *   lambda  Lambda's Invoke, on AWS only: not in this runtime (docs/triggers.md).
+ *   s3      the archive: not an event but gzip NDJSON objects (src/triggers/archive.ts,
+ *           called by partitionDelivery.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
@@ -55,6 +57,9 @@ export async function deliverEvent(target: Target, event: KafkaEvent, delivery: 
         return await callModule(target.handler, event, delivery, controller.signal, options.moduleRoot ?? process.cwd());
       case 'lambda':
         throw new DeliveryFailedError('lambda targets deliver only on AWS; locally use a module or http target');
+      case 's3':
+        // The archive writes records, not an event: partitionDelivery calls src/triggers/archive.ts instead.
+        throw new DeliveryFailedError('s3 targets are written by the archive (src/triggers/archive.ts), not sent an event');
     }
   } finally {
     clearTimeout(timer);

@@ -7,6 +7,7 @@
  *              startingPosition, maxRetryAttempts, maxRecordAgeMs,
  *              bisectBatchOnError, deadLetterTopic?, state, createdAt, updatedAt
  *   Target  => http { url, secret? } | module { handler } | lambda { functionArn }
+ *            | s3 { bucket, prefix } (the archive: src/triggers/archive.ts)
  */
 import { z } from 'zod';
 
@@ -59,7 +60,27 @@ const lambdaTarget = z.object({
     .max(handlerCharsMax)
     .regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, { message: 'must be a Lambda function ARN' }),
 });
-export const targetSchema = z.discriminatedUnion('type', [httpTarget, moduleTarget, lambdaTarget]);
+/** The archive's default key prefix in the bucket. */
+export const archivePrefixDefault = 'archive/';
+const prefixCharsMax = 512;
+/**
+ * The S3 sink ("the archive", src/triggers/archive.ts): gzip NDJSON objects under
+ * `<prefix>topic=<topic>/dt=…/hour=…/`. No bucket: the deployment's own (resolved
+ * at create). A prefix is empty or ends with '/', and never starts with '/'.
+ */
+const s3Target = z.object({
+  type: z.literal('s3'),
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)' })
+    .optional(),
+  prefix: z
+    .string()
+    .max(prefixCharsMax)
+    .regex(/^([A-Za-z0-9!_.*'()=+-]+\/)*$/, { message: "must be empty or end with '/', without a leading '/' or empty segments (letters, digits and !_.*'()=+-)" })
+    .optional(),
+});
+export const targetSchema = z.discriminatedUnion('type', [httpTarget, moduleTarget, lambdaTarget, s3Target]);
 export type TargetInput = z.infer<typeof targetSchema>;
 
 export const startingPositionSchema = z.union([
@@ -99,7 +120,8 @@ export type TriggerState = 'ACTIVE' | 'PAUSED';
 export type Target =
   | { type: 'http'; url: string; secret?: string }
   | { type: 'module'; handler: string }
-  | { type: 'lambda'; functionArn: string };
+  | { type: 'lambda'; functionArn: string }
+  | { type: 's3'; bucket: string; prefix: string };
 
 export interface Trigger {
   name: string;
@@ -119,7 +141,8 @@ export interface Trigger {
   updatedAt: number;
 }
 
-export function targetOf(input: TargetInput): Target {
+/** `defaultBucket`: where an s3 target without a bucket writes (the deployment's bucket, config.bucket). */
+export function targetOf(input: TargetInput, defaultBucket = ''): Target {
   switch (input.type) {
     case 'http':
       return { type: 'http', url: input.url, ...(input.secret !== undefined ? { secret: input.secret } : {}) };
@@ -127,16 +150,18 @@ export function targetOf(input: TargetInput): Target {
       return { type: 'module', handler: input.handler };
     case 'lambda':
       return { type: 'lambda', functionArn: input.function_arn };
+    case 's3':
+      return { type: 's3', bucket: input.bucket ?? defaultBucket, prefix: input.prefix ?? archivePrefixDefault };
   }
 }
 
-/** A validated create request with every default filled in. */
-export function triggerOf(input: CreateTriggerInput, now: number): Trigger {
+/** A validated create request with every default filled in (`defaultBucket`: an s3 target's bucket when it names none). */
+export function triggerOf(input: CreateTriggerInput, now: number, defaultBucket = ''): Trigger {
   const deadLetterTopic = input.dead_letter_topic ?? undefined;
   return {
     name: input.trigger_name,
     topicName: input.topic_name,
-    target: targetOf(input.target),
+    target: targetOf(input.target, defaultBucket),
     startingPosition: input.starting_position ?? 'LATEST',
     batchSize: input.batch_size ?? batchSizeDefault,
     maxBatchingWindowMs: input.max_batching_window_ms ?? 0,
@@ -176,7 +201,25 @@ function targetResource(target: Target) {
       return { type: 'module', handler: target.handler };
     case 'lambda':
       return { type: 'lambda', function_arn: target.functionArn };
+    case 's3':
+      return { type: 's3', bucket: target.bucket, prefix: target.prefix };
   }
+}
+
+/**
+ * Settings an archive (s3 target) refuses: it holds every record exactly once,
+ * so it never skips, expires or dead-letters a record, and never bisects (its
+ * failures are S3's, not a record's). It retries until S3 takes the batch;
+ * docs/triggers.md says why each would break exactly-once. Empty when fine.
+ */
+export function archiveSettingProblems(t: Pick<Trigger, 'target' | 'maxRetryAttempts' | 'maxRecordAgeMs' | 'bisectBatchOnError' | 'deadLetterTopic'>): string[] {
+  if (t.target.type !== 's3') return [];
+  const problems: string[] = [];
+  if (t.bisectBatchOnError) problems.push("'bisect_batch_on_error' must be false");
+  if (t.maxRecordAgeMs !== -1) problems.push("'max_record_age_ms' must be -1");
+  if (t.maxRetryAttempts !== -1) problems.push("'max_retry_attempts' must be -1 (retry until S3 takes the batch)");
+  if (t.deadLetterTopic !== undefined) problems.push("'dead_letter_topic' must be null");
+  return problems;
 }
 
 export function triggerResource(clusterId: string, t: Trigger) {
