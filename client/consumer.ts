@@ -172,11 +172,11 @@ export const noticeRecheckMsDefault = 60 * 60 * 1000;
 export const noticeJoinWaitMs = 2_000;
 /**
  * While the notice socket is down, a consumer of P partitions in T topics
- * polls each partition at most every (P + T) × this: half a storage read per
- * second for its polls, leaving room for its heartbeats (every 5 s then) within
- * one read per second in all.
+ * polls each partition at most every (P + T) × this: a third of a storage read
+ * per second for its polls, leaving room for its heartbeats (every 5 s then, a
+ * group and a topic read each: 0.4 a second) within one read per second in all.
  */
-export const fallbackPollMsPerPartition = 2_000;
+export const fallbackPollMsPerPartition = 3_000;
 /** With notifications, how often a caught-up partition polls while the socket is down (at least; see fallbackPollMsPerPartition). */
 export const noticeFallbackPollMsDefault = 1_000;
 
@@ -623,7 +623,7 @@ export class Consumer extends EventEmitter {
 
   /**
    * While the socket is down: how long each caught-up partition waits between
-   * polls, so the consumer's polls read at most half an item per second. A fetch
+   * polls, so the consumer's polls read at most a third of an item per second. A fetch
    * reads each partition's head, and each topic's catalog item (cached for
    * topicCacheMs, 1 s, so every poll reads it again).
    */
