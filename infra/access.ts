@@ -24,8 +24,15 @@ import type { FunctionName } from '../src/api/routes';
  */
 export const noticeFunctionNames = ['notices', 'notifier'] as const;
 export type NoticeFunctionName = (typeof noticeFunctionNames)[number];
+/**
+ * The trigger dispatcher (src/triggers/lambda.ts, functions/triggers.ts):
+ * invoked by the log table's stream and an EventBridge schedule, never by a
+ * route. It exists unless `StrandProps.triggers` is false.
+ */
+export const triggerFunctionNames = ['triggers'] as const;
+export type TriggerFunctionName = (typeof triggerFunctionNames)[number];
 /** Every function the construct can deploy. */
-export type StrandFunctionName = FunctionName | NoticeFunctionName;
+export type StrandFunctionName = FunctionName | NoticeFunctionName | TriggerFunctionName;
 
 /** `read`: GetItem/BatchGetItem/Query/Scan. `readWrite`: also PutItem/UpdateItem/DeleteItem/BatchWriteItem. */
 export type TableAccess = 'read' | 'readWrite';
@@ -133,6 +140,19 @@ export const functionAccess: Record<StrandFunctionName, FunctionAccess> = {
     postToConnections: true,
     logStream: true,
   },
+  // triggers: the dispatcher. It reads the trigger list (triggers), the topics
+  // and partition heads (topics, log) and the batches it delivers (objects get),
+  // commits each trigger's progress (groups), and holds a lease per (trigger,
+  // partition) (leases). Dead letters are appended as produce appends: a new
+  // object (objects put), the dead-letter partition's head and index entries
+  // (log), spilled under the partition lease (leases). It never deletes. Its
+  // event source is the log table's stream; lambda:InvokeFunction is granted
+  // only on the functions attached to it (Strand.attachFunction).
+  triggers: {
+    objects: ['get', 'put'],
+    tables: { triggers: 'read', topics: 'read', log: 'readWrite', leases: 'readWrite', groups: 'readWrite' },
+    logStream: true,
+  },
 };
 
 export const s3ObjectActions = {
@@ -175,6 +195,9 @@ export const functionSizing: Partial<Record<StrandFunctionName, FunctionSizing>>
   // notifier: one query and up to thousands of small posts per moved partition,
   // many in flight; more CPU than notices keeps a burst of notices quick.
   notifier: { memoryMiB: 512 },
+  // triggers: mostly waiting on targets and storage; 512 MiB still builds a
+  // 6 MB event (base64 and JSON) in well under a second.
+  triggers: { memoryMiB: 512 },
 };
 
 /**
@@ -192,6 +215,16 @@ export const noticeFunctionTimeoutSeconds: Readonly<Record<NoticeFunctionName, n
   notices: 10,
   notifier: 60,
 };
+
+/**
+ * The dispatcher's Lambda timeout, in seconds. A run ends 10 s before it
+ * (src/triggers/lambda.ts) and starts no batch in its last 5 s, so one
+ * delivery may take up to about 100 s (a target slower than that always fails:
+ * delivery timeouts are min(60 s, what is left)). A stream batch holds its
+ * shard while it runs, so the dispatcher drains for at most this long and the
+ * next batch (or the minute's rescan) carries on.
+ */
+export const triggerFunctionTimeoutSeconds = 120;
 
 /** Sizing for a function this table does not name yet. */
 export const defaultSizing = {

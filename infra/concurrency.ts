@@ -37,7 +37,7 @@ export const lambdaUnreservedConcurrencyMin = 100;
 export const defaultAccountConcurrencyLimit = 1_000;
 
 /**
- * Reserved concurrency per function by default: 442 in all, so two clusters
+ * Reserved concurrency per function by default: 450 in all, so two clusters
  * fit in an account with the default quota of 1,000 and still leave the 100
  * Lambda requires (884 ≤ 900), plus a little room for the account's other
  * functions. By Little's law (concurrency = requests per second × average
@@ -56,6 +56,12 @@ export const defaultAccountConcurrencyLimit = 1_000;
  * - notifier 10: stream batches run one per shard at a time, times the event
  *   source's parallelization factor (2), so 10 keeps up with 5 shards of the
  *   log table's stream; past that, batches queue and the iterator age alarm says so.
+ * - triggers 8: the dispatcher's stream batches (parallelization factor 2, so
+ *   3 shards) plus the minute's rescan and one to spare. Its leases keep a
+ *   partition's batches in order whatever the concurrency; past 8, stream
+ *   batches wait (the iterator age alarm) and the rescan is throttled and
+ *   retried by EventBridge. The 8 bring the total to 450: two clusters still
+ *   fit the default quota's 900.
  */
 export const defaultReservedConcurrency: Record<StrandFunctionName, number> = {
   produce: 100,
@@ -66,6 +72,7 @@ export const defaultReservedConcurrency: Record<StrandFunctionName, number> = {
   maintenance: 2,
   notices: 40,
   notifier: 10,
+  triggers: 8,
 };
 
 /** Reserved concurrency of each function; `false` for none (the function shares the account's unreserved pool). */

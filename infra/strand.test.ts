@@ -17,6 +17,7 @@ import { dynamoWriteActions, functionAccess, type StrandFunctionName } from './a
 import { concurrencyNearLimitRatio, defaultReservedConcurrency, defaultStageThrottle, lambdaUnreservedConcurrencyMin } from './concurrency';
 import { StrandStack, type StrandStackProps } from './stack';
 import { noticeSocketEnvFunctions, powertoolsEnvVars } from './strand';
+import { apiUrlEnvVar } from '../src/triggers/lambda';
 
 // Every function, the notice socket's included: the default stack deploys them all.
 const functionNames = Object.keys(functionAccess) as StrandFunctionName[];
@@ -152,7 +153,9 @@ describe('functions', () => {
   test.each(functionNames)('%s gets exactly configToEnv\'s variables plus the documented Powertools ones (and the notice socket\'s where it reads them)', (fn) => {
     const variables = fnProps(fn).Environment.Variables as Record<string, unknown>;
     const notifications = noticeSocketEnvFunctions.includes(fn) ? Object.values(NotificationsEnvVar) : [];
-    const expected = [...Object.keys(configToEnv(localDefaults)), ...powertoolsEnvVars, ...notifications].sort();
+    // The trigger dispatcher also gets the API's URL (its events' bootstrapServers).
+    const apiUrl = fn === 'triggers' ? [apiUrlEnvVar] : [];
+    const expected = [...Object.keys(configToEnv(localDefaults)), ...powertoolsEnvVars, ...notifications, ...apiUrl].sort();
     expect(Object.keys(variables).sort()).toEqual(expected);
     expect(variables[EnvVar.clusterId]).toBe(clusterId);
     expect(variables[EnvVar.auth]).toBe('none');
@@ -296,9 +299,10 @@ describe('least privilege', () => {
 describe('operations', () => {
 
   test('alarms on errors and throttles of every function, throttles of every table, API 5xx, the notifier\'s stream lag, and the fences (see "throttles and concurrency")', () => {
-    // Errors and Throttles per function, one per table, API 5xx, the notifier's iterator age; then 429s,
-    // concurrency per reserved function, the account's concurrency.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', functionNames.length * 2 + tableNames.length + 1 + 1 + 1 + functionNames.length + 1);
+    // Errors and Throttles per function, one per table, API 5xx, the notifier's iterator age, the trigger
+    // dispatcher's four (iterator age, oldest undelivered, dead-lettered, skipped; infra/triggers.test.ts);
+    // then 429s, concurrency per reserved function, the account's concurrency.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', functionNames.length * 2 + tableNames.length + 1 + 1 + 4 + 1 + functionNames.length + 1);
     for (const fn of functionNames) {
       const fnId = logicalId(stack, stack.strand.functionOf(fn));
       for (const metric of ['Errors', 'Throttles']) {
@@ -318,8 +322,9 @@ describe('operations', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  test('maintenance runs every 5 minutes by default, and nothing else is scheduled unless asked for', () => {
-    template.resourceCountIs('AWS::Events::Rule', 1);
+  test('maintenance runs every 5 minutes by default, and nothing else is scheduled unless asked for (but the triggers rescan)', () => {
+    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack, stack.strand.functions.maintenance), 'Arn'] } })],
@@ -339,7 +344,7 @@ describe('operations', () => {
 
   test('the schedules prop is the same seam', () => {
     const { template: t } = synth({ strand: { schedules: { admin: events.Schedule.cron({ minute: '0' }) } } });
-    t.resourceCountIs('AWS::Events::Rule', 2);
+    t.resourceCountIs('AWS::Events::Rule', 3);
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 * * * ? *)' });
   });
 });

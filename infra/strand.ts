@@ -17,6 +17,12 @@
  *                  ▲                                               │
  *                  └── PostToConnection ── notifier ◀── log table's stream (heads only)
  *
+ * and triggers (src/triggers/), which push a topic's records to functions and
+ * webhooks with nothing running while the topic is quiet:
+ *
+ *   log table's stream (heads only) ──▶ triggers ──Invoke / POST──▶ attached functions, webhooks
+ *   EventBridge, every minute (lag) ──▶    │ commits to trigger-<name> groups, dead letters
+ *
  * plus log groups with retention, alarms (Lambda errors/throttles, DynamoDB
  * throttles, API 5xx, the stream's iterator age), a dashboard, and
  * `addSchedule` for scheduled work. Two fences bound the load
@@ -51,6 +57,7 @@ import { tableSchemas } from '../src/storage/tables';
 import { functionTimeoutSeconds } from '../src/config/functionTimeouts';
 import { headSortKey } from '../src/log/PartitionIndex';
 import { clientActions } from '../src/notify/protocol';
+import { apiUrlEnvVar, triggerMetricNames, triggerMetricsNamespace } from '../src/triggers/lambda';
 import {
   defaultSizing,
   dynamoActions,
@@ -59,8 +66,11 @@ import {
   noticeFunctionNames,
   noticeFunctionTimeoutSeconds,
   s3ObjectActions,
+  triggerFunctionNames,
+  triggerFunctionTimeoutSeconds,
   type NoticeFunctionName,
   type StrandFunctionName,
+  type TriggerFunctionName,
 } from './access';
 import {
   concurrencyNearLimitRatio,
@@ -169,7 +179,7 @@ export interface StrandProps {
    * the account's unreserved pool instead (needed in new accounts, whose
    * quota is too low to reserve anything). Validated against
    * `accountConcurrencyLimit`: Lambda keeps 100 unreserved.
-   * @default produce 100, fetch 200, groups 50, admin 20, schemas 20, maintenance 2, notices 40, notifier 10 (442 in all; infra/concurrency.ts)
+   * @default produce 100, fetch 200, groups 50, admin 20, schemas 20, maintenance 2, notices 40, notifier 10, triggers 8 (450 in all; infra/concurrency.ts)
    */
   readonly reservedConcurrency?: ReservedConcurrency | false;
   /**
@@ -218,6 +228,31 @@ export interface StrandProps {
    * @default { maintenance: Schedule.rate(Duration.minutes(5)) }
    */
   readonly schedules?: Partial<Record<FunctionName, events.Schedule>>;
+  /**
+   * Triggers' delivery on AWS (docs/triggers.md, "On AWS"): the `triggers`
+   * dispatcher function, a stream on the log table feeding it (heads only), a
+   * schedule for its rescan, and its alarms. Without it, triggers can still be
+   * created through the API, but nothing delivers them.
+   * @default true
+   */
+  readonly triggers?: boolean;
+  /**
+   * How often the dispatcher looks at every trigger for lag: retries whose
+   * backoff outlived an invocation, batching windows, a lost wake-up, and the
+   * "oldest undelivered record" metric. `false`: never (delivery is then
+   * started by commits only, and a retry waits for the next commit to its
+   * partition). Cost: docs/deploy.md, "Triggers".
+   * @default Schedule.rate(Duration.minutes(1))
+   */
+  readonly triggerRescan?: events.Schedule | false;
+  /**
+   * Functions triggers may invoke: the dispatcher gets `lambda:InvokeFunction`
+   * on these (and their versions and aliases) and on nothing else. Same as
+   * calling `attachFunction` for each. The trigger itself is created with the
+   * API or CLI (`strand triggers create … --function-arn`) after the deploy.
+   * @default none
+   */
+  readonly triggerFunctions?: lambda.IFunction[];
 }
 
 export interface ScheduleOptions {
@@ -268,12 +303,28 @@ const notifierMaxRecordAge = Duration.hours(1);
 /** Concurrent batches per stream shard; records of one partition head (one item key) stay in order. */
 const notifierParallelizationFactor = 2;
 
+/**
+ * The dispatcher's event source. A stream batch only says which partitions
+ * moved (the records are read from the log), so a batch may be large and a
+ * dropped one loses nothing: the minute's rescan finds the lag. A failing
+ * batch (the dispatcher crashed or timed out) is split and retried twice.
+ * Two batches per shard at once: the leases keep each partition in order.
+ */
+const triggersBatchSize = 1_000;
+const triggersRetryAttempts = 2;
+const triggersMaxRecordAge = Duration.hours(1);
+const triggersParallelizationFactor = 2;
+/** The dispatcher's stream lag: a run drains for up to ~110 s, so batches may wait that long; 5 minutes sustained is a dispatcher that cannot keep up. */
+const triggersIteratorAgeMsMax = 5 * 60_000;
+/** Records left undelivered for 15 minutes (a failing target retried, a paused trigger is not measured: it is not active). */
+const triggersOldestUndeliveredMsMax = 15 * 60_000;
+
 export class Strand extends Construct {
   readonly clusterId: string;
   readonly bucket: s3.Bucket;
   readonly tables: Record<keyof TableNames, dynamodb.Table>;
-  /** Every deployed function: one per FunctionName of the route table, plus notices and notifier with the notice socket. */
-  readonly functions: Record<FunctionName, NodejsFunction> & Partial<Record<NoticeFunctionName, NodejsFunction>>;
+  /** Every deployed function: one per FunctionName of the route table, plus notices and notifier with the notice socket, and triggers. */
+  readonly functions: Record<FunctionName, NodejsFunction> & Partial<Record<NoticeFunctionName | TriggerFunctionName, NodejsFunction>>;
   /** The names of the deployed functions, in `functions`' order. */
   readonly functionNames: readonly StrandFunctionName[];
   readonly api: apigw.HttpApi;
@@ -291,13 +342,19 @@ export class Strand extends Construct {
   readonly reservedConcurrency: Partial<Record<StrandFunctionName, number>>;
   /** 429 responses of the stage throttle, counted from the access logs (HTTP APIs publish no 429 metric of their own). */
   readonly throttledRequests: cloudwatch.Metric;
+  /** The dispatcher's rescan schedule; absent without triggers or with `triggerRescan: false`. */
+  readonly triggerRescanRule?: events.Rule;
+  /** Functions attached to triggers (`attachFunction`): the dispatcher may invoke these and no other. */
+  readonly attachedFunctions: lambda.IFunction[] = [];
   private readonly alarmTopic?: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: StrandProps = {}) {
     super(scope, id);
     const withNoticeSocket = props.noticeSocket ?? props.auth?.type !== 'jwt';
+    const withTriggers = props.triggers ?? true;
     const names = (Object.keys(functionAccess) as StrandFunctionName[])
-      .filter((name) => withNoticeSocket || !isNoticeFunction(name));
+      .filter((name) => withNoticeSocket || !isNoticeFunction(name))
+      .filter((name) => withTriggers || !isTriggerFunction(name));
     validateProps(props, names);
     this.functionNames = names;
     this.reservedConcurrency = resolveReservedConcurrency(names, props.reservedConcurrency, props.accountConcurrencyLimit);
@@ -330,10 +387,10 @@ export class Strand extends Construct {
         ...(schema.sortKey ? { sortKey: { name: schema.sortKey.name, type: attributeType(schema.sortKey.type) } } : {}),
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         ...(schema.timeToLiveAttribute ? { timeToLiveAttribute: schema.timeToLiveAttribute } : {}),
-        // The notifier's event source: every commit changes a partition head, and
-        // the new image carries what a notice says (hw, lso, gone). Only the log
-        // table moves partitions, so no other table has a stream.
-        ...(name === 'log' && withNoticeSocket ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
+        // The notifier's and the trigger dispatcher's event source: every commit
+        // changes a partition head, and the new image carries what a notice says
+        // (hw, lso, gone). Only the log table moves partitions, so no other table has a stream.
+        ...(name === 'log' && (withNoticeSocket || withTriggers) ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
         deletionProtection: props.deletionProtection ?? true,
         removalPolicy,
@@ -412,7 +469,9 @@ export class Strand extends Construct {
         reservedConcurrentExecutions: this.reservedConcurrency[name],
         // The route table's functions: the one table of timeouts, which the local
         // gateway enforces too. The notice functions': infra/access.ts.
-        timeout: Duration.seconds(isNoticeFunction(name) ? noticeFunctionTimeoutSeconds[name] : functionTimeoutSeconds[name]),
+        timeout: Duration.seconds(
+          isNoticeFunction(name) ? noticeFunctionTimeoutSeconds[name] : isTriggerFunction(name) ? triggerFunctionTimeoutSeconds : functionTimeoutSeconds[name],
+        ),
         environment: noticeSocketEnvFunctions.includes(name) ? { ...environment, ...noticeSocketEnv } : environment,
         logGroup,
         bundling: {
@@ -505,6 +564,13 @@ export class Strand extends Construct {
 
     if (this.noticeSocket) this.createNoticeSocketRoutes(this.noticeSocket, functions.notices, props.auth);
     if (functions.notifier) this.subscribeToLogStream(functions.notifier);
+    if (functions.triggers) {
+      // The events' bootstrapServers: the API's URL (no cycle: no route reaches the dispatcher).
+      functions.triggers.addEnvironment(apiUrlEnvVar, this.stage.url);
+      this.subscribeTriggersToLogStream(functions.triggers);
+      if (props.triggerRescan !== false) this.triggerRescanRule = this.scheduleTriggerRescan(functions.triggers, props.triggerRescan ?? events.Schedule.rate(Duration.minutes(1)));
+      for (const fn of props.triggerFunctions ?? []) this.attachFunction(fn);
+    }
 
     this.createAlarms(names);
     this.createConcurrencyAlarms(names, props.accountConcurrencyLimit ?? defaultAccountConcurrencyLimit);
@@ -537,11 +603,65 @@ export class Strand extends Construct {
     });
   }
 
-  /** A deployed function by name; throws for one this construct did not deploy (a notice function without the notice socket). */
+  /** A deployed function by name; throws for one this construct did not deploy (a notice function without the notice socket, triggers without triggers). */
   functionOf(name: StrandFunctionName): NodejsFunction {
     const fn = this.functions[name];
-    if (!fn) throw new Error(`Strand: no function '${name}' in this cluster (the notice socket is off).`);
+    if (!fn) throw new Error(`Strand: no function '${name}' in this cluster (${isTriggerFunction(name) ? 'triggers are off' : 'the notice socket is off'}).`);
     return fn;
+  }
+
+  /**
+   * Lets triggers invoke `fn`: `lambda:InvokeFunction` for the dispatcher on
+   * the function's ARN and its qualified ARNs (versions, aliases), and on no
+   * other function. The trigger itself is created after the deploy with the
+   * API, the SDK (`admin.createTrigger`) or the CLI, with a `lambda` target
+   * naming the function's ARN (an output of your stack):
+   *
+   *   strand triggers create orders-to-fn --topic orders --function-arn <arn>
+   */
+  attachFunction(fn: lambda.IFunction): void {
+    const dispatcher = this.functions.triggers;
+    if (!dispatcher) throw new Error('Strand: attachFunction needs triggers (StrandProps.triggers is false).');
+    if (this.attachedFunctions.includes(fn)) return;
+    dispatcher.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['lambda:InvokeFunction'],
+      resources: [fn.functionArn, `${fn.functionArn}:*`],
+    }));
+    this.attachedFunctions.push(fn);
+  }
+
+  /**
+   * The dispatcher reads the log table's stream with a mapping of its own,
+   * filtered as the notifier's (inserted or modified heads only). The stream
+   * only says which partitions moved; the records are read from the log.
+   */
+  private subscribeTriggersToLogStream(dispatcher: NodejsFunction): void {
+    dispatcher.addEventSourceMapping('LogStreamTriggers', {
+      eventSourceArn: this.tables.log.tableStreamArn!,
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: triggersBatchSize,
+      maxBatchingWindow: Duration.seconds(0),
+      parallelizationFactor: triggersParallelizationFactor,
+      retryAttempts: triggersRetryAttempts,
+      bisectBatchOnError: true,
+      maxRecordAge: triggersMaxRecordAge,
+      filters: [headChangesFilter()],
+    });
+  }
+
+  /** The dispatcher's rescan: EventBridge's scheduled event, retried twice within 10 minutes (a later rescan comes anyway). */
+  private scheduleTriggerRescan(dispatcher: NodejsFunction, schedule: events.Schedule): events.Rule {
+    const rule = new events.Rule(this, 'TriggersSchedule', {
+      description: `Strand triggers rescan (cluster ${this.clusterId})`,
+      schedule,
+    });
+    rule.addTarget(new targets.LambdaFunction(dispatcher, { retryAttempts: 2, maxEventAge: Duration.minutes(10) }));
+    return rule;
+  }
+
+  /** A metric the dispatcher writes (EMF, src/triggers/lambda.ts), over the whole cluster. */
+  triggerMetric(name: (typeof triggerMetricNames)[keyof typeof triggerMetricNames], statistic: string, period: Duration = alarmPeriod): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: triggerMetricsNamespace, metricName: name, dimensionsMap: { ClusterId: this.clusterId }, statistic, period });
   }
 
   /**
@@ -583,13 +703,7 @@ export class Strand extends Construct {
       retryAttempts: notifierRetryAttempts,
       bisectBatchOnError: true,
       maxRecordAge: notifierMaxRecordAge,
-      filters: [
-        lambda.FilterCriteria.filter({
-          eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
-          // A stream record's numbers are strings ({"N": "-1"}), so the key is matched as one.
-          dynamodb: { Keys: { sk: { N: lambda.FilterRule.isEqual(String(headSortKey)) } } },
-        }),
-      ],
+      filters: [headChangesFilter()],
     });
   }
 
@@ -701,6 +815,17 @@ export class Strand extends Construct {
       this.alarm('NotifierIteratorAgeAlarm', this.notifierIteratorAge(concurrencyPeriod), notifierIteratorAgeMsMax,
         `Strand notifier: the log table's stream reached it more than ${notifierIteratorAgeMsMax / 1000} s late for ${concurrencyDatapointsToAlarm} of ${concurrencyEvaluationPeriods} minutes; waiting consumers are woken that much later (see its Errors and Throttles).`,
         { evaluationPeriods: concurrencyEvaluationPeriods, datapointsToAlarm: concurrencyDatapointsToAlarm });
+    }
+    if (this.functions.triggers) {
+      this.alarm('TriggersIteratorAgeAlarm', this.functionOf('triggers').metric('IteratorAge', { statistic: 'Maximum', period: concurrencyPeriod }), triggersIteratorAgeMsMax,
+        `Strand triggers: the log table's stream reached the dispatcher more than ${triggersIteratorAgeMsMax / 60_000} min late for ${concurrencyDatapointsToAlarm} of ${concurrencyEvaluationPeriods} minutes; deliveries start that much later (see its Errors, Throttles and concurrency).`,
+        { evaluationPeriods: concurrencyEvaluationPeriods, datapointsToAlarm: concurrencyDatapointsToAlarm });
+      this.alarm('TriggersOldestUndeliveredAlarm', this.triggerMetric(triggerMetricNames.oldestUndeliveredAge, 'Maximum'), triggersOldestUndeliveredMsMax,
+        `Strand triggers: a record has waited more than ${triggersOldestUndeliveredMsMax / 60_000} min for delivery (a failing or slow target, retries with backoff; the dispatcher's log names the trigger, as does the metric's Trigger dimension).`);
+      this.alarm('TriggersDeadLetteredAlarm', this.triggerMetric(triggerMetricNames.deadLettered, 'Sum'), 0,
+        'Strand triggers: records were produced to a dead-letter topic (retries used up, or older than max_record_age_ms); the dead letters\' strand.error header says why.');
+      this.alarm('TriggersSkippedAlarm', this.triggerMetric(triggerMetricNames.skipped, 'Sum'), 0,
+        'Strand triggers: records were given up on and skipped (no dead-letter topic): they were never delivered.');
     }
   }
 
@@ -828,8 +953,41 @@ export class Strand extends Construct {
         }),
       );
     }
+    if (this.functions.triggers) {
+      dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Triggers: oldest undelivered record (ms)',
+          width,
+          left: [this.triggerMetric(triggerMetricNames.oldestUndeliveredAge, 'Maximum', Duration.minutes(1)).with({ label: 'age, max' })],
+          leftAnnotations: [{ value: triggersOldestUndeliveredMsMax, label: 'alarm' }],
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Triggers: records given up on',
+          width,
+          left: [
+            this.triggerMetric(triggerMetricNames.deadLettered, 'Sum').with({ label: 'dead-lettered' }),
+            this.triggerMetric(triggerMetricNames.skipped, 'Sum').with({ label: 'skipped' }),
+          ],
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Triggers: dispatcher stream lag (ms)',
+          width,
+          left: [this.functionOf('triggers').metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1), label: 'iterator age, max' })],
+          leftAnnotations: [{ value: triggersIteratorAgeMsMax, label: 'alarm' }],
+        }),
+      );
+    }
     return dashboard;
   }
+}
+
+/** Inserted or modified partition heads (sk = -1): spilled index chunks and deletions never cost an invocation. */
+function headChangesFilter(): Record<string, unknown> {
+  return lambda.FilterCriteria.filter({
+    eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+    // A stream record's numbers are strings ({"N": "-1"}), so the key is matched as one.
+    dynamodb: { Keys: { sk: { N: lambda.FilterRule.isEqual(String(headSortKey)) } } },
+  });
 }
 
 /** Read plus write throttle events of one table (also reported for on-demand tables: hot partitions, table limits). */
@@ -886,6 +1044,10 @@ function attributeType(type: 'S' | 'N'): dynamodb.AttributeType {
 
 function isNoticeFunction(name: StrandFunctionName): name is NoticeFunctionName {
   return (noticeFunctionNames as readonly string[]).includes(name);
+}
+
+function isTriggerFunction(name: StrandFunctionName): name is TriggerFunctionName {
+  return (triggerFunctionNames as readonly string[]).includes(name);
 }
 
 function capitalize(s: string): string {

@@ -17,15 +17,32 @@
  * One step at a time per partition (ordered, one batch in flight); at most
  * `partitionsInFlightMax` partitions at once; a partition yields after
  * `stepsPerTurnMax` steps so a busy one does not starve the others.
+ *
+ * Two modes:
+ * - long-lived (`start()`/`stop()`): a local Strand, one runner per cluster;
+ * - one-shot (`runOnce(work, untilMs)`): the dispatcher Lambda on AWS
+ *   (src/triggers/lambda.ts). It wakes the partitions a stream batch moved, or
+ *   every partition with lag (the scheduled rescan), runs their steps and the
+ *   timers that fall before `untilMs`, starts no batch too close to it, and
+ *   aborts what is still in flight at it (not committed: redelivered later).
+ *   Several invocations may run at once, so with `leases` each turn holds a
+ *   lease per (trigger, partition) (src/triggers/triggerLeases.ts), which also
+ *   carries the partition's retries, bisection and backoff to the next holder.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { Runtime } from '../runtime';
 import type { Topic } from '../log/TopicCatalog';
 import { coalesceHeadChanges, type HeadChange } from '../notify/headChanges';
+import { groupsOf } from '../groups/GroupService';
+import { tpKey } from '../groups/topicPartition';
+import { recordsFrom } from '../log/readPartition';
+import { leaseTtlMsMax } from '../log/LeaseStore';
+import { mapBounded } from '../mapBounded';
 import { TriggerStore } from './TriggerStore';
-import { committedOffset, deliveryStep, newCursor, type PartitionCursor, type StepSettings } from './partitionDelivery';
-import type { Target, Trigger } from './triggerSpec';
+import { committedOffset, deliveryStep, newCursor, type GivenUp, type PartitionCursor, type StepSettings } from './partitionDelivery';
+import { restoreCursor, triggerLeaseKey, type TriggerLease, type TriggerLeaseStore } from './triggerLeases';
+import { triggerGroupId, type Target, type Trigger } from './triggerSpec';
 
 /** Partitions delivering at once, over every trigger. */
 export const partitionsInFlightMax = 16;
@@ -33,6 +50,41 @@ export const partitionsInFlightMax = 16;
 export const stepsPerTurnMax = 100;
 /** How long the runner trusts its list of triggers before reading it again on a head change. */
 export const triggerCacheMs = 1_000;
+/** One-shot mode: no batch starts with less than this left before the run's end (a read, a delivery worth waiting for, a commit). */
+export const runOnceStepBudgetMs = 5_000;
+/** One-shot mode: a partition whose lease another invocation holds is tried again this much later, within the run. */
+export const leaseRetryMs = 1_000;
+/** A lease outlives the run that took it by this much (the release, the Lambda's own margin). */
+export const leaseMarginMs = 30_000;
+
+/** What one `runOnce` did. */
+export interface RunOnceReport {
+  /** Partition turns started. */
+  turns: number;
+  /** Turns skipped because another invocation held the partition's lease. */
+  leaseRefused: number;
+  /** Work the run's end left: turns cut short or aborted, backoffs and windows past the end (a later run picks them up). */
+  unfinished: number;
+  /** Records given up on: produced to the dead-letter topic, or skipped. */
+  givenUp: GivenUp[];
+  /** With `measureLag`: per trigger with records left undelivered at the end, the age of the oldest (ms). */
+  oldestUndelivered: { trigger: string; ageMs: number; partitions: number }[];
+}
+
+export interface RunOnceWork {
+  /** The log table's stream records of this invocation: their partitions are woken. */
+  records?: readonly DynamoDBRecord[];
+  /** Wake every partition of every active trigger that has records past its commit (the scheduled rescan). */
+  rescan?: boolean;
+  /** With `rescan`: at the end, read the oldest undelivered record of each partition that was behind (the lag metric). */
+  measureLag?: boolean;
+}
+
+interface Run {
+  untilMs: number;
+  signal: AbortSignal;
+  report: RunOnceReport;
+}
 
 export interface TriggerRunnerOptions {
   /** Every trigger's partitions are looked at this often, whatever else happened. @default 30000 */
@@ -49,6 +101,14 @@ export interface TriggerRunnerOptions {
   bootstrapServers?: string;
   /** The target types this runner delivers to; create refuses others (src/api/triggers.ts). @default ['http', 'module', 's3'] */
   targetTypes?: readonly Target['type'][];
+  /**
+   * Leases per (trigger, partition), for runners that may run side by side
+   * (one-shot mode only: a turn ends by its run's end, within the lease).
+   * @default none: this runner is the only one
+   */
+  leases?: TriggerLeaseStore;
+  /** The lease holder's name (the Lambda's log stream, say). @default a random name */
+  holder?: string;
 }
 
 export class TriggerRunner {
@@ -80,6 +140,12 @@ export class TriggerRunner {
    * call started there, failing them once the request's time is up.
    */
   private readonly outside = AsyncLocalStorage.snapshot();
+  private readonly leases: TriggerLeaseStore | undefined;
+  private readonly holder: string;
+  /** Timers' due times, for a one-shot run waiting on the ones inside it. */
+  private readonly timerDue = new Map<string, number>();
+  /** The one-shot run in progress, if any. */
+  private run: Run | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -96,7 +162,10 @@ export class TriggerRunner {
       bootstrapServers: options.bootstrapServers ?? '',
       signal: this.stopping.signal,
       moduleRoot: this.moduleRoot,
+      onGiveUp: (given) => this.run?.report.givenUp.push(given),
     };
+    this.leases = options.leases;
+    this.holder = options.holder ?? `runner-${Math.random().toString(36).slice(2, 10)}`;
   }
 
   private get stopped(): boolean {
@@ -105,6 +174,7 @@ export class TriggerRunner {
 
   /** Starts the rescan timer and runs a first rescan (catching up on whatever was produced while nothing ran). */
   start(): void {
+    if (this.leases) throw new Error('TriggerRunner: leases are for one-shot runs (runOnce), whose turns end within the lease.');
     this.poke();
     if (this.rescanIntervalMs > 0) {
       this.rescanTimer = setInterval(() => this.poke(), this.rescanIntervalMs);
@@ -154,6 +224,104 @@ export class TriggerRunner {
     while (this.turns.size > 0) await Promise.all([...this.turns.values()]);
   }
 
+  /**
+   * One-shot mode: wakes the work's partitions, runs their steps (and the
+   * timers due before `untilMs`) until nothing is left or `untilMs`, when
+   * deliveries in flight are aborted, uncommitted. Resolves when every turn
+   * has ended; no timer outlives it. One run at a time per runner.
+   */
+  async runOnce(work: RunOnceWork, untilMs: number): Promise<RunOnceReport> {
+    if (this.rescanTimer) throw new Error('TriggerRunner: runOnce is for a runner that was not started.');
+    if (this.run) throw new Error('TriggerRunner: one runOnce at a time.');
+    const report: RunOnceReport = { turns: 0, leaseRefused: 0, unfinished: 0, givenUp: [], oldestUndelivered: [] };
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    this.stopping.signal.addEventListener('abort', abort, { once: true });
+    const end = setTimeout(abort, Math.max(0, untilMs - this.runtime.clock.now()));
+    this.run = { untilMs, signal: controller.signal, report };
+    const ended = new Promise<void>((r) => controller.signal.addEventListener('abort', () => r(), { once: true }));
+    const behind: { trigger: Trigger; topic: Topic; partition: number }[] = [];
+    try {
+      await this.outside(async () => {
+        if (work.rescan) behind.push(...(await this.wakeLagging()));
+        if (work.records) await this.onHeadChanges(coalesceHeadChanges(work.records));
+      });
+      // Turns, then the timers inside the run, until there are none or the run ends.
+      while (!controller.signal.aborted) {
+        if (this.turns.size > 0) {
+          await Promise.race([Promise.all([...this.turns.values()]), ended]);
+          continue;
+        }
+        if (this.timers.size === 0) break;
+        const due = Math.min(...this.timerDue.values());
+        await Promise.race([new Promise((r) => setTimeout(r, Math.max(1, due - this.runtime.clock.now()))), ended]);
+      }
+      // The run's end came with turns still running: their deliveries are aborted, uncommitted.
+      if (controller.signal.aborted) report.unfinished += this.turns.size;
+    } finally {
+      clearTimeout(end);
+      controller.abort();
+      this.stopping.signal.removeEventListener('abort', abort);
+      while (this.turns.size > 0) await Promise.all([...this.turns.values()]);
+      // Timers past the run: their partitions' cursors wait in the leases (or this environment's memory) for a later run.
+      report.unfinished += this.timers.size;
+      for (const t of this.timers.values()) clearTimeout(t);
+      this.timers.clear();
+      this.timerDue.clear();
+      this.wokenAgain.clear();
+      this.run = undefined;
+    }
+    if (work.measureLag && behind.length > 0) report.oldestUndelivered = await this.oldestUndelivered(behind);
+    return report;
+  }
+
+  /** Refreshes the triggers and wakes every active partition with records past its commit (or with no commit); returns them. */
+  private async wakeLagging(): Promise<{ trigger: Trigger; topic: Topic; partition: number }[]> {
+    await this.refresh();
+    const woken: { trigger: Trigger; topic: Topic; partition: number }[] = [];
+    for (const on of this.byTopicId.values()) {
+      for (const { trigger, topic } of on) {
+        // One read of the group (every partition's commit), one head read per partition.
+        const offsets = (await groupsOf(this.runtime).store.load(triggerGroupId(trigger.name)))?.offsets ?? {};
+        const partitions = Array.from({ length: topic.partitionsCount }, (_, p) => p);
+        const lagging = await mapBounded(partitions, partitionsInFlightMax, async (p) => {
+          const committed = offsets[tpKey(topic.name, p)]?.offset;
+          if (committed === undefined) return true;
+          const bounds = await this.runtime.engine.bounds(topic, p);
+          return committed < bounds.highWatermark || committed < bounds.logStartOffset;
+        });
+        for (const p of partitions) {
+          if (!lagging[p]) continue;
+          woken.push({ trigger, topic, partition: p });
+          this.wake(trigger, topic, p);
+        }
+      }
+    }
+    return woken;
+  }
+
+  /** Per trigger, the age of the oldest record not yet committed past, over the given partitions (a small read for each still behind). */
+  private async oldestUndelivered(partitions: { trigger: Trigger; topic: Topic; partition: number }[]): Promise<RunOnceReport['oldestUndelivered']> {
+    const now = this.runtime.clock.now();
+    const byTrigger = new Map<string, { ageMs: number; partitions: number }>();
+    await mapBounded(partitions, partitionsInFlightMax, async ({ trigger, topic, partition }) => {
+      try {
+        const offset = await committedOffset(this.runtime, trigger, topic.name, partition);
+        const bounds = await this.runtime.engine.bounds(topic, partition);
+        const from = Math.max(offset ?? bounds.logStartOffset, bounds.logStartOffset);
+        if (from >= bounds.highWatermark) return;
+        const read = await this.runtime.engine.read(topic, partition, from, 1);
+        const first = recordsFrom(read.batches, from)[0];
+        if (!first) return;
+        const seen = byTrigger.get(trigger.name) ?? { ageMs: 0, partitions: 0 };
+        byTrigger.set(trigger.name, { ageMs: Math.max(seen.ageMs, now - first.timestamp), partitions: seen.partitions + 1 });
+      } catch (err) {
+        this.runtime.logger.warn('trigger lag measurement failed', { trigger: trigger.name, topic: topic.name, partition, error: String(err) });
+      }
+    });
+    return [...byTrigger].map(([trigger, v]) => ({ trigger, ...v })).sort((a, b) => a.trigger.localeCompare(b.trigger));
+  }
+
   private async rescan(): Promise<void> {
     await this.refresh();
     for (const on of this.byTopicId.values()) {
@@ -189,7 +357,7 @@ export class TriggerRunner {
 
   /** `byTimer`: the partition's own timer, which may fire a millisecond before the clock reaches its time. */
   private wake(trigger: Trigger, topic: Topic, partition: number, byTimer = false): void {
-    if (this.stopped || trigger.state !== 'ACTIVE' || partition < 0 || partition >= topic.partitionsCount) return;
+    if (this.stopped || this.run?.signal.aborted || trigger.state !== 'ACTIVE' || partition < 0 || partition >= topic.partitionsCount) return;
     const key = `${cursorPrefix(trigger)}${topic.topicId}#${partition}`;
     if (this.turns.has(key)) {
       this.wokenAgain.add(key);
@@ -201,7 +369,9 @@ export class TriggerRunner {
     const timer = this.timers.get(key);
     if (timer) clearTimeout(timer);
     this.timers.delete(key);
-    const turn = this.turn(key, trigger.name, topic, partition).finally(() => {
+    this.timerDue.delete(key);
+    if (this.run) this.run.report.turns++;
+    const turn = this.turn(key, trigger, topic, partition).finally(() => {
       this.turns.delete(key);
       if (this.wokenAgain.delete(key)) {
         const current = this.triggers.get(trigger.name);
@@ -215,8 +385,17 @@ export class TriggerRunner {
     if (this.stopped) return;
     const existing = this.timers.get(key);
     if (existing) clearTimeout(existing);
+    if (this.run && (this.run.signal.aborted || atMs > this.run.untilMs - runOnceStepBudgetMs)) {
+      // Past this run: the cursor (in the lease, or this environment's memory) keeps the time; a later run steps it.
+      this.timers.delete(key);
+      this.timerDue.delete(key);
+      this.run.report.unfinished++;
+      return;
+    }
+    this.timerDue.set(key, atMs);
     const timer = setTimeout(() => {
       this.timers.delete(key);
+      this.timerDue.delete(key);
       const current = this.triggers.get(trigger.name);
       if (current && current.createdAt === trigger.createdAt) this.wake(current, topic, partition, true);
     }, Math.max(0, atMs - this.runtime.clock.now()));
@@ -224,11 +403,48 @@ export class TriggerRunner {
     this.timers.set(key, timer);
   }
 
-  private async turn(key: string, name: string, topic: Topic, partition: number): Promise<void> {
+  /** The step settings now: within a run, its abort signal and a delivery timeout that ends by the run's end. */
+  private stepSettings(): StepSettings {
+    if (!this.run) return this.settings;
+    const left = this.run.untilMs - this.runtime.clock.now();
+    return { ...this.settings, signal: this.run.signal, deliveryTimeoutMs: Math.max(1, Math.min(this.settings.deliveryTimeoutMs, left)) };
+  }
+
+  /** Within a run: too little time is left to start a batch. */
+  private get outOfTime(): boolean {
+    return this.run !== undefined && (this.run.signal.aborted || this.runtime.clock.now() > this.run.untilMs - runOnceStepBudgetMs);
+  }
+
+  private async turn(key: string, woken: Trigger, topic: Topic, partition: number): Promise<void> {
+    const name = woken.name;
     await this.acquireSlot();
+    let lease: TriggerLease | undefined;
+    let offset: number | undefined;
     try {
-      let offset: number | undefined;
+      if (this.outOfTime) {
+        if (this.run) this.run.report.unfinished++;
+        return;
+      }
+      if (this.leases) {
+        const ttl = Math.min(leaseTtlMsMax, Math.max(1, (this.run ? this.run.untilMs - this.runtime.clock.now() : leaseTtlMsMax) + leaseMarginMs));
+        const got = await this.leases.acquire(triggerLeaseKey(woken, topic.topicId, partition), this.holder, ttl);
+        if (!got) {
+          // Another invocation steps this partition. It may have read the head just before
+          // the records that woke this one: look again shortly, while this run lasts.
+          if (this.run) this.run.report.leaseRefused++;
+          this.schedule(key, woken, topic, partition, this.runtime.clock.now() + leaseRetryMs);
+          return;
+        }
+        lease = got.lease;
+        offset = (await committedOffset(this.runtime, woken, topic.name, partition)) ?? (await this.runtime.engine.bounds(topic, partition)).logStartOffset;
+        // The lease's cursor is the truth: another environment may have stepped the partition since this one did.
+        this.cursors.set(key, restoreCursor(got.saved, offset));
+      }
       for (let step = 0; step < stepsPerTurnMax && !this.stopped; step++) {
+        if (this.outOfTime) {
+          if (this.run) this.run.report.unfinished++;
+          return;
+        }
         // The trigger as last read: a pause, change or delete takes effect before the next batch.
         const trigger = this.triggers.get(name);
         if (!trigger || trigger.state !== 'ACTIVE' || trigger.topicName !== topic.name) return;
@@ -236,7 +452,7 @@ export class TriggerRunner {
         this.cursors.set(key, cursor);
         // No committed offset: a partition added after the trigger was created, delivered from its start.
         offset ??= (await committedOffset(this.runtime, trigger, topic.name, partition)) ?? (await this.runtime.engine.bounds(topic, partition)).logStartOffset;
-        const outcome = await deliveryStep(this.runtime, trigger, topic, partition, offset, cursor, this.settings);
+        const outcome = await deliveryStep(this.runtime, trigger, topic, partition, offset, cursor, this.stepSettings());
         switch (outcome.kind) {
           case 'progress':
             offset = outcome.offset;
@@ -253,12 +469,18 @@ export class TriggerRunner {
       this.wokenAgain.add(key);
     } catch (err) {
       // Storage trouble, a dead-letter topic that is gone, a commit refused: try again after a backoff.
-      if (this.stopped) return;
+      if (this.stopped || this.run?.signal.aborted) return;
       const cursor = this.cursors.get(key);
       const trigger = this.triggers.get(name);
       this.runtime.logger.warn('trigger step failed', { trigger: name, topic: topic.name, partition, error: err instanceof Error ? err.message : String(err) });
       if (cursor && trigger) this.schedule(key, trigger, topic, partition, this.runtime.clock.now() + this.settings.retryBackoffBaseMs);
     } finally {
+      if (lease && this.leases) {
+        const cursor = this.cursors.get(key);
+        await this.leases
+          .release(lease, cursor && offset !== undefined ? { atOffset: offset, cursor } : undefined)
+          .catch((err: unknown) => this.runtime.logger.warn('trigger lease release failed', { trigger: name, topic: topic.name, partition, error: String(err) }));
+      }
       this.releaseSlot();
     }
   }

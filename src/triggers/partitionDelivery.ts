@@ -64,6 +64,18 @@ export interface StepSettings extends TargetOptions {
   bootstrapServers: string;
   /** Aborted when the runtime stops: the step ends without committing or counting a failure. */
   signal: AbortSignal;
+  /** Told of every run of records given up on, dead-lettered or skipped (the dispatcher's dead-letter metric). */
+  onGiveUp?: (given: GivenUp) => void;
+}
+
+export interface GivenUp {
+  trigger: string;
+  topic: string;
+  partition: number;
+  records: number;
+  reason: DeadLetterReason;
+  /** Produced to the dead-letter topic; false: skipped (no dead-letter topic). */
+  deadLettered: boolean;
 }
 
 export type StepOutcome =
@@ -173,7 +185,7 @@ export async function deliveryStep(runtime: Runtime, trigger: Trigger, topic: To
     if (firstLive !== 0) {
       const dead = firstLive === -1 ? records : records.slice(0, firstLive);
       const next = dead[dead.length - 1]!.offset + 1;
-      await giveUp(runtime, trigger, topic.name, partition, dead, 'record-expired', `record older than max_record_age_ms (${trigger.maxRecordAgeMs} ms)`, 0);
+      await giveUp(runtime, trigger, topic.name, partition, dead, 'record-expired', `record older than max_record_age_ms (${trigger.maxRecordAgeMs} ms)`, 0, settings.onGiveUp);
       await settle(runtime, trigger, topic, partition, cursor, next);
       return { kind: 'progress', offset: next };
     }
@@ -216,7 +228,7 @@ export async function deliveryStep(runtime: Runtime, trigger: Trigger, topic: To
       runtime.logger.warn('trigger delivery failed; retrying', { trigger: trigger.name, topic: topic.name, partition, first, last, attempts: cursor.attempts, error: message });
       return { kind: 'wait', untilMs: cursor.retryAt };
     }
-    await giveUp(runtime, trigger, topic.name, partition, records, 'retries-exhausted', message, cursor.attempts);
+    await giveUp(runtime, trigger, topic.name, partition, records, 'retries-exhausted', message, cursor.attempts, settings.onGiveUp);
     await settle(runtime, trigger, topic, partition, cursor, next);
     return { kind: 'progress', offset: next };
   }
@@ -235,13 +247,15 @@ async function settle(runtime: Runtime, trigger: Trigger, topic: Topic, partitio
   if (cursor.ranges[0] && cursor.ranges[0].start < next) cursor.ranges[0].start = next;
 }
 
-async function giveUp(runtime: Runtime, trigger: Trigger, topic: string, partition: number, records: FetchedRecord[], reason: DeadLetterReason, error: string, attempts: number): Promise<void> {
+async function giveUp(runtime: Runtime, trigger: Trigger, topic: string, partition: number, records: FetchedRecord[], reason: DeadLetterReason, error: string, attempts: number, onGiveUp?: StepSettings['onGiveUp']): Promise<void> {
   const first = records[0]!.offset;
   const last = records[records.length - 1]!.offset;
   if (trigger.deadLetterTopic === undefined) {
     runtime.logger.warn('trigger skipped records (no dead-letter topic)', { trigger: trigger.name, topic, partition, first, last, reason, error });
+    onGiveUp?.({ trigger: trigger.name, topic, partition, records: records.length, reason, deadLettered: false });
     return;
   }
   await produceDeadLetters(runtime, trigger.deadLetterTopic, records, { triggerName: trigger.name, topic, partition, reason, error, attempts });
   runtime.logger.warn('trigger dead-lettered records', { trigger: trigger.name, topic, partition, first, last, reason, deadLetterTopic: trigger.deadLetterTopic });
+  onGiveUp?.({ trigger: trigger.name, topic, partition, records: records.length, reason, deadLettered: true });
 }

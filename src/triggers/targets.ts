@@ -9,13 +9,14 @@
  *           every retry, so a receiver can drop a duplicate.
  *   module  a Lambda-style handler loaded with require, `handler(event, context)`
  *           (or with a callback, as Node.js Lambda handlers may), local only.
- *   lambda  Lambda's Invoke, on AWS only: not in this runtime (docs/triggers.md).
+ *   lambda  Lambda's Invoke (RequestResponse), on AWS only (src/triggers/lambdaTarget.ts).
  *   s3      the archive: not an event but gzip NDJSON objects (src/triggers/archive.ts,
  *           called by partitionDelivery.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { signPayload, signatureHeader } from './signature';
+import { invokeLambdaTarget } from './lambdaTarget';
 import type { KafkaEvent } from './kafkaEvent';
 import type { Target } from './triggerSpec';
 
@@ -56,7 +57,8 @@ export async function deliverEvent(target: Target, event: KafkaEvent, delivery: 
       case 'module':
         return await callModule(target.handler, event, delivery, controller.signal, options.moduleRoot ?? process.cwd());
       case 'lambda':
-        throw new DeliveryFailedError('lambda targets deliver only on AWS; locally use a module or http target');
+        // Lambda's Invoke (src/triggers/lambdaTarget.ts): only the dispatcher on AWS has lambda targets; a local Strand refuses them at create.
+        return await invokeLambdaTarget(target, event, controller.signal);
       case 's3':
         // The archive writes records, not an event: partitionDelivery calls src/triggers/archive.ts instead.
         throw new DeliveryFailedError('s3 targets are written by the archive (src/triggers/archive.ts), not sent an event');

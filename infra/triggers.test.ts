@@ -1,0 +1,225 @@
+/**
+ * Triggers on AWS (docs/triggers.md, "On AWS"): the dispatcher function, its
+ * event source on the log table's stream (filtered to partition heads), the
+ * rescan schedule, its least-privilege grants, `lambda:InvokeFunction` only on
+ * attached functions, its alarms and dashboard, and `triggers: false`.
+ *
+ * How: synthesized templates with bundling skipped, as in strand.test.ts; the
+ * mapping's filter is run against stream records shaped like DynamoDB's.
+ */
+import { App, CfnWaitConditionHandle, Stack, type CfnResource } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Duration } from 'aws-cdk-lib';
+import { headSortKey } from '../src/log/PartitionIndex';
+import { apiUrlEnvVar, triggerMetricNames } from '../src/triggers/lambda';
+import { functionAccess, s3ObjectActions, dynamoActions, triggerFunctionTimeoutSeconds, type StrandFunctionName } from './access';
+import { defaultReservedConcurrency } from './concurrency';
+import { StrandStack, type StrandStackProps } from './stack';
+
+function synth(props: StrandStackProps = {}, extra?: (stack: StrandStack) => void): { stack: StrandStack; template: Template } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new StrandStack(app, 'Test', props);
+  extra?.(stack);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+const logicalId = (stack: Stack, c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnResource);
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+function roleStatements(stack: StrandStack, template: Template, fn: StrandFunctionName): Statement[] {
+  const roleId = logicalId(stack, stack.strand.functionOf(fn).role as never);
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+function filterMatches(pattern: unknown, event: unknown): boolean {
+  if (Array.isArray(pattern)) return pattern.includes(event);
+  if (typeof pattern !== 'object' || pattern === null || typeof event !== 'object' || event === null) return false;
+  return Object.entries(pattern).every(([key, sub]) => filterMatches(sub, (event as Record<string, unknown>)[key]));
+}
+
+function streamRecord(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', sk: number) {
+  const keys = { pk: { S: 't1#0' }, sk: { N: String(sk) } };
+  return { eventName, dynamodb: { Keys: keys, ...(eventName === 'REMOVE' ? {} : { NewImage: { ...keys, hw: { N: '42' } } }), StreamViewType: 'NEW_IMAGE' } };
+}
+
+/** Two functions of the user's, one attached with the prop and one with attachFunction, and one not attached. */
+let attached: lambda.IFunction[] = [];
+let notAttached: lambda.IFunction;
+const { stack, template } = synth({ strand: { clusterId: 'prod-1' } }, (s) => {
+  const code = lambda.Code.fromInline('exports.handler = async () => {}');
+  const make = (id: string) => new lambda.Function(s, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code });
+  attached = [make('OrdersFn'), make('AuditFn')];
+  notAttached = make('OtherFn');
+  s.strand.attachFunction(attached[0]!);
+  s.strand.attachFunction(attached[1]!);
+  s.strand.attachFunction(attached[1]!); // twice: one grant
+});
+const resources = template.toJSON().Resources as Record<string, any>;
+const fnId = (fn: StrandFunctionName) => logicalId(stack, stack.strand.functionOf(fn));
+const arnOf = (fn: lambda.IFunction) => ({ 'Fn::GetAtt': [logicalId(stack, fn as never), 'Arn'] });
+
+describe('the dispatcher function', () => {
+  test('runs Node.js 22 on arm64 with two minutes, its reservation and the API URL for the events\' bootstrapServers', () => {
+    const props = resources[fnId('triggers')].Properties;
+    expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: triggerFunctionTimeoutSeconds, MemorySize: 512 });
+    expect(props.ReservedConcurrentExecutions).toBe(defaultReservedConcurrency.triggers);
+    expect(props.Environment.Variables[apiUrlEnvVar]).toBeDefined();
+  });
+
+  test('its own event source on the log table\'s stream: latest, no batching window, split on error, bounded retries and age', () => {
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: fnId('triggers') } } }));
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]!.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, stack.strand.tables.log), 'StreamArn'] },
+      StartingPosition: 'LATEST',
+      MaximumBatchingWindowInSeconds: 0,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 2,
+      MaximumRecordAgeInSeconds: 3600,
+    });
+  });
+
+  test(`Lambda invokes it only for inserted or modified partition heads (sk = ${headSortKey})`, () => {
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: fnId('triggers') } } }))[0]!;
+    const filters = mapping.Properties.FilterCriteria.Filters as { Pattern: string }[];
+    expect(filters).toHaveLength(1);
+    const pattern = JSON.parse(filters[0]!.Pattern);
+    expect(filterMatches(pattern, streamRecord('MODIFY', headSortKey))).toBe(true);
+    expect(filterMatches(pattern, streamRecord('INSERT', headSortKey))).toBe(true);
+    expect(filterMatches(pattern, streamRecord('INSERT', 0))).toBe(false);
+    expect(filterMatches(pattern, streamRecord('REMOVE', headSortKey))).toBe(false);
+  });
+
+  test('an EventBridge rule runs its rescan every minute, retried twice', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId('triggers'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: { 'Fn::GetAtt': [fnId('triggers'), 'Arn'] }, Principal: 'events.amazonaws.com' });
+  });
+
+  test('triggerRescan sets the schedule; false leaves none', () => {
+    const slow = synth({ strand: { triggerRescan: events.Schedule.rate(Duration.minutes(5)) } }).template;
+    slow.hasResourceProperties('AWS::Events::Rule', { Description: Match.stringLikeRegexp('triggers rescan'), ScheduleExpression: 'rate(5 minutes)' });
+    const { stack: s, template: t } = synth({ strand: { triggerRescan: false } });
+    expect(s.strand.triggerRescanRule).toBeUndefined();
+    expect(Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties.Description)).not.toContainEqual(expect.stringMatching(/triggers/));
+  });
+});
+
+describe('least privilege', () => {
+  const statements = () => roleStatements(stack, template, 'triggers');
+  const tableArn = (t: keyof typeof functionAccess.triggers.tables) => JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, stack.strand.tables[t]), 'Arn'] });
+
+  test('no wildcard action and no "*" resource', () => {
+    for (const action of actionsOf(statements())) expect(action).not.toContain('*');
+    for (const s of statements()) expect(Array.isArray(s.Resource) ? s.Resource : [s.Resource]).not.toContain('*');
+  });
+
+  test('reads the triggers, topics tables; writes log, leases, groups (commits, leases, dead letters); no other table', () => {
+    const byTable = new Map<string, string[]>();
+    // The stream's statement is the next test's.
+    for (const s of statements().filter((st) => actionsOf([st]).some((a) => a.startsWith('dynamodb:')) && !actionsOf([st]).includes('dynamodb:GetRecords'))) {
+      byTable.set(JSON.stringify(s.Resource), actionsOf([s]));
+    }
+    expect([...byTable.keys()].sort()).toEqual((['triggers', 'topics', 'log', 'leases', 'groups'] as const).map(tableArn).sort());
+    expect(byTable.get(tableArn('triggers'))).toEqual([...dynamoActions.read]);
+    expect(byTable.get(tableArn('topics'))).toEqual([...dynamoActions.read]);
+    for (const t of ['log', 'leases', 'groups'] as const) expect(byTable.get(tableArn(t))).toEqual([...dynamoActions.readWrite]);
+  });
+
+  test('gets and puts objects (reads batches, appends dead letters as produce does), never deletes or lists', () => {
+    const s3 = actionsOf(statements()).filter((a) => a.startsWith('s3:'));
+    expect(s3.sort()).toEqual([...s3ObjectActions.get, ...s3ObjectActions.put].sort());
+    // The produce function's object access covers the same append path.
+    expect(functionAccess.produce.objects).toEqual(expect.arrayContaining(['get', 'put']));
+  });
+
+  test('reads the log table\'s stream, on that stream only', () => {
+    const stream = statements().filter((s) => actionsOf([s]).includes('dynamodb:GetRecords'));
+    expect(stream).toEqual([{
+      Effect: 'Allow',
+      Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+      Resource: { 'Fn::GetAtt': [logicalId(stack, stack.strand.tables.log), 'StreamArn'] },
+    }]);
+  });
+
+  test('lambda:InvokeFunction only on the attached functions (and their versions and aliases), once each', () => {
+    const invoke = statements().filter((s) => actionsOf([s]).includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(2);
+    const granted = invoke.map((s) => JSON.stringify(s.Resource));
+    for (const fn of attached) {
+      expect(granted).toContain(JSON.stringify([arnOf(fn), { 'Fn::Join': ['', [arnOf(fn), ':*']] }]));
+    }
+    expect(JSON.stringify(invoke)).not.toContain(JSON.stringify(arnOf(notAttached)));
+    expect(stack.strand.attachedFunctions).toEqual(attached);
+    // No other Strand function may invoke a function.
+    for (const fn of stack.strand.functionNames.filter((n) => n !== 'triggers')) {
+      expect(actionsOf(roleStatements(stack, template, fn))).not.toContain('lambda:InvokeFunction');
+    }
+  });
+
+  test('the triggerFunctions prop is the same seam', () => {
+    const { stack: s, template: t } = synth({}, () => {});
+    expect(actionsOf(roleStatements(s, t, 'triggers'))).not.toContain('lambda:InvokeFunction');
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const host = new Stack(app, 'Host');
+    new CfnWaitConditionHandle(host, 'Placeholder'); // a stack must hold a resource
+    const fn = lambda.Function.fromFunctionArn(host, 'Imported', 'arn:aws:lambda:eu-west-1:123456789012:function:orders');
+    const withProp = new StrandStack(app, 'WithProp', { env: {}, strand: { triggerFunctions: [fn] } });
+    const tp = Template.fromStack(withProp);
+    const granted = roleStatements(withProp, tp, 'triggers').filter((st) => actionsOf([st]).includes('lambda:InvokeFunction'));
+    expect(granted.map((st) => st.Resource)).toEqual([[
+      'arn:aws:lambda:eu-west-1:123456789012:function:orders',
+      'arn:aws:lambda:eu-west-1:123456789012:function:orders:*',
+    ]]);
+  });
+});
+
+describe('alarms and dashboard', () => {
+  test('errors, throttles, concurrency and iterator age of the dispatcher', () => {
+    for (const metric of ['Errors', 'Throttles', 'ConcurrentExecutions', 'IteratorAge']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('triggers') } }] });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('triggers') } }], Threshold: 300_000, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
+  });
+
+  test('the age of the oldest undelivered record and the dead-letter and skipped counts, from the dispatcher\'s EMF metrics, per cluster', () => {
+    const custom = (name: string) => ({ Namespace: 'Strand', MetricName: name, Dimensions: [{ Name: 'ClusterId', Value: 'prod-1' }] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { ...custom(triggerMetricNames.oldestUndeliveredAge), Statistic: 'Maximum', Threshold: 900_000, TreatMissingData: 'notBreaching' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { ...custom(triggerMetricNames.deadLettered), Statistic: 'Sum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { ...custom(triggerMetricNames.skipped), Statistic: 'Sum', Threshold: 0 });
+  });
+
+  test('the dashboard shows them', () => {
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
+    for (const name of Object.values(triggerMetricNames)) expect(body).toContain(name);
+  });
+});
+
+describe('triggers: false', () => {
+  test('no dispatcher, no mapping, schedule or alarms of its own; attachFunction is refused', () => {
+    const { stack: s, template: t } = synth({ strand: { triggers: false } });
+    expect(s.strand.functions.triggers).toBeUndefined();
+    expect(s.strand.functionNames).not.toContain('triggers');
+    expect(() => s.strand.functionOf('triggers')).toThrow(/triggers are off/);
+    expect(Object.values(t.findResources('AWS::Lambda::EventSourceMapping'))).toHaveLength(1); // the notifier's
+    expect(JSON.stringify(t.findResources('AWS::CloudWatch::Alarm'))).not.toContain(triggerMetricNames.deadLettered);
+    const fn = lambda.Function.fromFunctionArn(s, 'Imported', 'arn:aws:lambda:eu-west-1:123456789012:function:orders');
+    expect(() => s.strand.attachFunction(fn)).toThrow(/needs triggers/);
+  });
+
+  test('without the notice socket, triggers still get the log table\'s stream', () => {
+    const { stack: s, template: t } = synth({ strand: { noticeSocket: false } });
+    expect(resources[logicalId(stack, stack.strand.tables.log)].Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+    expect(t.toJSON().Resources[logicalId(s, s.strand.tables.log)].Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+    const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings.map((m) => m.Properties.FunctionName)).toEqual([{ Ref: logicalId(s, s.strand.functionOf('triggers')) }]);
+  });
+});
