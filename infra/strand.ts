@@ -249,7 +249,7 @@ export interface StrandProps {
    * Functions triggers may invoke: the dispatcher gets `lambda:InvokeFunction`
    * on these (and their versions and aliases) and on nothing else. Same as
    * calling `attachFunction` for each. The trigger itself is created with the
-   * API or CLI (`strand triggers create … --function-arn`) after the deploy.
+   * API or CLI (`strand triggers create … --lambda`) after the deploy.
    * @default none
    */
   readonly triggerFunctions?: lambda.IFunction[];
@@ -617,7 +617,7 @@ export class Strand extends Construct {
    * API, the SDK (`admin.createTrigger`) or the CLI, with a `lambda` target
    * naming the function's ARN (an output of your stack):
    *
-   *   strand triggers create orders-to-fn --topic orders --function-arn <arn>
+   *   strand triggers create orders-to-fn --topic orders --lambda <arn>
    */
   attachFunction(fn: lambda.IFunction): void {
     const dispatcher = this.functions.triggers;
