@@ -631,6 +631,20 @@ export class Strand extends Construct {
   }
 
   /**
+   * Lets triggers archive to `bucket` under `prefix` (an `s3` target,
+   * docs/triggers.md "S3 sink"): the dispatcher may put objects there and
+   * nowhere else of it. Archives into the deployment's own bucket need no
+   * call. The trigger is created with the API or CLI (`--s3 bucket/prefix/`).
+   */
+  attachBucket(bucket: s3.IBucket, prefix = 'archive/'): void {
+    const dispatcher = this.functions.triggers;
+    if (!dispatcher) throw new Error('Strand: attachBucket needs triggers (StrandProps.triggers is false).');
+    dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+    // A bucket encrypted with a customer key needs the key too.
+    bucket.encryptionKey?.grantEncrypt(dispatcher);
+  }
+
+  /**
    * The dispatcher reads the log table's stream with a mapping of its own,
    * filtered as the notifier's (inserted or modified heads only). The stream
    * only says which partitions moved; the records are read from the log.

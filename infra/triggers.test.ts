@@ -7,6 +7,7 @@
  * How: synthesized templates with bundling skipped, as in strand.test.ts; the
  * mapping's filter is run against stream records shaped like DynamoDB's.
  */
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { App, CfnWaitConditionHandle, Stack, type CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -51,6 +52,7 @@ function streamRecord(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', sk: number) {
 /** Two functions of the user's, one attached with the prop and one with attachFunction, and one not attached. */
 let attached: lambda.IFunction[] = [];
 let notAttached: lambda.IFunction;
+let archive: s3.Bucket;
 const { stack, template } = synth({ strand: { clusterId: 'prod-1' } }, (s) => {
   const code = lambda.Code.fromInline('exports.handler = async () => {}');
   const make = (id: string) => new lambda.Function(s, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code });
@@ -59,6 +61,8 @@ const { stack, template } = synth({ strand: { clusterId: 'prod-1' } }, (s) => {
   s.strand.attachFunction(attached[0]!);
   s.strand.attachFunction(attached[1]!);
   s.strand.attachFunction(attached[1]!); // twice: one grant
+  archive = new s3.Bucket(s, 'Lake');
+  s.strand.attachBucket(archive, 'kafka/');
 });
 const resources = template.toJSON().Resources as Record<string, any>;
 const fnId = (fn: StrandFunctionName) => logicalId(stack, stack.strand.functionOf(fn));
@@ -134,8 +138,17 @@ describe('least privilege', () => {
     for (const t of ['log', 'leases', 'groups'] as const) expect(byTable.get(tableArn(t))).toEqual([...dynamoActions.readWrite]);
   });
 
+  test("an attached archive bucket may be written under its prefix only (S3 sink), and read or deleted not at all", () => {
+    const lakeId = logicalId(stack, archive as never);
+    const onLake = statements().filter((st) => JSON.stringify(st.Resource).includes(lakeId));
+    expect(onLake).toEqual([
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [lakeId, 'Arn'] }, '/kafka/*']] } },
+    ]);
+  });
+
   test('gets and puts objects (reads batches, appends dead letters as produce does), never deletes or lists', () => {
-    const s3 = actionsOf(statements()).filter((a) => a.startsWith('s3:'));
+    const lakeId = logicalId(stack, archive as never);
+    const s3 = actionsOf(statements().filter((st) => !JSON.stringify(st.Resource).includes(lakeId))).filter((a) => a.startsWith('s3:'));
     expect(s3.sort()).toEqual([...s3ObjectActions.get, ...s3ObjectActions.put].sort());
     // The produce function's object access covers the same append path.
     expect(functionAccess.produce.objects).toEqual(expect.arrayContaining(['get', 'put']));
