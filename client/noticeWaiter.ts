@@ -68,6 +68,8 @@ export class NoticeWaiter {
   private nextRequestId = 0;
   /** This connection's id (from its first pong), which a group member names in heartbeats to be nudged here. */
   private currentConnectionId: string | undefined;
+  /** A failed connection was reported; reset by the next connection. */
+  private warned = false;
   /** Ends the wait for the first pong of a new connection. */
   private helloDone: (() => void) | undefined;
   /** Called with a group's id when the server nudges a member of it listening here. */
@@ -209,14 +211,15 @@ export class NoticeWaiter {
   }
 
   /** True when the socket is open (connecting first if needed); false when it cannot be now. */
-  private async open(): Promise<boolean> {
+  private async open(quiet = false): Promise<boolean> {
     if (this.ws?.readyState === WebSocket.OPEN) return true;
     if (this.absent || Date.now() < this.retryAt) return false;
-    this.opening ??= this.connect().finally(() => (this.opening = undefined));
+    this.opening ??= this.connect(quiet).finally(() => (this.opening = undefined));
     return this.opening;
   }
 
-  private async connect(): Promise<boolean> {
+  /** `quiet`: a reconnect nobody asked for (the server closed the socket) logs nothing when it fails; the next wait's attempt does. */
+  private async connect(quiet = false): Promise<boolean> {
     const epoch = this.epoch;
     try {
       if (this.discovery === undefined) {
@@ -245,6 +248,7 @@ export class NoticeWaiter {
       }
       this.stats.connects++;
       this.failures = 0;
+      this.warned = false;
       this.ws = ws;
       this.armed.clear();
       this.currentConnectionId = undefined;
@@ -271,7 +275,10 @@ export class NoticeWaiter {
     } catch (err) {
       this.failures++;
       this.retryAt = Date.now() + Math.min(reconnectBackoffMsMax, 500 * 2 ** (this.failures - 1));
-      if (this.failures === 1) this.client.logger.warn(`Strand: no notice socket (${(err as Error).message}); polling until it is back.`);
+      if (!quiet && !this.warned) {
+        this.warned = true;
+        this.client.logger.warn(`Strand: no notice socket (${(err as Error).message}); polling until it is back.`);
+      }
       return false;
     }
   }
@@ -287,7 +294,9 @@ export class NoticeWaiter {
     // connection went with it. If that fails, the waits end as 'down' and their
     // workers poll until a later wait reconnects.
     const epoch = this.epoch;
-    void this.open().then((open) => {
+    // Nobody waits: the next wait connects.
+    if (this.waits.size === 0) return;
+    void this.open(true).then((open) => {
       if (epoch !== this.epoch) return;
       if (!open) return this.settleAll('down');
       // A commit may have come while no connection was armed: end the waits so
