@@ -99,6 +99,8 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: `${I}/positions/beginning`, fn: 'groups' },
   { method: 'POST', path: `${I}/positions/end`, fn: 'groups' },
   // Schema registry, at the Confluent Schema Registry's paths (src/api/schemas.ts).
+  { method: 'GET', path: '/', fn: 'schemas' },
+  { method: 'GET', path: '/schemas', fn: 'schemas' },
   { method: 'GET', path: '/schemas/types', fn: 'schemas' },
   { method: 'GET', path: '/schemas/ids/{id}', fn: 'schemas' },
   { method: 'GET', path: '/schemas/ids/{id}/schema', fn: 'schemas' },

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { Runtime } from '../runtime';
 import type { ApiRequest, ApiResponse } from './http';
 import type { Operation } from './operations';
-import { parseJsonBody, pathParam } from './request';
+import { parseJsonBody, pathParam, queryInteger } from './request';
+import { mapBounded } from '../mapBounded';
 import { schemaTypes, type SchemaType } from '../schemas/avro';
 import { compatibilityLevels, isCompatibilityLevel } from '../schemas/compatibility';
 import { RegistryError, RegistryErrorCode, invalidSchema } from '../schemas/errors';
@@ -69,6 +70,11 @@ function idParam(req: ApiRequest): number {
 
 const flag = (req: ApiRequest, name: string) => (req.query[name] ?? '').toLowerCase() === 'true';
 
+/** Schemas one `GET /schemas` lists at most (Confluent pages it too); more with `offset`. */
+const schemasListedMax = 1_000;
+/** Registry reads one `GET /schemas` has in flight at once. */
+const schemaListReadsInFlightMax = 8;
+
 const withType = <T extends { schemaType: SchemaType }>(x: T) => {
   // Confluent omits schemaType for AVRO, the default.
   const { schemaType, ...rest } = x;
@@ -107,7 +113,38 @@ export const schemaOperations: Record<string, Operation> = {
   'GET /schemas/ids/{id}/versions': async (req, runtime) => ok(await registryOf(runtime).usesOf(idParam(req))),
   'GET /schemas/ids/{id}/subjects': async (req, runtime) => ok([...new Set((await registryOf(runtime).usesOf(idParam(req))).map((u) => u.subject))]),
 
-  'GET /subjects': async (req, runtime) => ok(await registryOf(runtime).subjects(flag(req, 'deleted'))),
+  /** Confluent's `subjectPrefix` filter too. */
+  'GET /subjects': async (req, runtime) => {
+    const prefix = req.query.subjectPrefix ?? '';
+    return ok((await registryOf(runtime).subjects(flag(req, 'deleted'))).filter((subject) => subject.startsWith(prefix)));
+  },
+
+  /**
+   * Confluent's `GET /schemas`: every registered version (with `latestOnly`,
+   * each subject's newest), filtered by `subjectPrefix`, in subject and
+   * version order, paged with `offset` and `limit`.
+   */
+  'GET /schemas': async (req, runtime) => {
+    const registry = registryOf(runtime);
+    const prefix = req.query.subjectPrefix ?? '';
+    const deleted = flag(req, 'deleted');
+    const subjects = (await registry.subjects(deleted)).filter((subject) => subject.startsWith(prefix));
+    const offset = queryInteger(req, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, default: 0 });
+    const limit = queryInteger(req, 'limit', { min: -1, max: schemasListedMax, default: -1 });
+    const perSubject = await mapBounded(subjects, schemaListReadsInFlightMax, async (subject) => {
+      const versions = await registry.versions(subject, deleted).catch(() => []);
+      return flag(req, 'latestOnly') ? versions.slice(-1).map((v) => ({ subject, v })) : versions.map((v) => ({ subject, v }));
+    });
+    const picked = perSubject.flat().slice(offset, limit < 0 ? offset + schemasListedMax : offset + limit);
+    const out = await mapBounded(picked, schemaListReadsInFlightMax, async ({ subject, v }) => {
+      const s = await registry.getById(v.id);
+      return withType({ subject, version: v.version, id: v.id, schema: s.schema, schemaType: s.schemaType });
+    });
+    return ok(out);
+  },
+
+  /** Confluent answers its root with an empty object (clients use it as a liveness check). */
+  'GET /': async () => ok({}),
 
   'POST /subjects/{subject}': async (req, runtime) => {
     const subject = subjectParam(req);

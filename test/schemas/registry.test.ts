@@ -262,3 +262,27 @@ describe('identity is the parsed schema (as Confluent compares it), not the text
     expectError(await req('POST', '/subjects/forms-lookup', { schema: other }), 40403);
   });
 });
+
+describe("Confluent's listing routes", () => {
+  test('GET /subjects?subjectPrefix= lists the subjects that start with it', async () => {
+    for (const s of ['pfx-a-value', 'pfx-b-value', 'other-pfx-value']) expectStatus(await req('POST', `/subjects/${s}/versions`, schemaBody('string')), 200);
+    expect((await req('GET', '/subjects?subjectPrefix=pfx-')).json).toEqual(['pfx-a-value', 'pfx-b-value']);
+  });
+
+  test('GET /schemas lists every version, latestOnly each subject\'s newest, with subject, version, id and schema', async () => {
+    expectStatus(await req('POST', '/subjects/lst-value/versions', schemaBody({ type: 'record', name: 'L', fields: [] })), 200);
+    expectStatus(await req('POST', '/subjects/lst-value/versions', schemaBody({ type: 'record', name: 'L', fields: [{ name: 'x', type: 'int', default: 0 }] })), 200);
+    const all = (await req('GET', '/schemas?subjectPrefix=lst-')).json;
+    expect(all.map((s: { subject: string; version: number }) => [s.subject, s.version])).toEqual([['lst-value', 1], ['lst-value', 2]]);
+    expect(all[1].schema).toContain('"x"');
+    const latest = (await req('GET', '/schemas?subjectPrefix=lst-&latestOnly=true')).json;
+    expect(latest.map((s: { version: number }) => s.version)).toEqual([2]);
+    expect((await req('GET', '/schemas?subjectPrefix=lst-&offset=1&limit=1')).json.map((s: { version: number }) => s.version)).toEqual([2]);
+  });
+
+  test('GET / answers an empty object, as Confluent does', async () => {
+    const res = await req('GET', '/');
+    expectStatus(res, 200);
+    expect(res.json).toEqual({});
+  });
+});
