@@ -27,6 +27,8 @@ export const ErrorCode = {
   TopicExists: 40902,
   /** REST Proxy v2: Confluent's "consumer instance already exists" is 40902. */
   ConsumerInstanceExists: 40902,
+  /** REST Proxy v2: assign while subscribed, or subscribe while assigned ("mutually exclusive", Kafka's IllegalStateException). */
+  SubscriptionConflict: 40903,
   /** Not in the contract's table: a trigger created under a name already taken. */
   TriggerExists: 40904,
   FencedMember: 40922,

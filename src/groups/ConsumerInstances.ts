@@ -65,6 +65,10 @@ export interface InstanceItem {
 export const unknownInstance = (group: string, instance: string) =>
   new StrandError(ErrorCode.UnknownConsumerInstance, `Consumer instance '${instance}' of group '${group}' not found.`);
 
+/** As Confluent's REST Proxy (Kafka's consumer): a subscription and a manual assignment exclude each other; unsubscribe first (409 / 40903). */
+const subscriptionConflict = () =>
+  new StrandError(ErrorCode.SubscriptionConflict, 'Subscription to topics, partitions and pattern are mutually exclusive: DELETE the subscription (which also clears an assignment) first.');
+
 export class ConsumerInstances {
   private readonly ddb: DynamoDBDocumentClient;
   private readonly table: string;
@@ -160,6 +164,7 @@ export class ConsumerInstances {
   }
 
   async subscribe(item: InstanceItem, topics: string[]): Promise<void> {
+    if (item.manual.length > 0) throw subscriptionConflict();
     item.subscription = [...new Set(topics)].sort();
     item.manual = [];
     await this.heartbeat(item);
@@ -173,6 +178,8 @@ export class ConsumerInstances {
     }
     item.subscription = [];
     item.assignment = [];
+    // Kafka's unsubscribe() clears a manual assignment too.
+    item.manual = [];
     item.memberEpoch = 0;
     item.positions = {};
     item.uncommitted = {};
@@ -180,7 +187,7 @@ export class ConsumerInstances {
   }
 
   async assign(item: InstanceItem, tps: TopicPartitionKey[]): Promise<void> {
-    if (item.subscription.length > 0) throw invalidValue('The instance has a subscription; unsubscribe before assigning partitions manually.');
+    if (item.subscription.length > 0) throw subscriptionConflict();
     for (const tp of tps) {
       const { topic, partition } = parseTpKey(tp);
       const t = await this.runtime.engine.topics.get(topic);

@@ -253,3 +253,29 @@ describe("REST Proxy v2 answers as Confluent's does", () => {
     expect((await c.call('GET', '/records', undefined, V2)).status).toBe(200);
   });
 });
+
+describe('a subscription and a manual assignment exclude each other (REST Proxy v2, Kafka\'s consumer)', () => {
+  let strand: TestStrand;
+  beforeAll(async () => {
+    strand = await startTestStrand();
+    await createTopic(strand.http, 'v2-excl', 2);
+  });
+  afterAll(() => strand.dispose());
+
+  test('assign while subscribed and subscribe while assigned are 409 / 40903 and change nothing; unsubscribe clears either', async () => {
+    const c = new V2Consumer(strand.http, 'json');
+    expectStatus(await c.create('g-excl', { name: 'c' }), 200);
+    expect((await c.call('POST', '/subscription', { topics: ['v2-excl'] })).status).toBe(204);
+    const assign = await c.call('POST', '/assignments', { partitions: [{ topic: 'v2-excl', partition: 0 }] });
+    expect([assign.status, assign.json.error_code]).toEqual([409, 40903]);
+    expect((await c.call('GET', '/subscription')).json.topics).toEqual(['v2-excl']);
+    expect((await c.call('DELETE', '/subscription')).status).toBe(204);
+    expect((await c.call('POST', '/assignments', { partitions: [{ topic: 'v2-excl', partition: 1 }] })).status).toBe(204);
+    const subscribe = await c.call('POST', '/subscription', { topics: ['v2-excl'] });
+    expect([subscribe.status, subscribe.json.error_code]).toEqual([409, 40903]);
+    expect(await c.assignment()).toEqual(['v2-excl:1']);
+    expect((await c.call('DELETE', '/subscription')).status).toBe(204);
+    expect(await c.assignment()).toEqual([]);
+    expect((await c.call('POST', '/subscription', { topics: ['v2-excl'] })).status).toBe(204);
+  });
+});
