@@ -15,7 +15,7 @@ import { authorize, filterListing } from '../auth/authorize';
 
 export function errorResponse(err: StrandError, route?: Pick<RouteSpec, 'path'>): ApiResponse {
   // REST Proxy v2 answers its errors in its own media type, as its clients expect.
-  const v2 = route !== undefined && route.path.startsWith('/consumers/');
+  const v2 = route !== undefined && (route.path.startsWith('/consumers/') || route.path.startsWith('/topics'));
   return { status: err.status, headers: v2 ? { 'content-type': 'application/vnd.kafka.v2+json', ...err.headers } : err.headers, json: err.toBody() };
 }
 

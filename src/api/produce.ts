@@ -23,7 +23,7 @@ import { producerOfBatches } from '../producers/producerState';
 import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Runtime } from '../runtime';
 import type { Operation } from './operations';
-import { assertBodySize, assertContentType, jsonMediaType, jsonNestingDepthMax, loadTopicCached, mediaType, parseJsonBody, partitionParam, validate } from './request';
+import { assertBodySize, assertContentType, jsonMediaType, jsonNestingDepthMax, loadTopicCached, mediaType, parseJsonBody, partitionParam, pathParam, validate } from './request';
 import { splitJsonValues } from './jsonStream';
 import { jsonNestsDeeperThan } from '../jsonNesting';
 import type { ApiRequest, ApiResponse } from './http';
@@ -299,6 +299,34 @@ async function produceStream(runtime: Runtime, topic: Topic, texts: string[]): P
   return { status: 200, headers: { 'content-type': 'application/json' }, text };
 }
 
+/** REST Proxy v2 produce: `application/vnd.kafka.<format>.v2+json`, the format naming how keys and values are embedded. */
+const v2ProduceMediaType = /^application\/vnd\.kafka\.(json|binary|avro)\.v2\+json$/;
+const v2ProduceBody = z.object({
+  key_schema: z.string().nullable().optional(),
+  key_schema_id: z.number().int().min(1).nullable().optional(),
+  value_schema: z.string().nullable().optional(),
+  value_schema_id: z.number().int().min(1).nullable().optional(),
+  records: z
+    .array(z.object({ key: z.unknown().optional(), value: z.unknown().optional(), partition: z.number().int().min(0).nullable().optional() }))
+    .min(1)
+    .max(entriesPerBatchRequestMax),
+});
+
+/** One v2 record as the v3 record it means: the format names the embedding, v2's schema fields name the schema. */
+function v2AsV3Record(format: string, record: { key?: unknown; value?: unknown; partition?: number | null }, body: z.infer<typeof v2ProduceBody>): unknown {
+  const side = (data: unknown, schema: string | null | undefined, schemaId: number | null | undefined) => {
+    if (data === undefined || data === null) return null;
+    if (format === 'binary') return { type: 'BINARY', data };
+    if (format === 'avro') return { type: 'AVRO', data, ...(schemaId ? { schema_id: schemaId } : {}), ...(schema ? { schema } : {}) };
+    return { type: 'JSON', data };
+  };
+  return {
+    ...(record.partition !== undefined && record.partition !== null ? { partition_id: record.partition } : {}),
+    key: side(record.key, body.key_schema, body.key_schema_id),
+    value: side(record.value, body.value_schema, body.value_schema_id),
+  };
+}
+
 export const produceOperations: Record<string, Operation> = {
   'POST /v3/clusters/{cluster_id}/topics/{topic_name}/records': async (req, runtime) => {
     const topic = await loadTopicCached(req, runtime);
@@ -324,6 +352,34 @@ export const produceOperations: Record<string, Operation> = {
         key: sizeOf(prepared.key),
         value: sizeOf(prepared.value),
       },
+    };
+  },
+
+  /**
+   * REST Proxy v2's produce: every record appended (one S3 object), each
+   * answered in order with its partition and offset or its error, as Confluent
+   * answers (per-record errors inside the 200).
+   */
+  'POST /topics/{topic_name}': async (req, runtime) => {
+    // v2 paths name no cluster: the deployment's one.
+    const topic = await runtime.engine.topics.getCached(pathParam(req, 'topic_name'));
+    assertContentType(req, v2ProduceMediaType);
+    const format = v2ProduceMediaType.exec(mediaType(req)!)![1]!;
+    const body = parseJsonBody(req, v2ProduceBody, { accepted: v2ProduceMediaType });
+    const now = runtime.clock.now();
+    const entries = body.records.map((r, i) => ({ id: String(i), raw: v2AsV3Record(format, r, body), where: `.records[${i}]`, label: `Record ${i}` }));
+    const { successes, failures } = await produceEntries(runtime, topic, entries, recordSchema, now);
+    const byId = new Map<string, Record<string, unknown>>();
+    for (const ok of successes) byId.set(String(ok.id), { partition: ok.partition_id, offset: ok.offset, error_code: null, error: null });
+    for (const f of failures) byId.set(f.id, { partition: null, offset: null, error_code: f.error_code, error: f.message });
+    const schemaIdOf = (side: 'key' | 'value') => {
+      const first = successes.find((ok) => (ok[side] as { schema_id?: number } | null)?.schema_id !== undefined);
+      return first ? (first[side] as { schema_id: number }).schema_id : null;
+    };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/vnd.kafka.v2+json' },
+      json: { key_schema_id: schemaIdOf('key'), value_schema_id: schemaIdOf('value'), offsets: body.records.map((_, i) => byId.get(String(i))) },
     };
   },
 

@@ -84,6 +84,10 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: `${G}/lags`, fn: 'groups' },
   { method: 'GET', path: `${G}/lags/{topic_name}/partitions/{partition_id}`, fn: 'groups' },
   { method: 'GET', path: `${G}/lag-summary`, fn: 'groups' },
+  // REST Proxy v2 topics and produce (src/api/topics.ts, produce.ts).
+  { method: 'GET', path: '/topics', fn: 'admin' },
+  { method: 'GET', path: '/topics/{topic_name}', fn: 'admin' },
+  { method: 'POST', path: '/topics/{topic_name}', fn: 'produce' },
   // REST Proxy v2 consumer instances.
   { method: 'POST', path: V2, fn: 'groups' },
   { method: 'DELETE', path: I, fn: 'groups' },

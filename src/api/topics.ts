@@ -10,6 +10,7 @@ import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Operation } from './operations';
 import { assertCluster, loadTopic, parseJsonBody, partitionParam, pathParam, queryInteger } from './request';
 import { mapBounded } from '../mapBounded';
+import { topicsVisibleTo } from '../auth/authorize';
 import { apiBrokerId, brokerResource, clusterResource, partitionResource, replicaResource, topicResource } from './resources';
 
 /** Configs one create or alter request may carry. */
@@ -87,6 +88,25 @@ export const topicOperations: Record<string, Operation> = {
       throw asStorageUnavailable(err) ?? err;
     }
     return { status: 200, json: { status: 'ok' } };
+  },
+
+  /** REST Proxy v2: the topic names (those the caller may describe, with API keys). */
+  'GET /topics': async (req, runtime) => {
+    const visible = topicsVisibleTo(req, runtime);
+    return { status: 200, headers: { 'content-type': 'application/vnd.kafka.v2+json' }, json: (await runtime.engine.topics.list()).map((t) => t.name).filter(visible).sort() };
+  },
+
+  /** REST Proxy v2's topic: its effective configs and partitions, each led by the API's one broker (apiBrokerId). */
+  'GET /topics/{topic_name}': async (req, runtime) => {
+    // v2 paths name no cluster: the deployment's one.
+    const topic = await runtime.engine.topics.get(pathParam(req, 'topic_name'));
+    const configs = Object.fromEntries(describeConfigs(topic.overrides).map((c) => [c.name, c.value]));
+    const partitions = Array.from({ length: topic.partitionsCount }, (_, partition) => ({
+      partition,
+      leader: apiBrokerId,
+      replicas: [{ broker: apiBrokerId, leader: true, in_sync: true }],
+    }));
+    return { status: 200, headers: { 'content-type': 'application/vnd.kafka.v2+json' }, json: { name: topic.name, configs, partitions } };
   },
 
   'GET /v3/clusters': async (_req, runtime) => ({
