@@ -13,7 +13,7 @@ import { mapBounded } from '../mapBounded';
 import { schemaTypes, type SchemaType } from '../schemas/avro';
 import { compatibilityLevels, isCompatibilityLevel } from '../schemas/compatibility';
 import { RegistryError, RegistryErrorCode, invalidSchema } from '../schemas/errors';
-import { parseVersion, registryOf } from '../schemas/SchemaRegistry';
+import { parseVersion, registryModes, registryOf, type RegistryMode } from '../schemas/SchemaRegistry';
 
 export const registryMediaType = 'application/vnd.schemaregistry.v1+json';
 /** Request bodies the registry takes: Confluent's vendor types and plain JSON. */
@@ -66,6 +66,16 @@ function idParam(req: ApiRequest): number {
     throw new RegistryError(RegistryErrorCode.SchemaNotFound, `Schema with id '${raw}' not found (ids are positive integers).`);
   }
   return n;
+}
+
+/** A mode body `{"mode": "READONLY"}`: one of registryModes, else 42204. */
+function modeOf(req: ApiRequest): RegistryMode {
+  const body = parseBody(req, z.object({ mode: z.string().max(64) }));
+  const mode = body.mode.toUpperCase();
+  if (!(registryModes as readonly string[]).includes(mode)) {
+    throw new RegistryError(RegistryErrorCode.InvalidMode, `Invalid mode '${body.mode}'. Valid values are ${registryModes.join(', ')}.`);
+  }
+  return mode as RegistryMode;
 }
 
 const flag = (req: ApiRequest, name: string) => (req.query[name] ?? '').toLowerCase() === 'true';
@@ -167,6 +177,38 @@ export const schemaOperations: Record<string, Operation> = {
     ok(JSON.parse((await registryOf(runtime).version(subjectParam(req), parseVersion(pathParam(req, 'version')), flag(req, 'deleted'))).schema)),
   'DELETE /subjects/{subject}/versions/{version}': async (req, runtime) =>
     ok(await registryOf(runtime).deleteVersion(subjectParam(req), parseVersion(pathParam(req, 'version')), flag(req, 'permanent'))),
+
+  'GET /mode': async (_req, runtime) => ok({ mode: await registryOf(runtime).modeOf(undefined) }),
+  'PUT /mode': async (req, runtime) => {
+    const mode = modeOf(req);
+    await registryOf(runtime).store.setMode(undefined, mode, runtime.clock.now());
+    return ok({ mode });
+  },
+  'DELETE /mode': async (_req, runtime) => {
+    const registry = registryOf(runtime);
+    const before = await registry.modeOf(undefined);
+    await registry.store.deleteMode(undefined);
+    return ok({ mode: before });
+  },
+  'GET /mode/{subject}': async (req, runtime) => {
+    const subject = subjectParam(req);
+    const registry = registryOf(runtime);
+    const own = await registry.store.getMode(subject);
+    if (own) return ok({ mode: own });
+    if (flag(req, 'defaultToGlobal')) return ok({ mode: await registry.modeOf(undefined) });
+    throw new RegistryError(RegistryErrorCode.SubjectModeNotFound, `Subject '${subject}' does not have subject-level mode configured.`);
+  },
+  'PUT /mode/{subject}': async (req, runtime) => {
+    const mode = modeOf(req);
+    await registryOf(runtime).store.setMode(subjectParam(req), mode, runtime.clock.now());
+    return ok({ mode });
+  },
+  'DELETE /mode/{subject}': async (req, runtime) => {
+    const subject = subjectParam(req);
+    const before = await registryOf(runtime).store.deleteMode(subject);
+    if (!before) throw new RegistryError(RegistryErrorCode.SubjectModeNotFound, `Subject '${subject}' does not have subject-level mode configured.`);
+    return ok({ mode: before });
+  },
 
   'GET /config': async (_req, runtime) => ok({ compatibilityLevel: await registryOf(runtime).compatibilityOf(undefined) }),
   'PUT /config': async (req, runtime) => {

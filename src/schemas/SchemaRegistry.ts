@@ -63,6 +63,13 @@ export interface SubjectVersion {
   schemaType: SchemaType;
 }
 
+/**
+ * Confluent's registry modes. IMPORT (registering with given ids) is not
+ * offered: setting it is 42204.
+ */
+export const registryModes = ['READWRITE', 'READONLY', 'READONLY_OVERRIDE'] as const;
+export type RegistryMode = (typeof registryModes)[number];
+
 export interface RegisteredSchema {
   id: number;
   schema: string;
@@ -96,8 +103,22 @@ export class SchemaRegistry {
     return s;
   }
 
+  /** The mode that applies to a subject: its own, else the global one, else READWRITE (Confluent's default). */
+  async modeOf(subject: string | undefined): Promise<RegistryMode> {
+    return ((subject !== undefined ? await this.store.getMode(subject) : undefined) ?? (await this.store.getMode(undefined)) ?? 'READWRITE') as RegistryMode;
+  }
+
+  /** 42205 unless the subject may change: registering and deleting are refused in the read-only modes, as Confluent refuses them. */
+  async assertWritable(subject: string): Promise<void> {
+    const mode = await this.modeOf(subject);
+    if (mode === 'READONLY' || mode === 'READONLY_OVERRIDE') {
+      throw new RegistryError(RegistryErrorCode.OperationNotPermitted, `Subject ${subject} is in read-only mode`);
+    }
+  }
+
   /** Registers a schema under a subject: the existing id when the subject already has it, else a new version (409 if incompatible). */
   async register(subject: string, text: string, schemaType: SchemaType = 'AVRO'): Promise<{ id: number; version: number }> {
+    await this.assertWritable(subject);
     const parsed = parseSchema(text, schemaType);
     for (let attempt = 0; attempt < registerAttemptsMax; attempt++) {
       const all = await this.store.versions(subject);
@@ -184,6 +205,7 @@ export class SchemaRegistry {
 
   /** Soft delete (mark) or permanent delete (only after a soft delete) of one version; returns its number. */
   async deleteVersion(subject: string, spec: VersionSpec, permanent: boolean): Promise<number> {
+    await this.assertWritable(subject);
     const all = await this.store.versions(subject);
     if (all.length === 0) throw subjectNotFound(subject);
     if (!permanent) {
@@ -209,6 +231,7 @@ export class SchemaRegistry {
 
   /** Soft-deletes every live version, or (permanent, after a soft delete) removes the subject and its config; returns the versions. */
   async deleteSubject(subject: string, permanent: boolean): Promise<number[]> {
+    await this.assertWritable(subject);
     const all = await this.store.versions(subject);
     if (all.length === 0) throw subjectNotFound(subject);
     const live = all.filter((v) => !v.deleted);

@@ -8,6 +8,7 @@
  *   pk = "subjects"        sk = <subject>                   the subjects that have (or had) versions
  *   pk = "s#<subject>"     sk = "v#<version>"  id, fp, deleted   one version of a subject (put once, if absent)
  *   pk = "config"          sk = "~global" | "s#<subject>"   compatibility
+ *   pk = "mode"            sk = "~global" | "s#<subject>"   mode (READWRITE, READONLY, READONLY_OVERRIDE)
  *
  * Write order, so readers never follow a pointer to nothing: an id's schema item
  * is written before its fingerprint item points at it. A subject's entry in
@@ -212,6 +213,24 @@ export class SchemaStore {
       start = page.LastEvaluatedKey;
     } while (start && out.length < subjectsMax);
     return out;
+  }
+
+  /** The mode set for a subject, or globally (subject undefined). */
+  async getMode(subject: string | undefined): Promise<string | undefined> {
+    const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: 'mode', sk: subject === undefined ? '~global' : `s#${subject}` }, ConsistentRead: true }));
+    return out.Item?.mode as string | undefined;
+  }
+
+  async setMode(subject: string | undefined, mode: string, now: number): Promise<void> {
+    await this.ddb.send(new PutCommand({ TableName: this.table, Item: { pk: 'mode', sk: subject === undefined ? '~global' : `s#${subject}`, mode, updatedAt: now } }));
+  }
+
+  /** Removes a mode; returns the one it had. */
+  async deleteMode(subject: string | undefined): Promise<string | undefined> {
+    const out = await this.ddb.send(
+      new DeleteCommand({ TableName: this.table, Key: { pk: 'mode', sk: subject === undefined ? '~global' : `s#${subject}` }, ReturnValues: 'ALL_OLD' }),
+    );
+    return out.Attributes?.mode as string | undefined;
   }
 
   /** The compatibility level set for a subject, or globally (subject undefined). */

@@ -19,10 +19,13 @@ export const RegistryErrorCode = {
   VersionSoftDeleted: 40406,
   VersionNotSoftDeleted: 40407,
   SubjectConfigNotFound: 40408,
+  SubjectModeNotFound: 40409,
   Incompatible: 409,
   InvalidSchema: 42201,
   InvalidVersion: 42202,
   InvalidCompatibilityLevel: 42203,
+  InvalidMode: 42204,
+  OperationNotPermitted: 42205,
   InvalidSubject: 42208,
 } as const;
 export type RegistryErrorCode = (typeof RegistryErrorCode)[keyof typeof RegistryErrorCode];

@@ -286,3 +286,33 @@ describe("Confluent's listing routes", () => {
     expect(res.json).toEqual({});
   });
 });
+
+describe("the registry's mode (Confluent's /mode)", () => {
+  afterEach(async () => {
+    await req('DELETE', '/mode');
+  });
+
+  test('READWRITE by default; a read-only subject refuses registering and deleting with 42205 and changes nothing, and reads still work', async () => {
+    expect((await req('GET', '/mode')).json).toEqual({ mode: 'READWRITE' });
+    expectStatus(await req('POST', '/subjects/ro-value/versions', schemaBody('string')), 200);
+    expect((await req('PUT', '/mode/ro-value', { mode: 'READONLY' })).json).toEqual({ mode: 'READONLY' });
+    expect((await req('GET', '/mode/ro-value')).json).toEqual({ mode: 'READONLY' });
+    expectError(await req('POST', '/subjects/ro-value/versions', schemaBody('int')), 42205);
+    expectError(await req('DELETE', '/subjects/ro-value'), 42205);
+    expect((await req('GET', '/subjects/ro-value/versions')).json).toEqual([1]);
+    expectStatus(await req('POST', '/subjects/ro-value', schemaBody('string')), 200);
+    // Other subjects keep the global mode.
+    expectStatus(await req('POST', '/subjects/rw-value/versions', schemaBody('string')), 200);
+    expect((await req('DELETE', '/mode/ro-value')).json).toEqual({ mode: 'READONLY' });
+    expectStatus(await req('POST', '/subjects/ro-value/versions', schemaBody('string')), 200);
+    expectStatus(await req('DELETE', '/subjects/ro-value'), 200);
+  });
+
+  test('a global READONLY applies to every subject without its own mode; an invalid mode is 42204; a subject without one is 40409 unless defaultToGlobal', async () => {
+    expectStatus(await req('PUT', '/mode', { mode: 'READONLY' }), 200);
+    expectError(await req('POST', '/subjects/glob-value/versions', schemaBody('string')), 42205);
+    expectError(await req('PUT', '/mode', { mode: 'SOMETIMES' }), 42204);
+    expectError(await req('GET', '/mode/glob-value'), 40409);
+    expect((await req('GET', '/mode/glob-value?defaultToGlobal=true')).json).toEqual({ mode: 'READONLY' });
+  });
+});
