@@ -23,10 +23,9 @@ import { producerOfBatches } from '../producers/producerState';
 import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Runtime } from '../runtime';
 import type { Operation } from './operations';
-import { assertBodySize, assertContentType, jsonMediaType, jsonNestingDepthMax, loadTopicCached, mediaType, parseJsonBody, partitionParam, pathParam, validate } from './request';
+import { assertBodySize, assertContentType, jsonBodyText, loadTopicCached, mediaType, notJson, parseJsonBody, partitionParam, pathParam, validate } from './request';
 import { splitJsonValues } from './jsonStream';
-import { jsonNestsDeeperThan } from '../jsonNesting';
-import type { ApiRequest, ApiResponse } from './http';
+import type { ApiResponse } from './http';
 import { RecordSchemas, schemaDataFields, validateBatches, type SchemaEncoded } from '../schemas/recordSchemas';
 
 /** Entries one records:batch request may carry. */
@@ -259,14 +258,11 @@ export const streamedRecordsMax = entriesPerBatchRequestMax;
 
 /**
  * Confluent's streamed produce: a body of concatenated JSON records (`{…}{…}`,
- * or one per line) instead of one. Undefined for a body of one value, which
- * the single-record path answers as before.
+ * or one per line) instead of one. Looked for only when the body is not one
+ * JSON value, so a single record's body is scanned and parsed once; undefined
+ * when the text is one (bad) value, which the single-record path reports.
  */
-function streamedRecords(req: ApiRequest): string[] | undefined {
-  assertBodySize(req);
-  if (mediaType(req) !== undefined) assertContentType(req, jsonMediaType);
-  const text = req.body.toString('utf8');
-  if (jsonNestsDeeperThan(text, jsonNestingDepthMax)) return undefined; // the single path answers it (40002)
+function streamedRecords(text: string): string[] | undefined {
   const split = splitJsonValues(text, streamedRecordsMax);
   if (split.tooMany) throw invalidValue(`A streamed produce carries at most ${streamedRecordsMax} records; send the rest in another request.`);
   const values = split.trailing !== undefined ? [...split.values, split.trailing] : split.values;
@@ -330,9 +326,16 @@ function v2AsV3Record(format: string, record: { key?: unknown; value?: unknown; 
 export const produceOperations: Record<string, Operation> = {
   'POST /v3/clusters/{cluster_id}/topics/{topic_name}/records': async (req, runtime) => {
     const topic = await loadTopicCached(req, runtime);
-    const streamed = streamedRecords(req);
-    if (streamed) return produceStream(runtime, topic, streamed);
-    const input = parseJsonBody(req, recordSchema);
+    const text = jsonBodyText(req);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      const streamed = streamedRecords(text);
+      if (streamed) return produceStream(runtime, topic, streamed);
+      throw notJson(err);
+    }
+    const input = validate(recordSchema, parsed);
     const now = runtime.clock.now();
     const schemas = new RecordSchemas(runtime, topic);
     const prepared = prepareRecord(input, topic, randomPartition(topic), now, await schemas.encode(input));

@@ -65,6 +65,18 @@ export interface JsonBodyOptions {
  * in Confluent's codes).
  */
 export function parseJsonBody<S extends z.ZodType>(req: ApiRequest, schema: S, options: JsonBodyOptions = {}): z.infer<S> {
+  const text = jsonBodyText(req, options);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw notJson(err);
+  }
+  return validate(schema, parsed);
+}
+
+/** The checks every JSON body gets before it is parsed (size, media type, not empty, nesting); its text. */
+export function jsonBodyText(req: ApiRequest, options: JsonBodyOptions = {}): string {
   assertBodySize(req);
   if (mediaType(req) !== undefined) assertContentType(req, options.accepted ?? jsonMediaType);
   if (req.body.length === 0) throw badRequest('Request body is empty; a JSON object is required.');
@@ -74,14 +86,11 @@ export function parseJsonBody<S extends z.ZodType>(req: ApiRequest, schema: S, o
     const message = `Request body nests arrays and objects more than ${jsonNestingDepthMax} levels deep.`;
     throw (options.tooDeep ?? invalidValue)(message);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw badRequest(`Request body is not valid JSON: ${(err as Error).message}`);
-  }
-  return validate(schema, parsed);
+  return text;
 }
+
+/** 400 / 40001 for a body JSON.parse refused. */
+export const notJson = (err: unknown) => badRequest(`Request body is not valid JSON: ${(err as Error).message}`);
 
 export function validate<S extends z.ZodType>(schema: S, input: unknown, where = ''): z.infer<S> {
   const result = schema.safeParse(input);
