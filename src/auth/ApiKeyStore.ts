@@ -153,6 +153,16 @@ export class ApiKeyStore {
     return { ok: true, key: fromItem(item) };
   }
 
+  /**
+   * A stored key by id, through the same cache as lookup (a revocation takes
+   * effect within keyCacheTtlMs, as for every request): the notice socket
+   * checks each subscribe against the key its connection authenticated with.
+   */
+  async byIdCached(id: string): Promise<ApiKey | undefined> {
+    const item = await this.cachedRead(id);
+    return item ? fromItem(item) : undefined;
+  }
+
   private async cachedRead(id: string): Promise<KeyItem | undefined> {
     const now = this.clock.now();
     const hit = this.cache.get(id);

@@ -77,7 +77,7 @@ export async function reauthenticate(apiKeyId: string, runtime: Runtime): Promis
     if ((runtime.config.bootstrapAdminKey?.length ?? 0) >= bootstrapKeyCharsMin) return bootstrapCaller;
     throw unauthenticated('STRAND_BOOTSTRAP_ADMIN_KEY is no longer set.');
   }
-  const key = await apiKeyStore(runtime).get(apiKeyId).catch(() => undefined);
+  const key = await apiKeyStore(runtime).byIdCached(apiKeyId);
   if (!key) throw unauthenticated(`API key '${apiKeyId}' no longer exists.`);
   if (key.revokedAt !== undefined) throw unauthenticated(`API key '${apiKeyId}' has been revoked.`);
   return key;
