@@ -7,7 +7,7 @@
  * event source's filter is also run against stream records shaped like the
  * ones DynamoDB writes for a head and for a chunk.
  */
-import { App, Stack, type CfnResource } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { NotificationsEnvVar } from '../src/config/env';
@@ -17,43 +17,11 @@ import { tableSchemas } from '../src/storage/tables';
 import { functionAccess, noticeFunctionNames, type StrandFunctionName } from './access';
 import { defaultNoticeSocketThrottle } from './concurrency';
 import { StrandStack, type StrandStackProps } from './stack';
+import { actionsOf, filterMatches, logicalId, roleStatements, streamRecord, synth } from './templateSupport';
 import { noticeSocketEnvFunctions, noticeSocketStageName } from './strand';
 
-function synth(props: StrandStackProps = {}): { stack: StrandStack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new StrandStack(app, 'Test', props);
-  return { stack, template: Template.fromStack(stack) };
-}
-
-const logicalId = (stack: Stack, c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnResource);
 const jwt = { type: 'jwt' as const, issuer: 'https://issuer.example.com', audience: ['strand'] };
 const messageRoutes = [...clientActions, '$default'];
-
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
-const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-
-function roleStatements(stack: StrandStack, template: Template, fn: StrandFunctionName): Statement[] {
-  const roleId = logicalId(stack, stack.strand.functionOf(fn).role as never);
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
-}
-
-/** The subset of Lambda's filter rules the notifier's pattern uses: every key must match, and a leaf lists the accepted values. */
-function filterMatches(pattern: unknown, event: unknown): boolean {
-  if (Array.isArray(pattern)) return pattern.includes(event);
-  if (typeof pattern !== 'object' || pattern === null || typeof event !== 'object' || event === null) return false;
-  return Object.entries(pattern).every(([key, sub]) => filterMatches(sub, (event as Record<string, unknown>)[key]));
-}
-
-/** A stream record as DynamoDB writes it for a log table item (numbers are strings). */
-function streamRecord(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', sk: number) {
-  const keys = { pk: { S: 't1#0' }, sk: { N: String(sk) } };
-  return {
-    eventName,
-    dynamodb: { Keys: keys, ...(eventName === 'REMOVE' ? {} : { NewImage: { ...keys, hw: { N: '42' } } }), StreamViewType: 'NEW_IMAGE' },
-  };
-}
 
 const { stack, template } = synth({ strand: { clusterId: 'prod-1' } });
 const resources = template.toJSON().Resources as Record<string, any>;

@@ -8,7 +8,7 @@
  * mapping's filter is run against stream records shaped like DynamoDB's.
  */
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { App, CfnWaitConditionHandle, Stack, type CfnResource } from 'aws-cdk-lib';
+import { App, CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -17,37 +17,8 @@ import { headSortKey } from '../src/log/PartitionIndex';
 import { apiUrlEnvVar, triggerMetricNames } from '../src/triggers/lambda';
 import { functionAccess, s3ObjectActions, dynamoActions, triggerFunctionTimeoutSeconds, type StrandFunctionName } from './access';
 import { defaultReservedConcurrency } from './concurrency';
-import { StrandStack, type StrandStackProps } from './stack';
-
-function synth(props: StrandStackProps = {}, extra?: (stack: StrandStack) => void): { stack: StrandStack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new StrandStack(app, 'Test', props);
-  extra?.(stack);
-  return { stack, template: Template.fromStack(stack) };
-}
-
-const logicalId = (stack: Stack, c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnResource);
-
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
-const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-
-function roleStatements(stack: StrandStack, template: Template, fn: StrandFunctionName): Statement[] {
-  const roleId = logicalId(stack, stack.strand.functionOf(fn).role as never);
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
-}
-
-function filterMatches(pattern: unknown, event: unknown): boolean {
-  if (Array.isArray(pattern)) return pattern.includes(event);
-  if (typeof pattern !== 'object' || pattern === null || typeof event !== 'object' || event === null) return false;
-  return Object.entries(pattern).every(([key, sub]) => filterMatches(sub, (event as Record<string, unknown>)[key]));
-}
-
-function streamRecord(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', sk: number) {
-  const keys = { pk: { S: 't1#0' }, sk: { N: String(sk) } };
-  return { eventName, dynamodb: { Keys: keys, ...(eventName === 'REMOVE' ? {} : { NewImage: { ...keys, hw: { N: '42' } } }), StreamViewType: 'NEW_IMAGE' } };
-}
+import { StrandStack } from './stack';
+import { actionsOf, filterMatches, logicalId, roleStatements, streamRecord, synth } from './templateSupport';
 
 /** Two functions of the user's, one attached with the prop and one with attachFunction, and one not attached. */
 let attached: lambda.IFunction[] = [];
