@@ -25,7 +25,7 @@ import {
 import { GroupStore, unknownGroup, type CommittedOffset, type SessionExtension, type StoredGroup } from './GroupStore';
 import { parseTpKey, sortTps, tpKey, type TopicPartitionKey } from './topicPartition';
 import { noticePosterOf } from '../notify/noticePoster';
-import { SubscriptionStore } from '../notify/SubscriptionStore';
+import { subscriptionStore } from '../notify/SubscriptionStore';
 
 /** Partitions whose bounds one lag or reset request reads at once. */
 const boundsReadsInFlightMax = 16;
@@ -108,7 +108,7 @@ export class GroupService {
    */
   private async bindConnection(groupId: string, memberId: string, connectionId: string): Promise<void> {
     try {
-      await new SubscriptionStore(this.runtime.clients.ddb, this.runtime.config.tables.subscriptions, this.runtime.clock).bindMember(connectionId, groupId, memberId);
+      await subscriptionStore(this.runtime).bindMember(connectionId, groupId, memberId);
     } catch (err) {
       this.runtime.logger.warn('binding a member to its notice connection failed', { groupId, memberId, error: String(err) });
     }

@@ -18,6 +18,7 @@ import { batchWriteAll } from '../storage/batchWrite';
 import { isConditionalCheckFailed } from '../storage/storageErrors';
 import { subscriptionTtlSeconds, watchersPerPartitionMax, watchesPerConnectionMax } from './protocol';
 import type { Clock } from '../clock';
+import type { Runtime } from '../runtime';
 
 export interface ArmedWatch {
   /** The partition's head key, "<topicId>#<partition>". */
@@ -191,4 +192,16 @@ export class SubscriptionStore {
     if (known) await batchWriteAll(this.ddb, this.table, known.watching.map((pk) => ({ DeleteRequest: { Key: { pk, sk: connectionId } } })));
     await this.ddb.send(new DeleteCommand({ TableName: this.table, Key: connectionKey(connectionId) }));
   }
+}
+
+const stores = new WeakMap<Runtime, SubscriptionStore>();
+
+/** The subscriptions store of a runtime, made on first use (the socket's routes, the notifier, group heartbeats). */
+export function subscriptionStore(runtime: Runtime): SubscriptionStore {
+  let store = stores.get(runtime);
+  if (!store) {
+    store = new SubscriptionStore(runtime.clients.ddb, runtime.config.tables.subscriptions, runtime.clock);
+    stores.set(runtime, store);
+  }
+  return store;
 }

@@ -24,7 +24,7 @@ import type { Runtime } from '../runtime';
 import { groupsOf } from '../groups/GroupService';
 import type { ConnectionPoster } from './ConnectionPoster';
 import { ClientMessageSchema, messageBytesMax, watchFires, type ServerMessage, type Watch } from './protocol';
-import { SubscriptionStore, TooManyWatchesError, type ArmedWatch } from './SubscriptionStore';
+import { subscriptionStore, TooManyWatchesError, type ArmedWatch } from './SubscriptionStore';
 
 /** What the handlers read of API Gateway's WebSocket event (the local gateway builds the same). */
 export interface SocketEvent {
@@ -43,15 +43,8 @@ export interface SocketResult {
 /** Head reads one subscribe has in flight at once. */
 export const boundsReadsInFlightMax = 16;
 
-const stores = new WeakMap<Runtime, SubscriptionStore>();
-export function subscriptionStore(runtime: Runtime): SubscriptionStore {
-  let store = stores.get(runtime);
-  if (!store) {
-    store = new SubscriptionStore(runtime.clients.ddb, runtime.config.tables.subscriptions, runtime.clock);
-    stores.set(runtime, store);
-  }
-  return store;
-}
+/** One store per runtime (src/notify/SubscriptionStore.ts); re-exported for the notifier and tests. */
+export { subscriptionStore };
 
 const reply = (message: ServerMessage): SocketResult => ({ statusCode: 200, body: JSON.stringify(message) });
 
