@@ -22,7 +22,7 @@ const permissionSchema = z.union([
   z.string().max(300),
   z.object({ operation: z.string().max(16), resource_type: z.string().max(16).optional(), pattern: z.string().max(300).optional() }).strict(),
 ]);
-const createBody = z
+export const createBody = z
   .object({
     name: z.string().min(1).max(keyNameCharsMax),
     permissions: z.array(permissionSchema).min(1).max(permissionsPerKeyMax),

@@ -55,24 +55,24 @@ const instancePartitionsMax = 10_000;
 /** Partition bounds one seek reads at once. */
 const seekReadsInFlightMax = 16;
 
-const createBody = z.object({
+export const createBody = z.object({
   name: instanceName.nullable().optional(),
   format: z.enum(['binary', 'json', 'string', 'BINARY', 'JSON', 'STRING']).nullable().optional(),
   'auto.offset.reset': z.enum(['earliest', 'latest', 'smallest', 'largest']).nullable().optional(),
   'auto.commit.enable': z.union([z.enum(['true', 'false']), z.boolean()]).nullable().optional(),
 });
-const subscriptionBody = z.object({ topics: z.array(topicName).min(1).max(subscribedTopicsMax) });
-const partitionsBody = z.object({ partitions: z.array(z.object({ topic: topicName, partition })).max(instancePartitionsMax) });
+export const subscriptionBody = z.object({ topics: z.array(topicName).min(1).max(subscribedTopicsMax) });
+export const partitionsBody = z.object({ partitions: z.array(z.object({ topic: topicName, partition })).max(instancePartitionsMax) });
 const offsetEntry = (offsetMax: number) =>
   z.object({ topic: topicName, partition, offset: z.number().int().min(0).max(offsetMax), metadata: z.string().nullable().optional() });
 /** Seeks (POST positions): any offset a partition can have. */
-const positionsBody = z.object({ offsets: z.array(offsetEntry(Number.MAX_SAFE_INTEGER)).max(instancePartitionsMax) });
+export const positionsBody = z.object({ offsets: z.array(offsetEntry(Number.MAX_SAFE_INTEGER)).max(instancePartitionsMax) });
 /**
  * Commits: REST Proxy commits `offset + 1`, so the offset stays below
  * MAX_SAFE_INTEGER; and at most commitPartitionsMax partitions, so the commit is
  * one conditional write and a refused commit writes nothing (invariant 3).
  */
-const commitBody = z.object({ offsets: z.array(offsetEntry(Number.MAX_SAFE_INTEGER - 1)).max(commitPartitionsMax) });
+export const commitBody = z.object({ offsets: z.array(offsetEntry(Number.MAX_SAFE_INTEGER - 1)).max(commitPartitionsMax) });
 
 const ok = (json?: unknown, status = json === undefined ? 204 : 200): ApiResponse =>
   json === undefined ? { status } : { status, headers: { 'content-type': v2Json }, json };

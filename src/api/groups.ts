@@ -26,7 +26,7 @@ const partitionId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 const topicPartitionsSchema = z.array(z.object({ topic_name: topicNameSchema, partition_ids: z.array(partitionId).max(10_000) })).max(1_000);
 
-const heartbeatBody = z.object({
+export const heartbeatBody = z.object({
   member_id: z.string().min(1).max(memberIdCharsMax).nullable().optional(),
   member_epoch: z.number().int().min(-1),
   subscribed_topic_names: z.array(topicNameSchema).max(subscribedTopicsMax).nullable().optional(),
@@ -37,7 +37,7 @@ const heartbeatBody = z.object({
   notice_connection_id: z.string().max(noticeConnectionIdCharsMax).nullable().optional(),
 });
 
-const commitBody = z.object({
+export const commitBody = z.object({
   member_id: z.string().min(1).max(memberIdCharsMax).nullable().optional(),
   member_epoch: z.number().int().nullable().optional(),
   offsets: z
@@ -52,7 +52,7 @@ const commitBody = z.object({
     .max(commitPartitionsMax),
 });
 
-const resetBody = z.object({
+export const resetBody = z.object({
   to: z.union([
     z.enum(['earliest', 'latest']),
     z.object({ timestamp: z.number().int().min(0) }),

@@ -78,7 +78,7 @@ export const partitionEnvelopeBytesMax = (topicName: string): number => 1024 + 2
 const indexFieldsBytesMax = 512;
 
 const legalTopicName = /^[a-zA-Z0-9._-]+$/;
-const multiFetchBody = z.object({
+export const multiFetchBody = z.object({
   partitions: z
     .array(
       z.object({

@@ -11,7 +11,7 @@ import { producerEpochMax } from '../producers/producerState';
 import type { Operation } from './operations';
 import { assertCluster, parseJsonBody } from './request';
 
-const initProducerBody = z
+export const initProducerBody = z
   .object({
     producer_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     producer_epoch: z.number().int().min(0).max(producerEpochMax).optional(),

@@ -4,7 +4,7 @@ import { partitionKey } from '../log/TopicCatalog';
 import type { Operation } from './operations';
 import { loadTopic, parseJsonBody, partitionParam } from './request';
 
-const deleteRecordsBody = z.object({ before_offset: z.number().int().min(-1) });
+export const deleteRecordsBody = z.object({ before_offset: z.number().int().min(-1) });
 
 export const recordsOperations: Record<string, Operation> = {
   'POST /v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/records:delete': async (req, runtime) => {

@@ -30,7 +30,7 @@ function parseBody<S extends z.ZodType>(req: ApiRequest, schema: S): z.infer<S> 
   return parseJsonBody(req, schema, { accepted: registryJsonType, tooDeep: invalidSchema });
 }
 
-const schemaBody = z.object({
+export const schemaBody = z.object({
   schema: z.unknown(),
   schemaType: z.unknown().optional(),
   references: z.unknown().optional(),
@@ -91,7 +91,7 @@ const withType = <T extends { schemaType: SchemaType }>(x: T) => {
   return schemaType === 'AVRO' ? rest : { ...rest, schemaType };
 };
 
-const compatibilityBody = z.object({ compatibility: z.unknown() });
+export const compatibilityBody = z.object({ compatibility: z.unknown() });
 
 function levelOf(req: ApiRequest) {
   const body = parseBody(req, compatibilityBody);

@@ -24,7 +24,7 @@ const configEntry = z.object({
   operation: z.enum(['SET', 'DELETE', 'set', 'delete']).optional(),
 });
 
-const createTopicBody = z.object({
+export const createTopicBody = z.object({
   topic_name: z.string(),
   partitions_count: z.number().int().optional(),
   replication_factor: z.number().int().min(-1).max(32767).optional(),
@@ -33,8 +33,8 @@ const createTopicBody = z.object({
   validate_only: z.boolean().optional(),
 });
 
-const patchTopicBody = z.object({ partitions_count: z.number().int() });
-const alterConfigsBody = z.object({
+export const patchTopicBody = z.object({ partitions_count: z.number().int() });
+export const alterConfigsBody = z.object({
   data: z.array(configEntry).max(configsPerRequestMax),
   /** Confluent's dry run: the configs are checked, nothing is set. */
   validate_only: z.boolean().optional(),

@@ -33,7 +33,7 @@ export const uploadUrlSeconds = 300;
 export const uploadCommitWindowMs = 8 * 60_000;
 if (uploadCommitWindowMs >= orphanGraceMsDefault) throw new Error('uploadCommitWindowMs must be shorter than the sweep grace period.');
 
-const createUploadBody = z.object({
+export const createUploadBody = z.object({
   size: z.number().int().min(61).max(uploadBytesMax),
   sha256: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 SHA-256 digest'),
 });
