@@ -40,7 +40,7 @@ const dataType = z.enum(['BINARY', 'JSON', 'STRING', 'AVRO']);
 type DataType = z.infer<typeof dataType>;
 const embeddedData = z.object({ type: dataType.optional(), data: z.unknown().optional(), ...schemaDataFields }).nullable().optional();
 
-const recordSchema = z.object({
+export const recordSchema = z.object({
   partition_id: z.number().int().min(0).nullable().optional(),
   headers: z
     .array(z.object({ name: z.string().max(headerNameLengthMax), value: z.string().nullable().optional() }))
@@ -53,8 +53,8 @@ const recordSchema = z.object({
 });
 type RecordInput = z.infer<typeof recordSchema>;
 
-const batchEntrySchema = recordSchema.extend({ id: z.union([z.string().max(256), z.number()]) });
-const batchBodySchema = z.object({ entries: z.array(z.unknown()).max(entriesPerBatchRequestMax) });
+export const batchEntrySchema = recordSchema.extend({ id: z.union([z.string().max(256), z.number()]) });
+export const batchBodySchema = z.object({ entries: z.array(z.unknown()).max(entriesPerBatchRequestMax) });
 
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -297,7 +297,7 @@ async function produceStream(runtime: Runtime, topic: Topic, texts: string[]): P
 
 /** REST Proxy v2 produce: `application/vnd.kafka.<format>.v2+json`, the format naming how keys and values are embedded. */
 const v2ProduceMediaType = /^application\/vnd\.kafka\.(json|binary|avro)\.v2\+json$/;
-const v2ProduceBody = z.object({
+export const v2ProduceBody = z.object({
   key_schema: z.string().nullable().optional(),
   key_schema_id: z.number().int().min(1).nullable().optional(),
   value_schema: z.string().nullable().optional(),
