@@ -10,6 +10,7 @@ import type { Runtime } from '../runtime';
 import type { ApiRequest, ApiResponse } from './http';
 import { routeKey, routes, type FunctionName, type RouteSpec } from './routes';
 import { operations } from './operations';
+import { openApiOperations } from './openapi';
 import { assertPathParameters } from './request';
 import { authorize, filterListing } from '../auth/authorize';
 
@@ -21,7 +22,7 @@ export function errorResponse(err: StrandError, route?: Pick<RouteSpec, 'path'>)
 
 export async function dispatch(fn: FunctionName, request: ApiRequest, runtime: Runtime): Promise<ApiResponse> {
   const route = routes.find((r) => routeKey(r) === request.routeKey);
-  const operation = operations[request.routeKey];
+  const operation = operations[request.routeKey] ?? openApiOperations[request.routeKey];
   if (!route || route.fn !== fn || !operation) {
     return { status: 404, json: { error_code: 404, message: `No route ${request.routeKey} in the ${fn} function.` } };
   }

@@ -24,6 +24,8 @@ const SV = '/subjects/{subject}/versions';
 
 export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', fn: 'admin' },
+  // The OpenAPI 3.1 document of this table (src/api/openapi.ts; docs/openapi.json is the checked-in copy).
+  { method: 'GET', path: '/openapi.json', fn: 'admin' },
   { method: 'GET', path: '/v3/clusters', fn: 'admin' },
   { method: 'GET', path: C, fn: 'admin' },
   { method: 'GET', path: `${C}/topics`, fn: 'admin' },
