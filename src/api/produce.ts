@@ -16,6 +16,8 @@ import {
   type LogRecord,
 } from '../codec/recordBatch';
 import { DecompressionBudget } from '../codec/compression';
+import { recompressBatches } from '../codec/recompressBatch';
+import { storedCodecOf } from '../log/topicConfig';
 import { partitionForKey } from '../partitioner/murmur2';
 import type { Topic } from '../log/TopicCatalog';
 import type { PartitionAppend } from '../log/appendBatches';
@@ -144,8 +146,10 @@ function assertFitsAlone(record: LogRecord, topic: Topic): void {
 export function encodeWithinLimit(records: LogRecord[], topic: Topic, appendTime: number): Buffer[] {
   const logAppend = topic.config['message.timestamp.type'] === 'LogAppendTime';
   const limit = topic.config['max.message.bytes'];
+  // The server is the producer here: Kafka's `producer` setting leaves the choice to it, and it sends uncompressed.
+  const compression = storedCodecOf(topic.config) ?? 'none';
   const encode = (rs: LogRecord[]) =>
-    encodeRecordBatch(rs, logAppend ? { timestampType: TimestampType.LogAppendTime, logAppendTime: appendTime } : {});
+    encodeRecordBatch(rs, { compression, ...(logAppend ? { timestampType: TimestampType.LogAppendTime, logAppendTime: appendTime } : {}) });
   const split = (rs: LogRecord[]): Buffer[] => {
     if (rs.length === 1) assertFitsAlone(rs[0]!, topic);
     const batch = encode(rs);
@@ -418,7 +422,8 @@ export const produceOperations: Record<string, Operation> = {
     const body = Buffer.from(req.body);
     const now = runtime.clock.now();
     const { producer, logAppend } = await validateBinaryBatches(runtime, topic, body, now);
-    const [result] = await runtime.engine.append(topic, [{ partition, batches: [body], ...(producer ? { producer } : {}) }]);
+    const stored = inTopicCodec(topic, body);
+    const [result] = await runtime.engine.append(topic, [{ partition, batches: [stored], ...(producer ? { producer } : {}) }]);
     if (!result!.ok) throw appendFailure(runtime, result!.error);
     return {
       status: 200,
@@ -500,4 +505,32 @@ export async function validateBinaryBatches(
   for (const fix of fixes) withMaxTimestamp(body, fix.start, fix.maxTimestamp);
   if (logAppend) for (const slice of slices) withLogAppendTime(body, slice.start, now);
   return { producer, logAppend, rewritten: logAppend || fixes.length > 0 };
+}
+
+/**
+ * Checked batches (validateBinaryBatches) as the topic stores them: in its
+ * `compression.type` codec, each batch whose codec differs re-compressed
+ * (src/codec/recompressBatch.ts), as Kafka's broker re-compresses; `producer`
+ * keeps the bytes as sent. Re-compression decompresses a second time, within a
+ * budget of the same bound as validation's. A batch that re-compresses past
+ * max.message.bytes is 41302, as Kafka re-checks sizes after re-compressing.
+ * Direct uploads keep their codec: their object is already in S3, and the
+ * commit does not rewrite it (docs/topic-configs.md).
+ */
+export function inTopicCodec(topic: Topic, body: Buffer): Buffer {
+  const codec = storedCodecOf(topic.config);
+  if (codec === undefined) return body;
+  const bound = decompressedBytesPerRequestMax(body.length);
+  const stored = recompressBatches(body, codec, new DecompressionBudget(bound, `${bound} bytes (the bound for a request of ${body.length} bytes)`));
+  if (stored === body) return body;
+  const limit = topic.config['max.message.bytes'];
+  for (const [i, slice] of splitBatches(stored, { verifyCrc: false }).entries()) {
+    if (slice.header.sizeInBytes > limit) {
+      throw new StrandError(
+        ErrorCode.RecordTooLarge,
+        `Batch ${i} of the request is ${slice.header.sizeInBytes} bytes once re-compressed to ${codec} (the topic's compression.type); topic '${topic.name}' allows ${limit} (max.message.bytes).`,
+      );
+    }
+  }
+  return stored;
 }

@@ -3,7 +3,11 @@
  * Stored on the topic item as overrides only: a config that is not overridden
  * has its default, which GET …/configs reports with is_default = true.
  */
+import type { CompressionCodec } from '../codec/compression';
+
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+/** Kafka's topic `compression.type`: `producer` keeps each batch's codec; the others are the codec batches are stored in. */
+export type TopicCompression = 'producer' | 'uncompressed' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export type TimestampTypeName = 'CreateTime' | 'LogAppendTime';
 
 export interface TopicConfig {
@@ -16,6 +20,8 @@ export interface TopicConfig {
   /** Confluent broker-side schema validation: produce refuses keys/values without a schema id registered under `<topic>-key`/`<topic>-value` (src/schemas/recordSchemas.ts). */
   'confluent.key.schema.validation': boolean;
   'confluent.value.schema.validation': boolean;
+  /** The codec produced batches are stored in (src/codec/recompressBatch.ts), or `producer` for as sent. */
+  'compression.type': TopicCompression;
 }
 export type TopicConfigName = keyof TopicConfig;
 /** Stored overrides: the configs with an effect, and Kafka's others (storedOnlyConfigDefinitions). */
@@ -57,6 +63,7 @@ export const topicConfigDefinitions: Record<TopicConfigName, ConfigDefinition> =
   'delete.retention.ms': { default: '86400000', parse: longAtLeast(0) },
   'confluent.key.schema.validation': { default: 'false', parse: oneOf(['true', 'false'], { TRUE: 'true', True: 'true', FALSE: 'false', False: 'false' }) },
   'confluent.value.schema.validation': { default: 'false', parse: oneOf(['true', 'false'], { TRUE: 'true', True: 'true', FALSE: 'false', False: 'false' }) },
+  'compression.type': { default: 'producer', parse: oneOf(['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']) },
 };
 
 export const topicConfigNames = Object.keys(topicConfigDefinitions) as TopicConfigName[];
@@ -99,7 +106,6 @@ const longMax = '9223372036854775807';
  * counterpart in a log of S3 objects indexed in DynamoDB.
  */
 export const storedOnlyConfigDefinitions = {
-  'compression.type': { default: 'producer', parse: oneOf(['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']) },
   'file.delete.delay.ms': { default: '60000', parse: javaLong(0n) },
   'flush.messages': { default: longMax, parse: javaLong(1n) },
   'flush.ms': { default: longMax, parse: javaLong(0n) },
@@ -166,7 +172,19 @@ export function effectiveConfig(overrides: ConfigOverrides): TopicConfig {
     'delete.retention.ms': Number(raw('delete.retention.ms')),
     'confluent.key.schema.validation': raw('confluent.key.schema.validation') === 'true',
     'confluent.value.schema.validation': raw('confluent.value.schema.validation') === 'true',
+    'compression.type': raw('compression.type') as TopicCompression,
   };
+}
+
+/**
+ * The codec a topic stores produced batches in, or undefined when batches keep
+ * the producer's (Kafka's `producer`). Kafka's `uncompressed` is the codec
+ * `none`.
+ */
+export function storedCodecOf(config: Pick<TopicConfig, 'compression.type'>): CompressionCodec | undefined {
+  const c = config['compression.type'];
+  if (c === 'producer') return undefined;
+  return c === 'uncompressed' ? 'none' : c;
 }
 
 /** A known config's default value. */
