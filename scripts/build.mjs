@@ -50,7 +50,7 @@ function checkGraph(label, metafile) {
       if (!external || isBuiltin(path)) continue;
       const name = packageName(path);
       if (serverPackages.some((re) => re.test(name))) problems.push(`${label} imports a server-only package: ${name} (from ${input})`);
-      else if (!pkg.dependencies?.[name]) problems.push(`${label} imports ${name} (from ${input}), which is not in package.json dependencies`);
+      else if (!pkg.dependencies?.[name]) problems.push(`${label} imports ${name} (from ${input}), which is not in package.json dependencies (an install of the package gets dependencies only: move it there)`);
     }
   }
   if (problems.length > 0) throw new Error(`build: ${problems.join('\n')}`);
@@ -69,34 +69,48 @@ const common = {
   legalComments: 'none',
 };
 
-const started = Date.now();
-rmSync(dist, { recursive: true, force: true });
+async function build() {
+  const started = Date.now();
+  rmSync(dist, { recursive: true, force: true });
 
-const sdk = await esbuild.build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/sdk/index.cjs' });
-checkGraph('the SDK', sdk.metafile);
+  const sdk = await esbuild.build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/sdk/index.cjs' });
+  checkGraph('the SDK', sdk.metafile);
 
-// The ESM entry re-exports the CommonJS bundle by name (Node's ESM wrapper pattern).
-const names = Object.keys(require(join(dist, 'sdk', 'index.cjs'))).filter((n) => n !== 'default' && n !== '__esModule').sort();
-writeFileSync(
-  join(dist, 'sdk', 'index.mjs'),
-  `// The SDK as an ES module: the CommonJS bundle's exports, by name (one copy of each class for import and require).\n` +
-    `import sdk from './index.cjs';\n\n` +
-    `export const {\n${names.map((n) => `  ${n},`).join('\n')}\n} = sdk;\n`,
-);
+  // The ESM entry re-exports the CommonJS bundle by name (Node's ESM wrapper pattern).
+  const names = Object.keys(require(join(dist, 'sdk', 'index.cjs'))).filter((n) => n !== 'default' && n !== '__esModule').sort();
+  writeFileSync(
+    join(dist, 'sdk', 'index.mjs'),
+    `// The SDK as an ES module: the CommonJS bundle's exports, by name (one copy of each class for import and require).\n` +
+      `import sdk from './index.cjs';\n\n` +
+      `export const {\n${names.map((n) => `  ${n},`).join('\n')}\n} = sdk;\n`,
+  );
 
-const cli = await esbuild.build({
-  ...common,
-  entryPoints: ['cli/main.ts'],
-  outfile: 'dist/cli/main.cjs',
-  banner: { js: '// The `strand` CLI, bundled from cli/ by scripts/build.mjs; bin/strand.js runs it.' },
+  const cli = await esbuild.build({
+    ...common,
+    entryPoints: ['cli/main.ts'],
+    outfile: 'dist/cli/main.cjs',
+    banner: { js: '// The `strand` CLI, bundled from cli/ by scripts/build.mjs; bin/strand.js runs it.' },
+  });
+  checkGraph('the CLI', cli.metafile);
+
+  mkdirSync(join(dist, 'types'), { recursive: true });
+  try {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  } catch {
+    throw new Error('tsc -p tsconfig.build.json failed (above): no declarations');
+  }
+
+  const size = (file) => `${(readFileSync(join(dist, file)).length / 1024).toFixed(0)} KiB`;
+  console.log(
+    `built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s: sdk/index.cjs ${size('sdk/index.cjs')} (${names.length} exports), ` +
+      `sdk/index.mjs ${size('sdk/index.mjs')}, cli/main.cjs ${size('cli/main.cjs')}, types/`,
+  );
+}
+
+build().catch((err) => {
+  // esbuild has printed its errors already; a half-built dist/ is removed so nothing packs or runs it.
+  if (!Array.isArray(err?.errors)) console.error(`build: ${err instanceof Error ? err.message : String(err)}`);
+  else console.error('build: esbuild failed (above)');
+  rmSync(dist, { recursive: true, force: true });
+  process.exitCode = 1;
 });
-checkGraph('the CLI', cli.metafile);
-
-mkdirSync(join(dist, 'types'), { recursive: true });
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-
-const size = (file) => `${(readFileSync(join(dist, file)).length / 1024).toFixed(0)} KiB`;
-console.log(
-  `built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s: sdk/index.cjs ${size('sdk/index.cjs')} (${names.length} exports), ` +
-    `sdk/index.mjs ${size('sdk/index.mjs')}, cli/main.cjs ${size('cli/main.cjs')}, types/`,
-);
