@@ -6,7 +6,9 @@
  *   %%  a percent sign;   \n \t \r \\  escapes
  *
  * A null key or value prints as an empty string (kcat's default -Z off). A
- * format with no newline of its own gets one per message.
+ * format with no newline of its own gets one per message. A key or value that
+ * consume decoded from Avro (cli/decode.ts) prints as its JSON (Avro's JSON
+ * encoding); %K and %S stay the stored lengths.
  */
 import type { KafkaMessage } from '../client';
 import { UsageError } from './context';
@@ -15,6 +17,19 @@ export interface FormattedMessage {
   topic: string;
   partition: number;
   message: KafkaMessage;
+  /** Keys and values in the Confluent wire format, decoded through the schema registry. */
+  decoded?: DecodedMessage;
+}
+
+export interface Decoded {
+  schemaId: number;
+  /** Avro's JSON encoding of the data. */
+  data: unknown;
+}
+
+export interface DecodedMessage {
+  key?: Decoded;
+  value?: Decoded;
 }
 
 export const defaultFormat = '%v\\n';
@@ -34,8 +49,8 @@ const fields: Record<string, (m: FormattedMessage) => string> = {
   p: (m) => String(m.partition),
   o: (m) => String(m.message.offset),
   T: (m) => String(m.message.timestamp),
-  k: (m) => text(m.message.key),
-  v: (m) => text(m.message.value),
+  k: (m) => (m.decoded?.key ? JSON.stringify(m.decoded.key.data) : text(m.message.key)),
+  v: (m) => (m.decoded?.value ? JSON.stringify(m.decoded.value.data) : text(m.message.value)),
   h: (m) => headersText(m.message.headers),
   K: (m) => String(m.message.key?.length ?? -1),
   S: (m) => String(m.message.value?.length ?? -1),
@@ -74,7 +89,10 @@ export function compileFormat(format: string): (m: FormattedMessage) => string {
   return (m) => pieces.map((p) => (typeof p === 'string' ? p : p(m))).join('');
 }
 
-/** One message as a JSON line (--json). Keys and values are UTF-8 text. */
+/**
+ * One message as a JSON line (--json). Keys and values are UTF-8 text; a
+ * decoded one is its data as JSON, with `key_schema_id` / `value_schema_id`.
+ */
 export function jsonLine(m: FormattedMessage): string {
   const headers: Record<string, string | null | (string | null)[]> = {};
   for (const [name, v] of Object.entries(m.message.headers)) headers[name] = Array.isArray(v) ? v.map((x) => (x === null ? null : text(x))) : v === null ? null : text(v);
@@ -84,9 +102,11 @@ export function jsonLine(m: FormattedMessage): string {
       partition: m.partition,
       offset: m.message.offset,
       timestamp: m.message.timestamp,
-      key: m.message.key === null ? null : text(m.message.key),
-      value: m.message.value === null ? null : text(m.message.value),
+      key: m.decoded?.key ? m.decoded.key.data : m.message.key === null ? null : text(m.message.key),
+      value: m.decoded?.value ? m.decoded.value.data : m.message.value === null ? null : text(m.message.value),
       headers,
+      ...(m.decoded?.key ? { key_schema_id: m.decoded.key.schemaId } : {}),
+      ...(m.decoded?.value ? { value_schema_id: m.decoded.value.schemaId } : {}),
     }) + '\n'
   );
 }

@@ -1,34 +1,45 @@
 /**
- * `strand`: the command-line client, in the spirit of kcat and the Kafka
- * console tools. Global options: --url (STRAND_URL), --cluster (STRAND_CLUSTER),
- * --api-key (STRAND_API_KEY), --json. Every failure prints one line a person can act on and exits 1
- * (usage errors exit 2).
- *
- * Optional environment: STRAND_API_KEY (sent as `Authorization: Bearer …`),
- * STRAND_AWS_REGION (SigV4-sign requests with the AWS credential chain, for a
- * stack deployed with IAM authorization), STRAND_DEBUG (print SDK warnings).
+ * `strand`: the command-line client, in the spirit of kcat, rpk and the Kafka
+ * console tools. Global options: --url, --cluster, --api-key, --profile, --json;
+ * each also from the environment or a profile (cli/context.ts resolves flags >
+ * environment > profile > defaults). Every failure prints one line a person can
+ * act on (with --json, one JSON object: cli/errors.ts) and exits 1; usage
+ * errors exit 2. docs/cli.md is the reference.
  */
 import { Command, CommanderError } from 'commander';
-import { StrandApiError, StrandConnectionError, StrandUsageError } from '../client';
-import { consume } from './consume';
-import { UsageError, createContext, type Context, type GlobalOptions } from './context';
+import { completionCommand } from './completion';
+import { consumeCommand } from './consume';
+import { createContext, environmentVariables, stdoutFailed, type Context, type GlobalOptions } from './context';
+import { describeError, errorJson } from './errors';
 import { groupsCommand } from './groups';
 import { keysCommand } from './keys';
-import { produce } from './produce';
+import { mirrorCommand } from './mirror';
+import { produceCommand } from './produce';
+import { profilesCommand } from './profiles';
 import { schemasCommand } from './schemas';
+import { statusCommand } from './status';
 import { topicsCommand } from './topics';
 import { triggersCommand } from './triggers';
 
-export function buildProgram(): Command {
+export { describeError } from './errors';
+
+const environmentHelp = `\nEnvironment (flags win over these; these win over the profile):\n${environmentVariables.map(([name, meaning]) => `  ${name.padEnd(20)}${meaning}`).join('\n')}\n`;
+
+export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('strand');
   program
-    .description("Strand's command-line client: topics, produce, consume, consumer groups")
-    .option('--url <url>', 'Strand HTTP API URL', process.env.STRAND_URL || 'http://localhost:8082')
-    .option('--cluster <id>', 'cluster id', process.env.STRAND_CLUSTER || 'local')
-    .option('--json', 'machine-readable output')
-    .option('--api-key <key>', 'API key, sent as Authorization: Bearer (default: STRAND_API_KEY)')
-    .showHelpAfterError()
+    .description("Strand's command-line client: topics, produce, consume, consumer groups, schemas, status")
+    .option('--url <url>', 'Strand HTTP API URL (env STRAND_URL, else the profile, else http://localhost:8082)')
+    .option('--cluster <id>', 'cluster id (env STRAND_CLUSTER, else the profile, else local)')
+    .option('--json', 'machine-readable output; errors as {"error_code", "message"} on stderr')
+    .option('--api-key <key>', 'API key, sent as Authorization: Bearer (env STRAND_API_KEY, else the profile)')
+    .option('--profile <name>', 'use this profile (env STRAND_PROFILE, else the current one: strand profile)')
+    .addHelpText('after', environmentHelp)
     .exitOverride();
+  if (options.json) {
+    // Under --json, commander's own errors (an unknown option, a missing argument) come out as JSON from main().
+    program.configureOutput({ outputError: () => undefined });
+  } else program.showHelpAfterError();
 
   const wrap =
     (action: (ctx: Context, ...args: never[]) => Promise<void>) =>
@@ -39,69 +50,45 @@ export function buildProgram(): Command {
     };
 
   topicsCommand(program, wrap);
-
-  program
-    .command('produce <topic>')
-    .description('produce one record per line from stdin or --file')
-    .option('-K, --key-separator <sep>', 'split each line into key and value at the first <sep>')
-    .option('-p, --partition <n>', 'send every record to this partition')
-    .option('-f, --file <path>', 'read lines from this file instead of stdin')
-    .option('-z, --compression <codec>', 'none, gzip, snappy, lz4 or zstd', 'none')
-    .option('--value-schema-id <id>', 'each line is JSON data (Avro JSON encoding) for this registered schema; sent in the Confluent wire format')
-    .action(wrap((ctx: Context, topic: string, opts: Parameters<typeof produce>[2]) => produce(ctx, topic, opts)));
-
-  program
-    .command('consume <topic>')
-    .description('print records, one per line')
-    .option('-g, --group <group>', 'consume as a member of this consumer group (commits what it prints)')
-    .option('-b, --from-beginning', 'start at the log start when there is no committed offset')
-    .option('-p, --partition <n>', 'read only this partition')
-    .option('-o, --offset <n>', 'with --partition: start at this offset')
-    .option('-c, --max-messages <n>', 'stop after this many records')
-    .option('-t, --timeout-ms <ms>', 'stop after this long without a record')
-    .option('-f, --format <fmt>', 'kcat-style format: %t topic, %p partition, %o offset, %T timestamp, %k key, %v value, %h headers', undefined)
-    .action(wrap((ctx: Context, topic: string, opts: Parameters<typeof consume>[2]) => consume(ctx, topic, opts)));
-
+  produceCommand(program, wrap);
+  consumeCommand(program, wrap);
   groupsCommand(program, wrap);
   keysCommand(program, wrap);
   schemasCommand(program, wrap);
   triggersCommand(program, wrap);
+  mirrorCommand(program, wrap);
+  statusCommand(program, wrap);
+  profilesCommand(program, wrap);
+  completionCommand(program, wrap);
   return program;
 }
 
-/** One line for a person: what went wrong, with which value, and what to do. */
-export function describeError(err: unknown): { message: string; exitCode: number } {
-  if (err instanceof UsageError || err instanceof StrandUsageError) return { message: err.message, exitCode: 2 };
-  if (err instanceof StrandConnectionError) {
-    const hint = err.refused ? ' Is Strand running? Start a local one with `npm start`, or point --url (STRAND_URL) at yours.' : '';
-    return { message: `${err.message}${hint}`, exitCode: 1 };
-  }
-  if (err instanceof StrandApiError) {
-    const hint =
-      // The registry's 40401 is Confluent's "subject not found", not an unknown cluster.
-      err.code === 40401 && err.name !== 'SchemaRegistryError'
-        ? ' Check --cluster (STRAND_CLUSTER).'
-        : err.code === 40925
-          ? ' Stop its consumers first (or wait for their sessions to time out).'
-          : err.code === 40101 || err.status === 403
-            ? ' Check --api-key (STRAND_API_KEY) or your AWS credentials.'
-            : '';
-    return { message: `${err.message} (error ${err.code})${hint}`, exitCode: 1 };
-  }
-  if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT') return { message: err.message, exitCode: 1 };
-  return { message: err instanceof Error ? err.message : String(err), exitCode: 1 };
+/** --json anywhere before a `--`: known before parsing, so even a parse error comes out as JSON. */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const json = wantsJson(argv);
+  const program = buildProgram({ json });
+  // A reader that went away (`strand consume … | head -2`) is the end of output, not a crash: cli/context.ts.
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (!stdoutFailed(err)) process.stderr.write(`strand: stdout: ${err.message}\n`);
+  };
+  process.stdout.on('error', onStdoutError);
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed the message
-    const { message, exitCode } = describeError(err);
-    process.stderr.write(`strand: ${message}\n`);
-    return exitCode;
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0; // --help, --version
+      if (json) process.stderr.write(errorJson(describeError(err)));
+      return 2; // commander printed the message (as text) unless --json
+    }
+    const described = describeError(err);
+    process.stderr.write(json ? errorJson(described) : `strand: ${described.message}\n`);
+    return described.exitCode;
   }
 }
 
