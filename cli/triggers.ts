@@ -4,7 +4,8 @@ import type { TriggerConfig, TriggerDescription, TriggerTarget } from '../client
 import { UsageError, parseInteger, table, type Context, type Wrap } from './context';
 
 interface CreateOptions {
-  topic: string;
+  topic?: string;
+  topicPattern?: string;
   http?: string;
   secret?: string;
   handler?: string;
@@ -62,8 +63,13 @@ function targetText(t: TriggerDescription['target']): string {
   return t.functionArn;
 }
 
+/** The topic, or the pattern as `/<pattern>/`. */
+function topicText(t: TriggerDescription): string {
+  return t.topic ?? `/${t.topicPattern ?? ''}/`;
+}
+
 function describeTrigger(ctx: Context, t: TriggerDescription): void {
-  ctx.say(`Trigger: ${t.name}  state: ${t.state}  topic: ${t.topic}  group: ${t.groupId}`);
+  ctx.say(`Trigger: ${t.name}  state: ${t.state}  ${t.topic !== null ? `topic: ${t.topic}` : `topic pattern: ${t.topicPattern}`}  group: ${t.groupId}`);
   ctx.say(`Target: ${t.target.type} ${targetText(t.target)}`);
   const position = typeof t.startingPosition === 'string' ? t.startingPosition : `timestamp ${t.startingPosition.timestamp}`;
   ctx.say(
@@ -78,7 +84,8 @@ export function triggersCommand(program: Command, wrap: Wrap): void {
   triggers
     .command('create <name>')
     .description('attach a target to a topic')
-    .requiredOption('-t, --topic <topic>', 'the topic whose records are delivered')
+    .option('-t, --topic <topic>', 'the topic whose records are delivered')
+    .option('--topic-pattern <regex>', 'instead of --topic: every topic whose whole name matches (topics created later too)')
     .option('--http <url>', 'target: a webhook (POST, JSON)')
     .option('--secret <secret>', 'with --http: sign each delivery (X-Strand-Signature)')
     .option('--handler <module#export>', 'target: a Lambda-style handler module (local Strand only), e.g. ./handlers/orders.ts#handler')
@@ -93,9 +100,11 @@ export function triggersCommand(program: Command, wrap: Wrap): void {
     .option('--dead-letter-topic <topic>', 'where records that could not be delivered go')
     .action(
       wrap(async (ctx: Context, name: string, opts: CreateOptions) => {
+        if ((opts.topic === undefined) === (opts.topicPattern === undefined)) throw new UsageError('create needs exactly one of --topic TOPIC and --topic-pattern REGEX');
         const startingPosition = startingPositionOf(opts.startingPosition);
         const config: TriggerConfig = {
-          topic: opts.topic,
+          ...(opts.topic !== undefined ? { topic: opts.topic } : {}),
+          ...(opts.topicPattern !== undefined ? { topicPattern: opts.topicPattern } : {}),
           target: targetOf(opts),
           ...(startingPosition !== undefined ? { startingPosition } : {}),
           batchSize: optionalInteger(opts.batchSize, '--batch-size', 1),
@@ -107,7 +116,7 @@ export function triggersCommand(program: Command, wrap: Wrap): void {
         };
         const t = await ctx.client.admin().createTrigger(name, config);
         if (ctx.json) return ctx.printJson(t);
-        ctx.say(`Created trigger '${t.name}': ${t.topic} → ${t.target.type} ${targetText(t.target)} (progress in group ${t.groupId}).`);
+        ctx.say(`Created trigger '${t.name}': ${topicText(t)} → ${t.target.type} ${targetText(t.target)} (progress in group ${t.groupId}).`);
       }),
     );
 
@@ -119,7 +128,7 @@ export function triggersCommand(program: Command, wrap: Wrap): void {
         const list = await ctx.client.admin().listTriggers();
         if (ctx.json) return ctx.printJson(list);
         if (list.length === 0) return ctx.say('No triggers.');
-        ctx.say(table(['TRIGGER', 'STATE', 'TOPIC', 'TARGET'], list.map((t) => [t.name, t.state, t.topic, `${t.target.type} ${targetText(t.target)}`])));
+        ctx.say(table(['TRIGGER', 'STATE', 'TOPIC', 'TARGET'], list.map((t) => [t.name, t.state, topicText(t), `${t.target.type} ${targetText(t.target)}`])));
       }),
     );
 

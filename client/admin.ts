@@ -145,7 +145,10 @@ export interface TriggerSettings {
 }
 
 export interface TriggerConfig extends TriggerSettings {
-  topic: string;
+  /** The topic delivered; or give `topicPattern` instead (exactly one of the two). */
+  topic?: string;
+  /** A regular expression over whole topic names: every matching topic is delivered, topics created later too. */
+  topicPattern?: string;
   target: TriggerTarget;
   /** @default 'LATEST' */
   startingPosition?: 'EARLIEST' | 'LATEST' | { timestamp: number };
@@ -153,7 +156,10 @@ export interface TriggerConfig extends TriggerSettings {
 
 export interface TriggerDescription {
   name: string;
-  topic: string;
+  /** The topic delivered, or null when `topicPattern` names the topics. */
+  topic: string | null;
+  /** The regular expression over whole topic names, or null for a single topic. */
+  topicPattern: string | null;
   /** The target; a webhook's secret is never returned, only whether one is set. */
   target:
     | { type: 'http'; url: string; secretSet: boolean }
@@ -176,7 +182,8 @@ export interface TriggerDescription {
 
 interface TriggerJson {
   trigger_name: string;
-  topic_name: string;
+  topic_name: string | null;
+  topic_pattern?: string | null;
   target:
     | { type: 'http'; url: string; secret_set: boolean }
     | { type: 'module'; handler: string }
@@ -207,6 +214,7 @@ function triggerDescription(j: TriggerJson): TriggerDescription {
   return {
     name: j.trigger_name,
     topic: j.topic_name,
+    topicPattern: j.topic_pattern ?? null,
     target,
     state: j.state,
     batchSize: j.batch_size,
@@ -466,7 +474,8 @@ export class Admin {
     const target = t.type === 'lambda' ? { type: 'lambda', function_arn: t.functionArn } : t;
     const body = {
       trigger_name: name,
-      topic_name: config.topic,
+      ...(config.topic !== undefined ? { topic_name: config.topic } : {}),
+      ...(config.topicPattern !== undefined ? { topic_pattern: config.topicPattern } : {}),
       target,
       ...(config.startingPosition !== undefined ? { starting_position: config.startingPosition } : {}),
       ...settingsJson(config),

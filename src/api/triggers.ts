@@ -3,6 +3,7 @@
  * or a webhook, or archive them to S3 (src/triggers/archive.ts). Admin resources under /v3/clusters/{cluster_id}/triggers:
  *
  *   POST   …/triggers                   create (201); the starting position is resolved now
+ *                                        (topic_name, or topic_pattern: every matching topic, also later ones)
  *   GET    …/triggers                   list
  *   GET    …/triggers/{trigger_name}    describe (the webhook secret only as `secret_set`)
  *   PATCH  …/triggers/{trigger_name}    pause/resume (`{"state":"PAUSED"|"ACTIVE"}`) and delivery settings
@@ -14,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { isAbsolute, resolve } from 'node:path';
-import { ErrorCode, StrandError, invalidValue } from '../errors';
+import { ErrorCode, StrandError, badRequest, invalidValue } from '../errors';
 import type { Runtime } from '../runtime';
 import { groupsOf } from '../groups/GroupService';
 import { commitPartitionsMax, committedPartitionsMax } from '../groups/GroupStore';
@@ -30,7 +31,10 @@ import {
   patchedTrigger,
   triggerGroupId,
   triggerOf,
+  triggerCoversTopic,
   triggerResource,
+  type CreateTriggerInput,
+  type PatchTriggerInput,
   type Target,
   type Trigger,
 } from '../triggers/triggerSpec';
@@ -98,9 +102,11 @@ function assertArchiveSettings(trigger: Trigger): void {
   if (problems.length > 0) throw invalidValue(`An s3 target archives every record exactly once: ${problems.join(', ')}.`);
 }
 
-async function assertDeadLetterTopic(runtime: Runtime, topicName: string, deadLetterTopic: string | undefined): Promise<void> {
+async function assertDeadLetterTopic(runtime: Runtime, trigger: Pick<Trigger, 'topicName' | 'topicPattern'>, deadLetterTopic: string | undefined): Promise<void> {
   if (deadLetterTopic === undefined) return;
-  if (deadLetterTopic === topicName) throw invalidValue(`Field 'dead_letter_topic' is invalid: it must not be the trigger's own topic.`);
+  if (triggerCoversTopic(trigger, deadLetterTopic)) {
+    throw invalidValue(`Field 'dead_letter_topic' is invalid: it must not be ${trigger.topicName !== undefined ? "the trigger's own topic" : "a topic the trigger's topic_pattern matches"}.`);
+  }
   await runtime.engine.topics.get(deadLetterTopic);
 }
 
@@ -113,14 +119,14 @@ const boundsReadsInFlightMax = 8;
 
 /**
  * Commits the starting position as the trigger group's offsets, every partition
- * of the topic (in commits of at most commitPartitionsMax). A group left by a
+ * of the topics (in commits of at most commitPartitionsMax). A group left by a
  * deleted trigger of the same name is overwritten; one with live members
  * (someone consuming as `trigger-<name>`) refuses the commit.
  */
-async function commitStartingOffsets(runtime: Runtime, trigger: Trigger, topic: Topic): Promise<void> {
-  const partitions = Array.from({ length: topic.partitionsCount }, (_, p) => p);
+async function commitStartingOffsets(runtime: Runtime, trigger: Trigger, topics: readonly Topic[]): Promise<void> {
+  const partitions = topics.flatMap((topic) => Array.from({ length: topic.partitionsCount }, (_, partition) => ({ topic, partition })));
   const position = trigger.startingPosition;
-  const entries = await mapBounded(partitions, boundsReadsInFlightMax, async (partition) => {
+  const entries = await mapBounded(partitions, boundsReadsInFlightMax, async ({ topic, partition }) => {
     const bounds = await runtime.engine.bounds(topic, partition);
     const offset =
       position === 'EARLIEST'
@@ -135,6 +141,80 @@ async function commitStartingOffsets(runtime: Runtime, trigger: Trigger, topic: 
   }
 }
 
+/** Exactly one of topic_name and topic_pattern: 40001 for neither (a missing field), 40002 for both. */
+function assertOneTopicField(body: CreateTriggerInput): void {
+  if (body.topic_name === undefined && body.topic_pattern === undefined) {
+    throw badRequest("Field 'topic_name' is required (or 'topic_pattern', a regular expression over topic names).");
+  }
+  if (body.topic_name !== undefined && body.topic_pattern !== undefined) {
+    throw invalidValue("Fields 'topic_name' and 'topic_pattern' are exclusive: name one topic, or a pattern.");
+  }
+}
+
+/** The topics a trigger delivers now: its topic (40403 when missing), or every topic its pattern matches (maybe none yet). */
+async function topicsOf(runtime: Runtime, trigger: Trigger): Promise<Topic[]> {
+  if (trigger.topicName !== undefined) return [await runtime.engine.topics.get(trigger.topicName)];
+  return (await runtime.engine.topics.list()).filter((t) => t.name !== trigger.deadLetterTopic && triggerCoversTopic(trigger, t.name));
+}
+
+/**
+ * Validates and creates a trigger: the API's POST and the CloudFormation custom
+ * resource (src/triggers/customResource.ts) both come here. Everything is
+ * checked before anything is written: a refused request changes nothing.
+ */
+export async function createTrigger(runtime: Runtime, body: CreateTriggerInput): Promise<Trigger> {
+  assertOneTopicField(body);
+  const trigger = triggerOf(body, runtime.clock.now(), runtime.config.bucket);
+  assertArchiveSettings(trigger);
+  await assertDeliverable(runtime, trigger.target);
+  const topics = await topicsOf(runtime, trigger);
+  const partitions = topics.reduce((n, t) => n + t.partitionsCount, 0);
+  if (partitions > committedPartitionsMax) {
+    const what = trigger.topicName !== undefined ? `Topic '${trigger.topicName}' has` : `The topics matching '${trigger.topicPattern}' have`;
+    throw invalidValue(`${what} ${partitions} partitions; a trigger's group holds offsets for at most ${committedPartitionsMax}.`);
+  }
+  await assertDeadLetterTopic(runtime, trigger, trigger.deadLetterTopic);
+  const store = storeOf(runtime);
+  if (await store.find(trigger.name)) throw triggerExists(trigger.name);
+  // The starting position becomes the group's committed offsets before the trigger
+  // exists, so a runner never sees the trigger without a position (and never starts
+  // a LATEST trigger at the log start). Topics a pattern matches later have no
+  // commit and are delivered from their start.
+  await commitStartingOffsets(runtime, trigger, topics);
+  await store.create(trigger);
+  triggerRunnerOf(runtime)?.poke();
+  return trigger;
+}
+
+/** A PATCH: pause/resume and delivery settings, conditioned on the trigger not having changed since it was read. */
+export async function patchTrigger(runtime: Runtime, trigger: Trigger, body: PatchTriggerInput): Promise<Trigger> {
+  const next = patchedTrigger(trigger, body, Math.max(runtime.clock.now(), trigger.updatedAt + 1));
+  assertArchiveSettings(next);
+  if (body.dead_letter_topic !== undefined) await assertDeadLetterTopic(runtime, next, next.deadLetterTopic);
+  await storeOf(runtime).replace(trigger, next);
+  triggerRunnerOf(runtime)?.poke();
+  return next;
+}
+
+/** Deletes a trigger (40407 when there is none) and then its consumer group. */
+export async function deleteTrigger(runtime: Runtime, name: string): Promise<void> {
+  await storeOf(runtime).delete(name);
+  triggerRunnerOf(runtime)?.poke();
+  try {
+    await groupsOf(runtime).delete(triggerGroupId(name));
+  } catch (err) {
+    // No group (nothing was ever committed) is fine; anything else is logged: the trigger is gone either way.
+    if (!(err instanceof StrandError && err.code === ErrorCode.UnknownGroup)) {
+      runtime.logger.warn('trigger group not deleted', { trigger: name, error: String(err) });
+    }
+  }
+}
+
+/** The trigger of that name, if any (the custom resource's idempotence checks). */
+export function findTrigger(runtime: Runtime, name: string): Promise<Trigger | undefined> {
+  return storeOf(runtime).find(name);
+}
+
 async function loadTrigger(req: Parameters<Operation>[0], runtime: Runtime): Promise<Trigger> {
   assertCluster(req, runtime);
   return storeOf(runtime).get(pathParam(req, 'trigger_name'));
@@ -145,23 +225,7 @@ const T = '/v3/clusters/{cluster_id}/triggers';
 export const triggerOperations: Record<string, Operation> = {
   [`POST ${T}`]: async (req, runtime) => {
     const clusterId = assertCluster(req, runtime);
-    const body = parseJsonBody(req, createTriggerBody);
-    const trigger = triggerOf(body, runtime.clock.now(), runtime.config.bucket);
-    assertArchiveSettings(trigger);
-    await assertDeliverable(runtime, trigger.target);
-    const topic = await runtime.engine.topics.get(trigger.topicName);
-    if (topic.partitionsCount > committedPartitionsMax) {
-      throw invalidValue(`Topic '${topic.name}' has ${topic.partitionsCount} partitions; a trigger's group holds offsets for at most ${committedPartitionsMax}.`);
-    }
-    await assertDeadLetterTopic(runtime, trigger.topicName, trigger.deadLetterTopic);
-    const store = storeOf(runtime);
-    if (await store.find(trigger.name)) throw triggerExists(trigger.name);
-    // The starting position becomes the group's committed offsets before the trigger
-    // exists, so a runner never sees the trigger without a position (and never starts
-    // a LATEST trigger at the log start).
-    await commitStartingOffsets(runtime, trigger, topic);
-    await store.create(trigger);
-    triggerRunnerOf(runtime)?.poke();
+    const trigger = await createTrigger(runtime, parseJsonBody(req, createTriggerBody));
     return { status: 201, json: triggerResource(clusterId, trigger) };
   },
 
@@ -181,28 +245,13 @@ export const triggerOperations: Record<string, Operation> = {
 
   [`PATCH ${T}/{trigger_name}`]: async (req, runtime) => {
     const trigger = await loadTrigger(req, runtime);
-    const body = parseJsonBody(req, patchTriggerBody);
-    const next = patchedTrigger(trigger, body, Math.max(runtime.clock.now(), trigger.updatedAt + 1));
-    assertArchiveSettings(next);
-    if (body.dead_letter_topic !== undefined) await assertDeadLetterTopic(runtime, next.topicName, next.deadLetterTopic);
-    await storeOf(runtime).replace(trigger, next);
-    triggerRunnerOf(runtime)?.poke();
+    const next = await patchTrigger(runtime, trigger, parseJsonBody(req, patchTriggerBody));
     return { status: 200, json: triggerResource(runtime.config.clusterId, next) };
   },
 
   [`DELETE ${T}/{trigger_name}`]: async (req, runtime) => {
     assertCluster(req, runtime);
-    const name = pathParam(req, 'trigger_name');
-    await storeOf(runtime).delete(name);
-    triggerRunnerOf(runtime)?.poke();
-    try {
-      await groupsOf(runtime).delete(triggerGroupId(name));
-    } catch (err) {
-      // No group (nothing was ever committed) is fine; anything else is logged: the trigger is gone either way.
-      if (!(err instanceof StrandError && err.code === ErrorCode.UnknownGroup)) {
-        runtime.logger.warn('trigger group not deleted', { trigger: name, error: String(err) });
-      }
-    }
+    await deleteTrigger(runtime, pathParam(req, 'trigger_name'));
     return { status: 204 };
   },
 };

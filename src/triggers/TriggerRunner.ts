@@ -42,7 +42,7 @@ import { mapBounded } from '../mapBounded';
 import { TriggerStore } from './TriggerStore';
 import { committedOffset, deliveryStep, newCursor, type GivenUp, type PartitionCursor, type StepSettings } from './partitionDelivery';
 import { restoreCursor, triggerLeaseKey, type TriggerLease, type TriggerLeaseStore } from './triggerLeases';
-import { triggerGroupId, type Target, type Trigger } from './triggerSpec';
+import { triggerCoversTopic, triggerGroupId, type Target, type Trigger } from './triggerSpec';
 
 /** Partitions delivering at once, over every trigger. */
 export const partitionsInFlightMax = 16;
@@ -123,6 +123,8 @@ export class TriggerRunner {
   /** topicId → the triggers on it (with their topic), rebuilt with the trigger list. */
   private byTopicId = new Map<string, { trigger: Trigger; topic: Topic }[]>();
   private triggersReadAt = -Infinity;
+  /** With an active pattern trigger: the topics the last refresh listed (a head change of another topic refreshes at once). */
+  private listedTopicIds: Set<string> | undefined;
   private refreshing: Promise<void> | undefined;
   private readonly cursors = new Map<string, PartitionCursor>();
   private readonly turns = new Map<string, Promise<void>>();
@@ -198,6 +200,10 @@ export class TriggerRunner {
   async onHeadChanges(changes: readonly HeadChange[]): Promise<void> {
     if (this.stopped || changes.length === 0) return;
     if (this.runtime.clock.now() - this.triggersReadAt > triggerCacheMs) await this.refresh();
+    else if (this.listedTopicIds && changes.some((c) => !c.deleted && !this.listedTopicIds!.has(c.headKey.slice(0, c.headKey.lastIndexOf('#'))))) {
+      // A topic the last refresh did not list (created since): a pattern trigger may cover it.
+      await this.refresh();
+    }
     for (const change of changes) {
       if (change.deleted) continue;
       const hash = change.headKey.lastIndexOf('#');
@@ -336,14 +342,25 @@ export class TriggerRunner {
         const list = await this.store.list();
         const triggers = new Map(list.map((t) => [t.name, t]));
         const byTopicId = new Map<string, { trigger: Trigger; topic: Topic }[]>();
-        for (const trigger of list) {
-          if (trigger.state !== 'ACTIVE') continue;
-          const topic = await this.runtime.engine.topics.find(trigger.topicName);
-          if (!topic) continue; // a deleted topic: nothing to deliver until one is created under the name
-          byTopicId.set(topic.topicId, [...(byTopicId.get(topic.topicId) ?? []), { trigger, topic }]);
+        const add = (trigger: Trigger, topic: Topic) => byTopicId.set(topic.topicId, [...(byTopicId.get(topic.topicId) ?? []), { trigger, topic }]);
+        const active = list.filter((t) => t.state === 'ACTIVE');
+        // Topic patterns: one list of the catalog per refresh, only when a pattern trigger is active.
+        // A topic created later matches on the next refresh (the next head change after
+        // triggerCacheMs, a rescan, or a poke) and is delivered from its start.
+        const allTopics = active.some((t) => t.topicPattern !== undefined) ? await this.runtime.engine.topics.list() : [];
+        for (const trigger of active) {
+          if (trigger.topicName !== undefined) {
+            const topic = await this.runtime.engine.topics.find(trigger.topicName);
+            if (topic) add(trigger, topic); // a deleted topic: nothing to deliver until one is created under the name
+            continue;
+          }
+          for (const topic of allTopics) {
+            if (topic.name !== trigger.deadLetterTopic && triggerCoversTopic(trigger, topic.name)) add(trigger, topic);
+          }
         }
         this.triggers = triggers;
         this.byTopicId = byTopicId;
+        this.listedTopicIds = allTopics.length > 0 || active.some((t) => t.topicPattern !== undefined) ? new Set(allTopics.map((t) => t.topicId)) : undefined;
         this.triggersReadAt = this.runtime.clock.now();
         // Cursors of triggers that are gone (or were re-created under the same name) are dropped.
         const live = new Set(list.map(cursorPrefix));
@@ -447,7 +464,7 @@ export class TriggerRunner {
         }
         // The trigger as last read: a pause, change or delete takes effect before the next batch.
         const trigger = this.triggers.get(name);
-        if (!trigger || trigger.state !== 'ACTIVE' || trigger.topicName !== topic.name) return;
+        if (!trigger || trigger.state !== 'ACTIVE' || !triggerCoversTopic(trigger, topic.name)) return;
         const cursor = this.cursors.get(key) ?? newCursor();
         this.cursors.set(key, cursor);
         // No committed offset: a partition added after the trigger was created, delivered from its start.

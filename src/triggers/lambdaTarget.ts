@@ -1,7 +1,8 @@
 /**
  * The `lambda` target: Lambda's Invoke, RequestResponse, with the event as the
  * payload, as an event source mapping invokes its function. The invocation
- * succeeds when Lambda answers 2xx without a `FunctionError`; a function
+ * succeeds when Lambda answers 2xx without a `FunctionError` (and its result
+ * may report a partial batch failure: src/triggers/batchItemFailures.ts); a function
  * error (the handler threw, timed out or ran out of memory), a non-2xx
  * status, an SDK error (throttled, no permission, no such function) or an
  * abort is a failed batch, retried, bisected and dead-lettered as any other.
@@ -18,7 +19,7 @@
  * every other AWS client of Strand.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DeliveryFailedError } from './targets';
+import { DeliveryFailedError, jsonAnswer } from './targets';
 import type { KafkaEvent } from './kafkaEvent';
 import type { Target } from './triggerSpec';
 
@@ -40,7 +41,7 @@ export async function invokeLambdaTarget(
   event: KafkaEvent,
   signal: AbortSignal,
   lambda: LambdaClient = client(),
-): Promise<void> {
+): Promise<unknown> {
   const payload = Buffer.from(JSON.stringify(event), 'utf8');
   if (payload.length > lambdaRequestBytesMax) {
     throw new DeliveryFailedError(`event of ${payload.length} bytes exceeds Lambda's ${lambdaRequestBytesMax}-byte request limit (a single record too big to invoke with)`);
@@ -66,6 +67,8 @@ export async function invokeLambdaTarget(
   if (status < 200 || status > 299) {
     throw new DeliveryFailedError(`invoke ${target.functionArn} answered ${status}`);
   }
+  // The function's result: a partial batch failure answer, or anything else (a success).
+  return out.Payload && out.Payload.length > 0 ? jsonAnswer(Buffer.from(out.Payload).toString('utf8')) : undefined;
 }
 
 /** `{"errorType": "…", "errorMessage": "…"}`, Lambda's error payload, as one line. */

@@ -16,6 +16,9 @@
  *   produced to the dead-letter topic with why, or, without one, skipped with
  *   a warning (Lambda discards too when no on-failure destination is set), and
  *   delivery moves on past them.
+ * - A target may answer with the records that failed (batchItemFailures,
+ *   src/triggers/batchItemFailures.ts): the records before the first failed one
+ *   are committed and delivery retries from it (partialFailure).
  * - Records older than `max_record_age_ms` are not delivered: they go to the
  *   dead-letter topic (reason `record-expired`) or are skipped.
  *
@@ -34,7 +37,8 @@ import { groupsOf } from '../groups/GroupService';
 import { tpKey } from '../groups/topicPartition';
 import { eventBytesMax, eventBytesOf, eventSourceArnOf, kafkaEventOf } from './kafkaEvent';
 import { produceDeadLetters, type DeadLetterReason } from './deadLetter';
-import { deliverEvent, type TargetOptions } from './targets';
+import { DeliveryFailedError, deliverEvent, type TargetOptions } from './targets';
+import { batchAnswerOf, type BatchAnswer } from './batchItemFailures';
 import { archiveBatch, archiveBatchBytesMax, archiveBytesOf } from './archive';
 import { triggerGroupId, type Trigger } from './triggerSpec';
 
@@ -196,19 +200,23 @@ export async function deliveryStep(runtime: Runtime, trigger: Trigger, topic: To
   const first = records[0]!.offset;
   const last = records[records.length - 1]!.offset;
   const next = records.length === read.records.length ? read.nextOffset : last + 1;
+  let answer: BatchAnswer = { kind: 'success' };
   try {
     if (target.type === 's3') {
       // The archive: gzip NDJSON objects named by offsets (src/triggers/archive.ts), so a retry overwrites.
       await archiveBatch(runtime, target, topic.name, partition, records, { signal: settings.signal, timeoutMs: settings.deliveryTimeoutMs });
     } else {
       const event = kafkaEventOf({ eventSourceArn: eventSourceArnOf(runtime.config.clusterId, trigger.name), bootstrapServers: settings.bootstrapServers }, topic.name, partition, records);
-      await deliverEvent(target, event, {
+      const reply = await deliverEvent(target, event, {
         triggerName: trigger.name,
         deliveryId: `${trigger.name}/${topic.name}/${partition}/${first}-${last}`,
         signal: settings.signal,
         timeoutMs: settings.deliveryTimeoutMs,
         nowMs: now,
       }, settings);
+      answer = batchAnswerOf(reply, topic.name, partition, records);
+      // A malformed partial failure answer fails the whole batch (Lambda's rule).
+      if (answer.kind === 'invalid') throw new DeliveryFailedError(`the target's batchItemFailures answer is invalid: ${answer.reason}`);
     }
   } catch (err) {
     if (settings.signal.aborted) return { kind: 'stopped' };
@@ -232,8 +240,48 @@ export async function deliveryStep(runtime: Runtime, trigger: Trigger, topic: To
     await settle(runtime, trigger, topic, partition, cursor, next);
     return { kind: 'progress', offset: next };
   }
+  if (answer.kind === 'partial') return partialFailure(runtime, trigger, topic, partition, records, next, answer.failedOffsets, cursor, settings, now);
   await settle(runtime, trigger, topic, partition, cursor, next);
   return { kind: 'progress', offset: next };
+}
+
+/**
+ * The target reported some records failed (batchItemFailures): the records
+ * before the first failed one are committed, and delivery retries from it with
+ * a backoff. No bisection: the target said which records failed. The retry
+ * counts against max_retry_attempts; a report whose first failure is past the
+ * last one's (progress was made) starts the count again. When the retries are
+ * used up, the records the target reported failed are given up on (dead-lettered
+ * or skipped) and the trigger commits past the batch: the others were
+ * processed.
+ */
+async function partialFailure(
+  runtime: Runtime,
+  trigger: Trigger,
+  topic: Topic,
+  partition: number,
+  records: FetchedRecord[],
+  next: number,
+  failedOffsets: number[],
+  cursor: PartitionCursor,
+  settings: StepSettings,
+  now: number,
+): Promise<StepOutcome> {
+  const firstFailed = failedOffsets[0]!;
+  const message = `the target reported ${failedOffsets.length} of ${records.length} records failed (batchItemFailures), the first at offset ${firstFailed}`;
+  const attempts = firstFailed > records[0]!.offset ? 1 : cursor.attempts + 1;
+  if (trigger.maxRetryAttempts !== -1 && attempts > trigger.maxRetryAttempts) {
+    const failed = new Set(failedOffsets);
+    await giveUp(runtime, trigger, topic.name, partition, records.filter((r) => failed.has(r.offset)), 'retries-exhausted', message, attempts, settings.onGiveUp);
+    await settle(runtime, trigger, topic, partition, cursor, next);
+    return { kind: 'progress', offset: next };
+  }
+  if (firstFailed > records[0]!.offset) await settle(runtime, trigger, topic, partition, cursor, firstFailed);
+  cursor.attempts = attempts;
+  cursor.lastError = message;
+  cursor.retryAt = now + retryDelayMs(attempts, settings);
+  runtime.logger.warn('trigger delivery partly failed; retrying from the first failed record', { trigger: trigger.name, topic: topic.name, partition, firstFailed, failed: failedOffsets.length, attempts });
+  return { kind: 'wait', untilMs: cursor.retryAt };
 }
 
 /** Commits `next` and clears what the cursor held for the records before it. */

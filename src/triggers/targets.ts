@@ -2,7 +2,9 @@
  * Sending one event to a trigger's target. A delivery succeeds when the target
  * accepts it (a webhook answers 2xx; a handler returns or resolves); anything
  * else — an error status, a throw, a timeout, an abort — is a failure the
- * runner retries.
+ * runner retries. The target's answer (a webhook's JSON body, a handler's
+ * return value, a function's payload) is returned: it may report a partial
+ * batch failure (src/triggers/batchItemFailures.ts).
  *
  *   http    POST the event as JSON, signed (src/triggers/signature.ts) when the
  *           trigger has a secret; X-Strand-Delivery names the batch, the same on
@@ -42,7 +44,8 @@ export class DeliveryFailedError extends Error {
   override name = 'DeliveryFailedError';
 }
 
-export async function deliverEvent(target: Target, event: KafkaEvent, delivery: Delivery, options: TargetOptions = {}): Promise<void> {
+/** Delivers; resolves with the target's answer (undefined when it gave none), rejects with DeliveryFailedError. */
+export async function deliverEvent(target: Target, event: KafkaEvent, delivery: Delivery, options: TargetOptions = {}): Promise<unknown> {
   // One controller per delivery, detached from the runtime's signal afterwards: the
   // runtime's signal outlives every delivery and must not collect listeners.
   const controller = new AbortController();
@@ -69,7 +72,7 @@ export async function deliverEvent(target: Target, event: KafkaEvent, delivery: 
   }
 }
 
-async function postWebhook(target: Extract<Target, { type: 'http' }>, event: KafkaEvent, delivery: Delivery, signal: AbortSignal): Promise<void> {
+async function postWebhook(target: Extract<Target, { type: 'http' }>, event: KafkaEvent, delivery: Delivery, signal: AbortSignal): Promise<unknown> {
   const body = JSON.stringify(event);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -87,6 +90,17 @@ async function postWebhook(target: Extract<Target, { type: 'http' }>, event: Kaf
   const text = await res.text().catch(() => '');
   if (res.status < 200 || res.status > 299) {
     throw new DeliveryFailedError(`webhook answered ${res.status}${text ? `: ${text.slice(0, errorBodyCharsMax)}` : ''}`);
+  }
+  return jsonAnswer(text);
+}
+
+/** A 2xx body that is a JSON object (a partial batch failure answer), else undefined: any other body is a plain success. */
+export function jsonAnswer(text: string): unknown {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
@@ -106,7 +120,7 @@ export function loadHandler(spec: string, moduleRoot: string): LambdaHandler {
   return fn as LambdaHandler;
 }
 
-async function callModule(spec: string, event: KafkaEvent, delivery: Delivery, signal: AbortSignal, moduleRoot: string): Promise<void> {
+async function callModule(spec: string, event: KafkaEvent, delivery: Delivery, signal: AbortSignal, moduleRoot: string): Promise<unknown> {
   let handler: LambdaHandler;
   try {
     handler = loadHandler(spec, moduleRoot);
@@ -129,12 +143,12 @@ async function callModule(spec: string, event: KafkaEvent, delivery: Delivery, s
     fail: () => {},
     succeed: () => {},
   };
-  const run = new Promise<void>((resolveRun, rejectRun) => {
+  const run = new Promise<unknown>((resolveRun, rejectRun) => {
     // A handler taking a callback (Node.js Lambda's older style) finishes when it calls it.
-    const callback: LambdaCallback = (err) => (err ? rejectRun(err) : resolveRun());
+    const callback: LambdaCallback = (err, result) => (err ? rejectRun(err) : resolveRun(result));
     try {
       const out = handler.length >= 3 ? handler(event, context, callback) : handler(event, context);
-      if (handler.length < 3) Promise.resolve(out).then(() => resolveRun(), rejectRun);
+      if (handler.length < 3) Promise.resolve(out).then(resolveRun, rejectRun);
     } catch (err) {
       rejectRun(err);
     }
@@ -145,7 +159,7 @@ async function callModule(spec: string, event: KafkaEvent, delivery: Delivery, s
     else signal.addEventListener('abort', stop, { once: true });
   });
   try {
-    await Promise.race([run, stopped]);
+    return await Promise.race([run, stopped]);
   } catch (err) {
     throw err instanceof DeliveryFailedError ? err : new DeliveryFailedError(`handler failed: ${describe(err)}`);
   }

@@ -3,7 +3,7 @@
  * retries, dead letters). Pure: the request schemas, their defaults and bounds,
  * and the resource a GET answers. docs/triggers.md describes every field.
  *
- *   Trigger => name, topicName, target, batchSize, maxBatchingWindowMs,
+ *   Trigger => name, topicName | topicPattern, target, batchSize, maxBatchingWindowMs,
  *              startingPosition, maxRetryAttempts, maxRecordAgeMs,
  *              bisectBatchOnError, deadLetterTopic?, state, createdAt, updatedAt
  *   Target  => http { url, secret? } | module { handler } | lambda { functionArn }
@@ -31,6 +31,35 @@ const urlCharsMax = 2_048;
 const handlerCharsMax = 1_024;
 
 export const triggerNamePattern = /^[a-zA-Z0-9._-]+$/;
+
+/**
+ * A topic pattern's length: enough for an alternation of a few names, short
+ * enough that matching it against a topic name (at most 249 characters) stays
+ * cheap. Patterns are JavaScript regular expressions (`u` flag off), matched
+ * against the whole name (the runner anchors them: `^(?:<pattern>)$`), as
+ * Kafka's `subscribe(Pattern)` matches whole names.
+ */
+export const topicPatternCharsMax = 256;
+
+/** The pattern as the runner matches it: anchored to the whole topic name. Throws SyntaxError for an invalid one. */
+export function compileTopicPattern(pattern: string): RegExp {
+  let re = compiledPatterns.get(pattern);
+  if (!re) {
+    re = new RegExp(`^(?:${pattern})$`);
+    if (compiledPatterns.size >= compiledPatternsMax) compiledPatterns.clear();
+    compiledPatterns.set(pattern, re);
+  }
+  return re;
+}
+/** Compiled patterns kept (a cluster has at most 1,000 triggers). */
+const compiledPatternsMax = 1_000;
+const compiledPatterns = new Map<string, RegExp>();
+
+/** Does the trigger deliver this topic's records (its topic, or a name its pattern matches)? */
+export function triggerCoversTopic(t: Pick<Trigger, 'topicName' | 'topicPattern'>, topicName: string): boolean {
+  if (t.topicName !== undefined) return t.topicName === topicName;
+  return t.topicPattern !== undefined && compileTopicPattern(t.topicPattern).test(topicName);
+}
 
 /** The consumer group that holds a trigger's progress: lag shows in the usual group APIs. */
 export function triggerGroupId(name: string): string {
@@ -105,7 +134,14 @@ const optionalSettings = z.object(deliverySettings).partial();
 export const createTriggerBody = optionalSettings
   .extend({
     trigger_name: z.string().min(1).max(triggerNameCharsMax).regex(triggerNamePattern, { message: 'may contain only letters, digits, dots, underscores and hyphens' }),
-    topic_name: z.string().min(1).max(249),
+    /** Exactly one of topic_name and topic_pattern (checked by the API, to answer 40001 for neither and 40002 for both). */
+    topic_name: z.string().min(1).max(249).optional(),
+    topic_pattern: z
+      .string()
+      .min(1)
+      .max(topicPatternCharsMax)
+      .refine(isValidPattern, { message: 'must be a valid regular expression' })
+      .optional(),
     target: targetSchema,
     starting_position: startingPositionSchema.optional(),
   })
@@ -123,9 +159,21 @@ export type Target =
   | { type: 'lambda'; functionArn: string }
   | { type: 's3'; bucket: string; prefix: string };
 
+function isValidPattern(p: string): boolean {
+  try {
+    compileTopicPattern(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface Trigger {
   name: string;
-  topicName: string;
+  /** The topic delivered; absent when `topicPattern` names the topics instead. */
+  topicName?: string;
+  /** A regular expression over whole topic names: every matching topic is delivered, including topics created later. */
+  topicPattern?: string;
   target: Target;
   startingPosition: StartingPosition;
   batchSize: number;
@@ -160,7 +208,8 @@ export function triggerOf(input: CreateTriggerInput, now: number, defaultBucket 
   const deadLetterTopic = input.dead_letter_topic ?? undefined;
   return {
     name: input.trigger_name,
-    topicName: input.topic_name,
+    ...(input.topic_name !== undefined ? { topicName: input.topic_name } : {}),
+    ...(input.topic_pattern !== undefined ? { topicPattern: input.topic_pattern } : {}),
     target: targetOf(input.target, defaultBucket),
     startingPosition: input.starting_position ?? 'LATEST',
     batchSize: input.batch_size ?? batchSizeDefault,
@@ -230,7 +279,8 @@ export function triggerResource(clusterId: string, t: Trigger) {
     metadata: { self, resource_name: `crn:///kafka=${clusterId}/trigger=${t.name}` },
     cluster_id: clusterId,
     trigger_name: t.name,
-    topic_name: t.topicName,
+    topic_name: t.topicName ?? null,
+    topic_pattern: t.topicPattern ?? null,
     target: targetResource(t.target),
     state: t.state,
     batch_size: t.batchSize,

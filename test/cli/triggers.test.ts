@@ -66,10 +66,20 @@ describe('strand triggers', () => {
       ['triggers', 'create', 'x', '--topic', 'cli-trig', '--http', 'http://a/b', '--handler', './h.ts#h'],
       ['triggers', 'create', 'x', '--topic', 'cli-trig', '--handler', './h.ts#h', '--secret', 'whsec_0123456789abcdef'],
       ['triggers', 'create', 'x', '--topic', 'cli-trig', '--http', 'http://a/b', '--batch-size', 'many'],
+      ['triggers', 'create', 'x', '--http', 'http://a/b'],
+      ['triggers', 'create', 'x', '--topic', 'cli-trig', '--topic-pattern', 'cli-.*', '--http', 'http://a/b'],
     ]) {
       const run = await strandCli(args);
       expect(run.code).toBe(2);
     }
     expect((await strandCli(['triggers', 'list'])).stdout).not.toMatch(/^x\s/m);
+  });
+
+  test('--topic-pattern names every topic whose whole name matches', async () => {
+    const created = await strandCli(['triggers', 'create', 'cli-pat', '--topic-pattern', 'cli-trig.*', '--http', 'http://127.0.0.1:9/hook']);
+    expect(created).toMatchObject({ code: 0, stdout: "Created trigger 'cli-pat': /cli-trig.*/ → http http://127.0.0.1:9/hook (progress in group trigger-cli-pat).\n" });
+    expect((await strandCli(['triggers', 'get', 'cli-pat'])).stdout).toContain('Trigger: cli-pat  state: ACTIVE  topic pattern: cli-trig.*');
+    expect(JSON.parse((await strandCli(['--json', 'triggers', 'get', 'cli-pat'])).stdout)).toMatchObject({ topic: null, topicPattern: 'cli-trig.*' });
+    expect((await strandCli(['triggers', 'delete', 'cli-pat'])).code).toBe(0);
   });
 });

@@ -44,14 +44,14 @@ export interface Receiver {
   /** Every request, in arrival order, with whether its signature verified. */
   requests: { event: MSKEvent; verified: boolean; deliveryId: string; answered: boolean }[];
   /** Delay before answering (a slow receiver), the status to answer, and whether to never answer (a delivery kept in flight). */
-  behaviour: { delayMs: number; status: number; hold: boolean };
+  behaviour: { delayMs: number; status: number; hold: boolean; reply?: (event: MSKEvent) => unknown };
   close(): Promise<void>;
 }
 
 /** A webhook receiver verifying X-Strand-Signature against the raw body, as docs/triggers.md shows. */
 export async function startReceiver(secret: string): Promise<Receiver> {
   const requests: Receiver['requests'] = [];
-  const behaviour = { delayMs: 0, status: 200, hold: false };
+  const behaviour: Receiver['behaviour'] = { delayMs: 0, status: 200, hold: false };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -63,7 +63,9 @@ export async function startReceiver(secret: string): Promise<Receiver> {
       setTimeout(() => {
         if (behaviour.hold) return; // left hanging until the sender gives up
         request.answered = true;
-        res.writeHead(verified ? behaviour.status : 401).end();
+        const reply = verified && behaviour.reply ? behaviour.reply(request.event) : undefined;
+        if (reply === undefined) res.writeHead(verified ? behaviour.status : 401).end();
+        else res.writeHead(behaviour.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
       }, behaviour.delayMs);
     });
   });
