@@ -120,6 +120,7 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: `${SV}/{version}`, fn: 'schemas' },
   { method: 'DELETE', path: `${SV}/{version}`, fn: 'schemas' },
   { method: 'GET', path: `${SV}/{version}/schema`, fn: 'schemas' },
+  { method: 'GET', path: `${SV}/{version}/referencedby`, fn: 'schemas' },
   { method: 'GET', path: '/mode', fn: 'schemas' },
   { method: 'PUT', path: '/mode', fn: 'schemas' },
   { method: 'DELETE', path: '/mode', fn: 'schemas' },

@@ -10,7 +10,8 @@ import type { ApiRequest, ApiResponse } from './http';
 import type { Operation } from './operations';
 import { parseJsonBody, pathParam, queryInteger } from './request';
 import { mapBounded } from '../mapBounded';
-import { schemaTypes, type SchemaType } from '../schemas/avro';
+import { isSchemaType, schemaTypes, type SchemaType } from '../schemas/schemaTypes';
+import { referencesFromBody, type SchemaReference } from '../schemas/references';
 import { compatibilityLevels, isCompatibilityLevel } from '../schemas/compatibility';
 import { RegistryError, RegistryErrorCode, invalidSchema } from '../schemas/errors';
 import { parseVersion, registryModes, registryOf, type RegistryMode } from '../schemas/SchemaRegistry';
@@ -36,18 +37,15 @@ export const schemaBody = z.object({
   references: z.unknown().optional(),
 });
 
-/** The schema text and type of a register, lookup or check body; problems with them are 42201 (invalid schema). */
-function schemaOf(req: ApiRequest): { text: string; schemaType: SchemaType } {
+/** The schema text, type and references of a register, lookup or check body; problems with them are 42201 (invalid schema). */
+function schemaOf(req: ApiRequest): { text: string; schemaType: SchemaType; references: SchemaReference[] } {
   const body = parseBody(req, schemaBody);
-  if (typeof body.schema !== 'string' || body.schema.trim() === '') throw invalidSchema(`Field 'schema' must be the schema as a non-empty JSON string.`);
+  if (typeof body.schema !== 'string' || body.schema.trim() === '') throw invalidSchema(`Field 'schema' must be the schema as a non-empty string.`);
   const schemaType = body.schemaType ?? 'AVRO';
-  if (typeof schemaType !== 'string' || !(schemaTypes as readonly string[]).includes(schemaType)) {
+  if (!isSchemaType(schemaType)) {
     throw invalidSchema(`Schema type '${String(schemaType)}' is not supported; supported: ${schemaTypes.join(', ')}.`);
   }
-  if (body.references !== undefined && body.references !== null && !(Array.isArray(body.references) && body.references.length === 0)) {
-    throw invalidSchema('Schema references are not supported.');
-  }
-  return { text: body.schema, schemaType: schemaType as SchemaType };
+  return { text: body.schema, schemaType, references: referencesFromBody(body.references) };
 }
 
 function subjectParam(req: ApiRequest): string {
@@ -85,11 +83,14 @@ const schemasListedMax = 1_000;
 /** Registry reads one `GET /schemas` has in flight at once. */
 const schemaListReadsInFlightMax = 8;
 
-const withType = <T extends { schemaType: SchemaType }>(x: T) => {
-  // Confluent omits schemaType for AVRO, the default.
-  const { schemaType, ...rest } = x;
-  return schemaType === 'AVRO' ? rest : { ...rest, schemaType };
+const withType = <T extends { schemaType: SchemaType; references?: SchemaReference[] }>(x: T) => {
+  // Confluent omits schemaType for AVRO, the default, and references when there are none.
+  const { schemaType, references, ...rest } = x;
+  return { ...rest, ...(schemaType === 'AVRO' ? {} : { schemaType }), ...(references && references.length > 0 ? { references } : {}) };
 };
+
+/** A schema as `…/schema` routes return it: the JSON itself for Avro and JSON Schema, the .proto text (a JSON string) for Protobuf. */
+const rawSchema = (s: { schema: string; schemaType: SchemaType }) => (s.schemaType === 'PROTOBUF' ? s.schema : JSON.parse(s.schema));
 
 export const compatibilityBody = z.object({ compatibility: z.unknown() });
 
@@ -107,8 +108,8 @@ function levelOf(req: ApiRequest) {
 const check = async (req: ApiRequest, runtime: Runtime, withVersion: boolean) => {
   const subject = subjectParam(req);
   const spec = withVersion ? parseVersion(pathParam(req, 'version')) : undefined;
-  const { text, schemaType } = schemaOf(req);
-  const problems = await registryOf(runtime).checkCompatibility(subject, text, schemaType, spec);
+  const { text, schemaType, references } = schemaOf(req);
+  const problems = await registryOf(runtime).checkCompatibility(subject, text, schemaType, spec, references);
   return ok({ is_compatible: problems.length === 0, ...(flag(req, 'verbose') ? { messages: problems } : {}) });
 };
 
@@ -117,9 +118,9 @@ export const schemaOperations: Record<string, Operation> = {
 
   'GET /schemas/ids/{id}': async (req, runtime) => {
     const s = await registryOf(runtime).getById(idParam(req));
-    return ok(withType({ schema: s.schema, schemaType: s.schemaType }));
+    return ok(withType({ schema: s.schema, schemaType: s.schemaType, references: s.references }));
   },
-  'GET /schemas/ids/{id}/schema': async (req, runtime) => ok(JSON.parse((await registryOf(runtime).getById(idParam(req))).schema)),
+  'GET /schemas/ids/{id}/schema': async (req, runtime) => ok(rawSchema(await registryOf(runtime).getById(idParam(req)))),
   'GET /schemas/ids/{id}/versions': async (req, runtime) => ok(await registryOf(runtime).usesOf(idParam(req))),
   'GET /schemas/ids/{id}/subjects': async (req, runtime) => ok([...new Set((await registryOf(runtime).usesOf(idParam(req))).map((u) => u.subject))]),
 
@@ -148,7 +149,7 @@ export const schemaOperations: Record<string, Operation> = {
     const picked = perSubject.flat().slice(offset, limit < 0 ? offset + schemasListedMax : offset + limit);
     const out = await mapBounded(picked, schemaListReadsInFlightMax, async ({ subject, v }) => {
       const s = await registry.getById(v.id);
-      return withType({ subject, version: v.version, id: v.id, schema: s.schema, schemaType: s.schemaType });
+      return withType({ subject, version: v.version, id: v.id, schema: s.schema, schemaType: s.schemaType, references: s.references });
     });
     return ok(out);
   },
@@ -158,8 +159,8 @@ export const schemaOperations: Record<string, Operation> = {
 
   'POST /subjects/{subject}': async (req, runtime) => {
     const subject = subjectParam(req);
-    const { text, schemaType } = schemaOf(req);
-    return ok(withType(await registryOf(runtime).lookup(subject, text, schemaType, flag(req, 'deleted'))));
+    const { text, schemaType, references } = schemaOf(req);
+    return ok(withType(await registryOf(runtime).lookup(subject, text, schemaType, flag(req, 'deleted'), references)));
   },
   'DELETE /subjects/{subject}': async (req, runtime) => ok(await registryOf(runtime).deleteSubject(subjectParam(req), flag(req, 'permanent'))),
 
@@ -167,14 +168,17 @@ export const schemaOperations: Record<string, Operation> = {
     ok((await registryOf(runtime).versions(subjectParam(req), flag(req, 'deleted'))).map((v) => v.version)),
   'POST /subjects/{subject}/versions': async (req, runtime) => {
     const subject = subjectParam(req);
-    const { text, schemaType } = schemaOf(req);
-    const { id } = await registryOf(runtime).register(subject, text, schemaType);
+    const { text, schemaType, references } = schemaOf(req);
+    const { id } = await registryOf(runtime).register(subject, text, schemaType, references);
     return ok({ id });
   },
   'GET /subjects/{subject}/versions/{version}': async (req, runtime) =>
     ok(withType(await registryOf(runtime).version(subjectParam(req), parseVersion(pathParam(req, 'version')), flag(req, 'deleted')))),
   'GET /subjects/{subject}/versions/{version}/schema': async (req, runtime) =>
-    ok(JSON.parse((await registryOf(runtime).version(subjectParam(req), parseVersion(pathParam(req, 'version')), flag(req, 'deleted'))).schema)),
+    ok(rawSchema(await registryOf(runtime).version(subjectParam(req), parseVersion(pathParam(req, 'version')), flag(req, 'deleted')))),
+  /** The ids of live schemas that reference this version (Confluent's `referencedby`). */
+  'GET /subjects/{subject}/versions/{version}/referencedby': async (req, runtime) =>
+    ok(await registryOf(runtime).referencedBy(subjectParam(req), parseVersion(pathParam(req, 'version')))),
   'DELETE /subjects/{subject}/versions/{version}': async (req, runtime) =>
     ok(await registryOf(runtime).deleteVersion(subjectParam(req), parseVersion(pathParam(req, 'version')), flag(req, 'permanent'))),
 

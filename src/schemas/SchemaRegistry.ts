@@ -10,12 +10,22 @@
  * now including the winner — checks compatibility against it, and tries v5. A
  * registration therefore never skips the check against a version that landed
  * while it was running.
+ *
+ * References (src/schemas/references.ts): a schema is parsed with the schemas
+ * it references in scope, and each version that references another is
+ * recorded beside the referenced one ("referenced by"), so that version cannot
+ * be deleted while the referring version is live (42206, as Confluent refuses
+ * it). Not closed: a delete that reads no referrer while a registration that
+ * references the version is between resolving it and writing its own version
+ * goes ahead (Confluent's single primary serializes the two; here it would
+ * take a transaction); the registration's schema then stays readable as long
+ * as the referenced version is only soft-deleted.
  */
-import type * as avro from 'avsc';
 import type { Clock } from '../clock';
 import { mapBounded } from '../mapBounded';
 import type { Runtime } from '../runtime';
-import { avroType, parseSchema, type ParsedSchema, type SchemaType } from './avro';
+import { parseSchema, type ParsedSchema, type SchemaType } from './schemaTypes';
+import { resolveReferences, type ResolvedReference, type SchemaReference } from './references';
 import {
   compatibilityProblems,
   defaultCompatibilityLevel,
@@ -28,7 +38,7 @@ import {
   subjectNotFound,
   versionNotFound,
 } from './errors';
-import { SchemaStore, type StoredSchema, type StoredVersion } from './SchemaStore';
+import { SchemaStore, type Referrer, type StoredSchema, type StoredVersion } from './SchemaStore';
 
 /** Attempts to claim a version number before giving up (each loser re-reads and re-checks). */
 export const registerAttemptsMax = 16;
@@ -61,6 +71,7 @@ export interface SubjectVersion {
   id: number;
   schema: string;
   schemaType: SchemaType;
+  references: SchemaReference[];
 }
 
 /**
@@ -74,7 +85,9 @@ export interface RegisteredSchema {
   id: number;
   schema: string;
   schemaType: SchemaType;
-  type: avro.Type;
+  references: SchemaReference[];
+  /** The schema parsed with its references in scope: what validation and compatibility use. */
+  parsed: ParsedSchema;
 }
 
 export class SchemaRegistry {
@@ -91,7 +104,9 @@ export class SchemaRegistry {
     if (cached) return cached;
     const stored = await this.store.getSchema(id);
     if (!stored) return undefined;
-    const registered: RegisteredSchema = { id, schema: stored.schema, schemaType: stored.schemaType, type: avroType(JSON.parse(stored.schema)) };
+    // Soft-deleted referenced versions still count: the schema was valid when registered, and its id stays readable.
+    const parsed = await this.parse(stored.schema, stored.schemaType, stored.references, true);
+    const registered: RegisteredSchema = { id, schema: stored.schema, schemaType: stored.schemaType, references: stored.references, parsed };
     if (this.cache.size >= schemaCacheEntriesMax) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(id, registered);
     return registered;
@@ -116,10 +131,22 @@ export class SchemaRegistry {
     }
   }
 
+  /** Parses a schema with the schemas its references name in scope (42201 when one does not exist). */
+  async parse(text: string, schemaType: SchemaType, references: readonly SchemaReference[] = [], includeDeleted = false): Promise<ParsedSchema> {
+    if (references.length === 0) return parseSchema(text, schemaType);
+    const { pinned, resolved } = await resolveReferences(references, async (subject, spec) => {
+      const v = (await this.store.versions(subject)).filter((x) => includeDeleted || !x.deleted);
+      const found = spec === 'latest' ? v.at(-1) : v.find((x) => x.version === spec);
+      const stored = found && (await this.store.getSchema(found.id));
+      return stored && found ? { version: found.version, schema: stored.schema, schemaType: stored.schemaType, references: stored.references } : undefined;
+    });
+    return parseSchema(text, schemaType, pinned, resolved satisfies ResolvedReference[]);
+  }
+
   /** Registers a schema under a subject: the existing id when the subject already has it, else a new version (409 if incompatible). */
-  async register(subject: string, text: string, schemaType: SchemaType = 'AVRO'): Promise<{ id: number; version: number }> {
+  async register(subject: string, text: string, schemaType: SchemaType = 'AVRO', references: readonly SchemaReference[] = []): Promise<{ id: number; version: number }> {
     await this.assertWritable(subject);
-    const parsed = parseSchema(text, schemaType);
+    const parsed = await this.parse(text, schemaType, references);
     for (let attempt = 0; attempt < registerAttemptsMax; attempt++) {
       const all = await this.store.versions(subject);
       const same = all.find((v) => !v.deleted && v.fingerprint === parsed.fingerprint);
@@ -135,6 +162,8 @@ export class SchemaRegistry {
       const version = (all.at(-1)?.version ?? 0) + 1;
       if (version > int32Max) throw new RegistryError(RegistryErrorCode.InvalidVersion, `Subject '${subject}' has no version numbers left.`);
       if (all.length === 0) await this.store.addSubject(subject, this.clock.now());
+      // Before the version: a delete of a referenced version must find the referrer once the version can be read.
+      for (const ref of parsed.references) await this.store.putReferrer(ref.subject, ref.version, { subject, version, id }, this.clock.now());
       if (await this.store.putVersion({ subject, version, id, fingerprint: parsed.fingerprint, deleted: false }, this.clock.now())) {
         // Listed again once the version exists (addSubject is idempotent): a permanent
         // delete of the subject's last version may have unlisted it since `all` was read.
@@ -150,20 +179,20 @@ export class SchemaRegistry {
     const existing = await this.store.idOfFingerprint(parsed.fingerprint);
     if (existing !== undefined) return existing;
     const id = await this.store.allocateId();
-    const stored: StoredSchema = { id, schema: parsed.canonical, schemaType: parsed.schemaType, fingerprint: parsed.fingerprint };
+    const stored: StoredSchema = { id, schema: parsed.canonical, schemaType: parsed.schemaType, fingerprint: parsed.fingerprint, references: parsed.references };
     await this.store.putSchema(stored, this.clock.now());
     return this.store.claimFingerprint(parsed.fingerprint, id);
   }
 
   /** Looks a schema up under a subject (POST /subjects/{subject}). */
-  async lookup(subject: string, text: string, schemaType: SchemaType, includeDeleted: boolean): Promise<SubjectVersion> {
-    const parsed = parseSchema(text, schemaType);
+  async lookup(subject: string, text: string, schemaType: SchemaType, includeDeleted: boolean, references: readonly SchemaReference[] = []): Promise<SubjectVersion> {
+    const parsed = await this.parse(text, schemaType, references, includeDeleted);
     const all = await this.store.versions(subject);
     const visible = all.filter((v) => includeDeleted || !v.deleted);
     if (visible.length === 0) throw subjectNotFound(subject);
     const match = visible.find((v) => v.fingerprint === parsed.fingerprint);
     if (!match) throw schemaNotFound(`under subject '${subject}'`);
-    return { subject, version: match.version, id: match.id, schema: parsed.canonical, schemaType };
+    return { subject, version: match.version, id: match.id, schema: parsed.canonical, schemaType, references: parsed.references };
   }
 
   async subjects(includeDeleted: boolean): Promise<string[]> {
@@ -184,7 +213,7 @@ export class SchemaRegistry {
   async version(subject: string, spec: VersionSpec, includeDeleted = false): Promise<SubjectVersion> {
     const v = this.pick(subject, await this.versions(subject, includeDeleted), spec);
     const s = await this.getById(v.id);
-    return { subject, version: v.version, id: v.id, schema: s.schema, schemaType: s.schemaType };
+    return { subject, version: v.version, id: v.id, schema: s.schema, schemaType: s.schemaType, references: s.references };
   }
 
   private pick(subject: string, versions: StoredVersion[], spec: VersionSpec): StoredVersion {
@@ -203,6 +232,33 @@ export class SchemaRegistry {
     return out;
   }
 
+  /**
+   * The ids of the live versions that reference a version (Confluent's
+   * `referencedby`); 40401 / 40402 when the subject or version does not exist.
+   */
+  async referencedBy(subject: string, spec: VersionSpec): Promise<number[]> {
+    const v = this.pick(subject, await this.versions(subject, true), spec);
+    return this.referrerIds(subject, v.version);
+  }
+
+  private async referrerIds(subject: string, version: number): Promise<number[]> {
+    const recorded = await this.store.referrers(subject, version);
+    const live = new Map<string, Promise<StoredVersion[]>>();
+    const isLive = async (r: Referrer) => {
+      if (!live.has(r.subject)) live.set(r.subject, this.store.versions(r.subject));
+      return (await live.get(r.subject)!).some((x) => x.version === r.version && x.id === r.id && !x.deleted);
+    };
+    const kept = await mapBounded(recorded, schemaReadsInFlightMax, async (r) => ((await isLive(r)) ? r.id : undefined));
+    return [...new Set(kept.filter((id): id is number => id !== undefined))].sort((a, b) => a - b);
+  }
+
+  /** 42206 when a live version references this one, as Confluent refuses deleting it. */
+  private async assertUnreferenced(subject: string, version: number): Promise<void> {
+    if ((await this.referrerIds(subject, version)).length > 0) {
+      throw new RegistryError(RegistryErrorCode.ReferenceExists, `One or more references exist to the schema {subject=${subject},version=${version}}.`);
+    }
+  }
+
   /** Soft delete (mark) or permanent delete (only after a soft delete) of one version; returns its number. */
   async deleteVersion(subject: string, spec: VersionSpec, permanent: boolean): Promise<number> {
     await this.assertWritable(subject);
@@ -213,6 +269,7 @@ export class SchemaRegistry {
         throw new RegistryError(RegistryErrorCode.VersionSoftDeleted, `Version ${spec} of subject '${subject}' was soft deleted. Set permanent=true to delete permanently.`);
       }
       const v = this.pick(subject, all.filter((x) => !x.deleted), spec);
+      await this.assertUnreferenced(subject, v.version);
       if (!(await this.store.markDeleted(subject, v.version, this.clock.now()))) throw versionNotFound(subject, v.version);
       return v.version;
     }
@@ -224,6 +281,7 @@ export class SchemaRegistry {
         `Version ${v.version} of subject '${subject}' must be soft-deleted first (DELETE without permanent=true).`,
       );
     }
+    await this.assertUnreferenced(subject, v.version);
     if (!(await this.store.removeVersion(subject, v.version))) throw versionNotFound(subject, v.version);
     if (all.length === 1) await this.unlist(subject);
     return v.version;
@@ -237,6 +295,7 @@ export class SchemaRegistry {
     const live = all.filter((v) => !v.deleted);
     if (!permanent) {
       if (live.length === 0) throw new RegistryError(RegistryErrorCode.SubjectSoftDeleted, `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently.`);
+      for (const v of live) await this.assertUnreferenced(subject, v.version);
       const now = this.clock.now();
       for (const v of live) await this.store.markDeleted(subject, v.version, now);
       return live.map((v) => v.version);
@@ -244,6 +303,7 @@ export class SchemaRegistry {
     if (live.length > 0) {
       throw new RegistryError(RegistryErrorCode.SubjectNotSoftDeleted, `Subject '${subject}' must be soft-deleted first (DELETE without permanent=true).`);
     }
+    for (const v of all) await this.assertUnreferenced(subject, v.version);
     for (const v of all) await this.store.removeVersion(subject, v.version);
     await this.store.deleteCompatibility(subject);
     await this.unlist(subject);
@@ -270,23 +330,23 @@ export class SchemaRegistry {
   }
 
   /** Checks a schema against a subject's versions by its level; against one version when `spec` is given (as Confluent's check endpoint does). */
-  async checkCompatibility(subject: string, text: string, schemaType: SchemaType, spec: VersionSpec | undefined): Promise<string[]> {
-    const parsed = parseSchema(text, schemaType);
+  async checkCompatibility(subject: string, text: string, schemaType: SchemaType, spec: VersionSpec | undefined, references: readonly SchemaReference[] = []): Promise<string[]> {
+    const parsed = await this.parse(text, schemaType, references);
     const live = (await this.store.versions(subject)).filter((v) => !v.deleted);
     if (spec === undefined) return this.problemsAgainst(subject, parsed, live);
     if (live.length === 0) throw subjectNotFound(subject);
     const target = this.pick(subject, live, spec);
     const level = await this.compatibilityOf(subject);
     const prev = await this.getById(target.id);
-    return compatibilityProblems(level.replace('_TRANSITIVE', '') as CompatibilityLevel, parsed.type, [{ version: target.version, type: prev.type }]);
+    return compatibilityProblems(level.replace('_TRANSITIVE', '') as CompatibilityLevel, parsed, [{ version: target.version, schema: prev.parsed }]);
   }
 
   private async problemsAgainst(subject: string, parsed: ParsedSchema, live: StoredVersion[]): Promise<string[]> {
     const level = await this.compatibilityOf(subject);
     if (level === 'NONE' || live.length === 0) return [];
     const needed = level.endsWith('_TRANSITIVE') ? live : live.slice(-1);
-    const previous = await mapBounded(needed, schemaReadsInFlightMax, async (v) => ({ version: v.version, type: (await this.getById(v.id)).type }));
-    return compatibilityProblems(level, parsed.type, previous);
+    const previous = await mapBounded(needed, schemaReadsInFlightMax, async (v) => ({ version: v.version, schema: (await this.getById(v.id)).parsed }));
+    return compatibilityProblems(level, parsed, previous);
   }
 }
 

@@ -3,18 +3,23 @@
  * is one single-item atomic or conditional write (design.md: no transactions):
  *
  *   pk = "~ids"            sk = "~"            n            last schema id handed out (ADD 1: an atomic counter)
- *   pk = "id#<id>"         sk = "~"            schema, schemaType, fp     the schema text of a global id
+ *   pk = "id#<id>"         sk = "~"            schema, schemaType, fp, refs   the schema text of a global id (refs: its references, JSON)
  *   pk = "fp#<sha256>"     sk = "~"            id           which id a schema text has (put once, if absent)
  *   pk = "subjects"        sk = <subject>                   the subjects that have (or had) versions
  *   pk = "s#<subject>"     sk = "v#<version>"  id, fp, deleted   one version of a subject (put once, if absent)
  *   pk = "config"          sk = "~global" | "s#<subject>"   compatibility
  *   pk = "mode"            sk = "~global" | "s#<subject>"   mode (READWRITE, READONLY, READONLY_OVERRIDE)
+ *   pk = "rb#<subject>"    sk = "v#<version>#v#<referrer version>#<referrer subject>"   id
+ *                          a version that references version <version> of <subject> ("referenced by")
  *
  * Write order, so readers never follow a pointer to nothing: an id's schema item
  * is written before its fingerprint item points at it. A subject's entry in
  * "subjects" is written before its first version and again after every version
  * (addSubject is idempotent), so a version is never left unlisted by a permanent
  * delete racing the registration; readers skip a listed subject with no versions.
+ * A "referenced by" item is written before the referring version, and readers
+ * keep only those whose referring version exists, is live and has that id: an
+ * item left by a registration that lost its version number is ignored.
  */
 import {
   DeleteCommand,
@@ -25,13 +30,16 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { conditionally } from '../storage/storageErrors';
-import type { SchemaType } from './avro';
 import type { CompatibilityLevel } from './compatibility';
+import type { SchemaReference } from './references';
+import type { SchemaType } from './schemaTypes';
 
 /** Versions one subject may have; Query pages are read up to this many items. */
 export const versionsPerSubjectMax = 10_000;
 /** Subjects the registry lists. */
 export const subjectsMax = 100_000;
+/** "Referenced by" items read for one version. */
+export const referrersMax = 10_000;
 
 const one = '~';
 const versionKey = (v: number) => `v#${String(v).padStart(10, '0')}`;
@@ -41,6 +49,14 @@ export interface StoredSchema {
   schema: string;
   schemaType: SchemaType;
   fingerprint: string;
+  references: SchemaReference[];
+}
+
+/** A version that references another: what a "referenced by" item records. */
+export interface Referrer {
+  subject: string;
+  version: number;
+  id: number;
 }
 
 export interface StoredVersion {
@@ -76,7 +92,15 @@ export class SchemaStore {
     await this.ddb.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: `id#${s.id}`, sk: one, schema: s.schema, schemaType: s.schemaType, fp: s.fingerprint, createdAt: now },
+        Item: {
+          pk: `id#${s.id}`,
+          sk: one,
+          schema: s.schema,
+          schemaType: s.schemaType,
+          fp: s.fingerprint,
+          ...(s.references.length > 0 ? { refs: JSON.stringify(s.references) } : {}),
+          createdAt: now,
+        },
       }),
     );
   }
@@ -85,7 +109,8 @@ export class SchemaStore {
     const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: `id#${id}`, sk: one } }));
     const item = out.Item;
     if (!item) return undefined;
-    return { id, schema: String(item.schema), schemaType: item.schemaType as SchemaType, fingerprint: String(item.fp) };
+    const references = typeof item.refs === 'string' ? (JSON.parse(item.refs) as SchemaReference[]) : [];
+    return { id, schema: String(item.schema), schemaType: (item.schemaType ?? 'AVRO') as SchemaType, fingerprint: String(item.fp), references };
   }
 
   async idOfFingerprint(fingerprint: string): Promise<number | undefined> {
@@ -212,6 +237,36 @@ export class SchemaStore {
       for (const item of page.Items ?? []) out.push(String(item.sk));
       start = page.LastEvaluatedKey;
     } while (start && out.length < subjectsMax);
+    return out;
+  }
+
+  /** Records that `referrer` references version `version` of `subject` (idempotent). */
+  async putReferrer(subject: string, version: number, referrer: Referrer, now: number): Promise<void> {
+    await this.ddb.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `rb#${subject}`, sk: `${versionKey(version)}#${versionKey(referrer.version)}#${referrer.subject}`, subject: referrer.subject, version: referrer.version, id: referrer.id, createdAt: now },
+      }),
+    );
+  }
+
+  /** Every recorded referrer of one version (the caller checks each still exists). */
+  async referrers(subject: string, version: number): Promise<Referrer[]> {
+    const out: Referrer[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
+          ExpressionAttributeValues: { ':pk': `rb#${subject}`, ':v': `${versionKey(version)}#` },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push({ subject: String(item.subject), version: Number(item.version), id: Number(item.id) });
+      start = page.LastEvaluatedKey;
+    } while (start && out.length < referrersMax);
     return out;
   }
 

@@ -11,64 +11,49 @@
  * The JSON → Avro direction is written out rather than left to avsc, so a value
  * that does not fit says where: `Field 'value.data.address.zip' must be an int`.
  */
-import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import { jsonNestsDeeperThan } from '../jsonNesting';
 import { invalidSchema } from './errors';
 import { canonicalAvroText } from './avroCanonical';
+import type { ResolvedReference } from './references';
+import { schemaNestingDepthMax } from './schemaBounds';
 
-export type SchemaType = 'AVRO';
-export const schemaTypes: readonly SchemaType[] = ['AVRO'];
+export { schemaNestingDepthMax, schemaTextBytesMax } from './schemaBounds';
 
-/** A schema as the registry knows it: its stored text and the avsc Type it parses to. */
-export interface ParsedSchema {
-  schemaType: SchemaType;
-  /** The schema's canonical JSON (src/schemas/avroCanonical.ts): what GET returns and what identity is computed on. */
-  canonical: string;
-  /** sha-256 of type and canonical text: equal fingerprints are the same schema (and the same id). */
-  fingerprint: string;
-  type: avro.Type;
-}
-
-/** Longest schema text accepted; Confluent's own default limit is far above real schemas. */
-export const schemaTextBytesMax = 256 * 1024;
-
-/**
- * Deepest nesting of arrays and objects in a schema's JSON text. A schema is a
- * string inside the request body, so the body's own bound does not see into
- * it, and 256 KiB of `[` is 262,144 levels: canonicalising it (JSON.stringify)
- * overflowed the stack, a 500, and avsc's Type.forSchema recurses per level
- * too. A nested record costs 3 levels (the record, its `fields`, a field), so
- * 100 allows about 30 records inside one another, beyond hand-written or
- * generated schemas; the same figure as the request body's bound
- * (src/api/request.ts), for one rule to remember.
- */
-export const schemaNestingDepthMax = 100;
-
-export function parseSchema(text: string, schemaType: SchemaType = 'AVRO'): ParsedSchema {
-  if (Buffer.byteLength(text) > schemaTextBytesMax) throw invalidSchema(`Schema is larger than ${schemaTextBytesMax} bytes.`);
-  // Before JSON.parse: everything after it (canonical form, avsc, compatibility) recurses per level.
+/** The JSON of a schema text, bounded in nesting before it is parsed: everything after JSON.parse (canonical form, avsc, ajv) recurses per level. */
+export function schemaJson(text: string): unknown {
   if (jsonNestsDeeperThan(text, schemaNestingDepthMax)) {
     throw invalidSchema(`Invalid schema: it nests arrays and objects more than ${schemaNestingDepthMax} levels deep.`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw invalidSchema(`Invalid schema: not JSON (${(err as Error).message}).`);
   }
-  const type = avroType(json);
-  const canonical = canonicalAvroText(json);
-  return { schemaType, canonical, fingerprint: fingerprintOf(schemaType, canonical), type };
 }
 
-export function fingerprintOf(schemaType: SchemaType, canonical: string): string {
-  return createHash('sha256').update(`${schemaType}\n${canonical}`).digest('hex');
+/**
+ * An Avro schema text → its avsc Type and canonical text. Referenced schemas
+ * are parsed first into one avsc registry, so the schema can name the types
+ * they define (Confluent's Avro references); the canonical text is the
+ * schema's own, as Confluent stores it, with the references beside it.
+ */
+export function parseAvroSchema(text: string, resolved: readonly ResolvedReference[] = []): { canonical: string; type: avro.Type } {
+  const registry: Record<string, avro.Type> = {};
+  for (const ref of resolved) {
+    try {
+      avro.Type.forSchema(schemaJson(ref.schema) as avro.Schema, { wrapUnions: true, registry });
+    } catch (err) {
+      throw invalidSchema(`Invalid Avro schema: referenced schema '${ref.name}' does not parse here: ${(err as Error).message}.`);
+    }
+  }
+  const json = schemaJson(text);
+  return { canonical: canonicalAvroText(json), type: avroType(json, registry) };
 }
 
-export function avroType(schema: unknown): avro.Type {
+export function avroType(schema: unknown, registry: Record<string, avro.Type> = {}): avro.Type {
   try {
-    return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true });
+    return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true, registry });
   } catch (err) {
     throw invalidSchema(`Invalid Avro schema: ${(err as Error).message}.`);
   }

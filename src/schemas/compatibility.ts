@@ -1,9 +1,19 @@
 /**
  * Compatibility levels, after the Confluent Schema Registry. "Reader can read
- * writer" is avsc's `reader.createResolver(writer)`, which applies Avro's
- * schema-resolution rules (matching record names or aliases, fields by name or
- * alias, defaults for fields the writer lacks, promotions int → long → float →
- * double, string ⇄ bytes, enum symbols) and throws when they fail.
+ * writer" depends on the schema type:
+ *
+ *   Avro         avsc's `reader.createResolver(writer)`, which applies Avro's
+ *                schema-resolution rules (matching record names or aliases,
+ *                fields by name or alias, defaults for fields the writer
+ *                lacks, promotions int → long → float → double, string ⇄
+ *                bytes, enum symbols) and throws when they fail
+ *   JSON Schema  the reader accepts every document the writer accepts
+ *                (src/schemas/jsonSchemaCompatibility.ts)
+ *   Protobuf     Confluent's incompatible differences from writer to reader
+ *                (src/schemas/protobufCompatibility.ts)
+ *
+ * A schema of another type than the version it is checked against is
+ * incompatible with it.
  *
  *   BACKWARD    the new schema reads data written with the latest version
  *   FORWARD     the latest version reads data written with the new schema
@@ -12,6 +22,9 @@
  *   NONE        no check
  */
 import type * as avro from 'avsc';
+import { jsonSchemaReadProblems } from './jsonSchemaCompatibility';
+import { protobufDifferences } from './protobufCompatibility';
+import type { ParsedSchema } from './schemaTypes';
 
 export const compatibilityLevels = [
   'BACKWARD',
@@ -39,16 +52,28 @@ export function canRead(reader: avro.Type, writer: avro.Type): string | null {
   }
 }
 
+/** Where `reader` cannot read data written with `writer`; empty when it can. */
+export function readProblems(reader: ParsedSchema, writer: ParsedSchema): string[] {
+  if (reader.schemaType !== writer.schemaType) return [`the schema type changed (${writer.schemaType} → ${reader.schemaType})`];
+  if (reader.schemaType === 'AVRO' && writer.schemaType === 'AVRO') {
+    const why = canRead(reader.avro, writer.avro);
+    return why ? [why] : [];
+  }
+  if (reader.schemaType === 'JSON' && writer.schemaType === 'JSON') return jsonSchemaReadProblems(reader.json, writer.json);
+  if (reader.schemaType === 'PROTOBUF' && writer.schemaType === 'PROTOBUF') return protobufDifferences(writer.protobuf, reader.protobuf);
+  return [];
+}
+
 export interface PreviousVersion {
   version: number;
-  type: avro.Type;
+  schema: ParsedSchema;
 }
 
 /**
  * The reasons `candidate` breaks `level` against `previous` (live versions,
  * oldest first); empty when it is compatible.
  */
-export function compatibilityProblems(level: CompatibilityLevel, candidate: avro.Type, previous: readonly PreviousVersion[]): string[] {
+export function compatibilityProblems(level: CompatibilityLevel, candidate: ParsedSchema, previous: readonly PreviousVersion[]): string[] {
   if (level === 'NONE' || previous.length === 0) return [];
   const against = level.endsWith('_TRANSITIVE') ? previous : previous.slice(-1);
   const backward = level.startsWith('BACKWARD') || level.startsWith('FULL');
@@ -56,12 +81,12 @@ export function compatibilityProblems(level: CompatibilityLevel, candidate: avro
   const problems: string[] = [];
   for (const p of against) {
     if (backward) {
-      const why = canRead(candidate, p.type);
-      if (why) problems.push(`the new schema cannot read data written with version ${p.version} (BACKWARD): ${why}`);
+      const why = readProblems(candidate, p.schema);
+      if (why.length > 0) problems.push(`the new schema cannot read data written with version ${p.version} (BACKWARD): ${why.join('; ')}`);
     }
     if (forward) {
-      const why = canRead(p.type, candidate);
-      if (why) problems.push(`version ${p.version} cannot read data written with the new schema (FORWARD): ${why}`);
+      const why = readProblems(p.schema, candidate);
+      if (why.length > 0) problems.push(`version ${p.version} cannot read data written with the new schema (FORWARD): ${why.join('; ')}`);
     }
   }
   return problems;

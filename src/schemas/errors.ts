@@ -26,6 +26,8 @@ export const RegistryErrorCode = {
   InvalidCompatibilityLevel: 42203,
   InvalidMode: 42204,
   OperationNotPermitted: 42205,
+  /** A version another schema references cannot be deleted (Confluent's REFERENCE_EXISTS_ERROR_CODE). */
+  ReferenceExists: 42206,
   InvalidSubject: 42208,
 } as const;
 export type RegistryErrorCode = (typeof RegistryErrorCode)[keyof typeof RegistryErrorCode];

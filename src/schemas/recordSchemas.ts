@@ -11,8 +11,14 @@
  * Broker-side validation, as Confluent Server does it: with
  * `confluent.value.schema.validation=true` (or `.key.`), every non-null value
  * (key) must be in the wire format with a schema id that is registered under
- * `<topic>-value` (`<topic>-key`), and its payload must decode with that schema.
- * Null keys and values (unkeyed records, tombstones) pass.
+ * `<topic>-value` (`<topic>-key`), and its payload must decode with that schema:
+ * Avro binary that decodes to the end; for JSON Schema, UTF-8 JSON text that
+ * the schema validates (ajv); for Protobuf, message indexes that name one of
+ * the schema's messages, then bytes that decode as that message. Null keys and
+ * values (unkeyed records, tombstones) pass.
+ *
+ * Produce with `data` encodes Avro only; JSON Schema and Protobuf values are
+ * produced already serialized (BINARY, or binary batches) and validated here.
  *
  * Registry failures on these paths are the produce contract's 40002 (a field
  * has an invalid value), naming the field: a REST Proxy client never sees the
@@ -24,10 +30,17 @@ import { decodeRecordBatch, splitBatches } from '../codec/recordBatch';
 import type { Topic } from '../log/TopicCatalog';
 import { mapBounded } from '../mapBounded';
 import type { Runtime } from '../runtime';
-import { AvroDataError, encodeAvroJson, parseSchema, toAvroJson } from './avro';
+import { jsonNestsDeeperThan } from '../jsonNesting';
+import { AvroDataError, encodeAvroJson, toAvroJson } from './avro';
 import { RegistryError } from './errors';
+import { jsonSchemaProblem } from './jsonSchema';
+import { messageAt, messageIndexesMax, protobufProblem } from './protobufSchema';
+import { parseSchema, type ParsedSchema } from './schemaTypes';
 import { registryOf, schemaReadsInFlightMax, type RegisteredSchema, type SchemaRegistry } from './SchemaRegistry';
-import { decodeWire, encodeWire } from './wireFormat';
+import { decodeMessageIndexes, decodeWire, encodeWire } from './wireFormat';
+
+/** Deepest nesting of a JSON Schema value's JSON text, checked before it is parsed (as request bodies are bounded: src/api/request.ts). */
+export const jsonValueNestingDepthMax = 100;
 
 export const subjectNameStrategies = ['TOPIC_NAME', 'RECORD_NAME', 'TOPIC_RECORD_NAME'] as const;
 export type SubjectNameStrategy = (typeof subjectNameStrategies)[number];
@@ -117,16 +130,21 @@ export class RecordSchemas {
     if (present(input.schema) && hasData) {
       let type;
       try {
-        type = parseSchema(input.schema!).type;
+        type = avroOf(parseSchema(input.schema!));
       } catch (err) {
         asInvalid(err);
       }
       encodeData(type!, input.data, side);
     }
     const { schema, subject, version } = (await this.resolve(input, side).catch(asInvalid))!;
+    if (schema.parsed.schemaType !== 'AVRO') {
+      throw invalidValue(
+        `Field '${side}': schema id ${schema.id} is a ${schema.parsed.schemaType} schema; produce with data encodes AVRO only (send ${schema.parsed.schemaType} values serialized, as BINARY).`,
+      );
+    }
     const named = { schemaId: schema.id, ...(subject !== undefined ? { subject } : {}), ...(version !== undefined ? { version } : {}) };
     if (!hasData) return { bytes: null, type: 'AVRO', ...named };
-    return { bytes: encodeWire(schema.id, encodeData(schema.type, input.data, side, schema.id)), type: 'AVRO', ...named };
+    return { bytes: encodeWire(schema.id, encodeData(schema.parsed.avro, input.data, side, schema.id)), type: 'AVRO', ...named };
   }
 
   private async resolve(input: SchemaDataInput, side: Side): Promise<{ schema: RegisteredSchema; subject?: string; version?: number }> {
@@ -137,8 +155,8 @@ export class RecordSchemas {
     }
     const strategy = input.subject_name_strategy ?? 'TOPIC_NAME';
     if (present(input.schema)) {
-      const parsed = parseSchema(input.schema!);
-      const subject = input.subject ?? this.subjectFor(strategy, side, parsed.type.name, `${side}.subject_name_strategy`);
+      const parsed = avroOf(parseSchema(input.schema!));
+      const subject = input.subject ?? this.subjectFor(strategy, side, parsed.name, `${side}.subject_name_strategy`);
       const { id, version } = await this.registry.register(subject, input.schema!);
       return { schema: await this.registry.getById(id), subject, version };
     }
@@ -184,13 +202,8 @@ export class RecordSchemas {
     if (!(await this.idsOf(subject)).has(wire.schemaId)) return `carries schema id ${wire.schemaId}, which is not registered under subject '${subject}'`;
     const schema = await this.registry.schemaById(wire.schemaId);
     if (!schema) return `carries schema id ${wire.schemaId}, which is not registered`;
-    try {
-      const { offset } = schema.type.decode(wire.payload, 0);
-      if (offset !== wire.payload.length) return `does not decode with schema id ${wire.schemaId} (${offset < 0 ? 'truncated' : `${wire.payload.length - offset} bytes left over`})`;
-    } catch (err) {
-      return `does not decode with schema id ${wire.schemaId} (${(err as Error).message})`;
-    }
-    return undefined;
+    const why = payloadProblem(schema.parsed, wire.payload);
+    return why === undefined ? undefined : `does not decode with schema id ${wire.schemaId} (${why})`;
   }
 
   private idsOf(subject: string): Promise<Set<number>> {
@@ -200,6 +213,52 @@ export class RecordSchemas {
       this.subjectIds.set(subject, ids);
     }
     return ids;
+  }
+}
+
+/** The avsc Type of an Avro schema (inline schemas in produce are Avro: their type is the default). */
+function avroOf(parsed: ParsedSchema) {
+  if (parsed.schemaType !== 'AVRO') throw invalidValue(`Inline schemas in produce are AVRO; a ${parsed.schemaType} schema is registered through the registry.`);
+  return parsed.avro;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Why a wire-format payload is not a value of its schema (per schema type), or undefined when it is. */
+export function payloadProblem(parsed: ParsedSchema, payload: Buffer): string | undefined {
+  switch (parsed.schemaType) {
+    case 'AVRO':
+      try {
+        const { offset } = parsed.avro.decode(payload, 0);
+        if (offset !== payload.length) return offset < 0 ? 'truncated' : `${payload.length - offset} bytes left over`;
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    case 'JSON': {
+      let text: string;
+      try {
+        text = utf8.decode(payload);
+      } catch {
+        return 'not UTF-8 text';
+      }
+      if (jsonNestsDeeperThan(text, jsonValueNestingDepthMax)) return `JSON nested more than ${jsonValueNestingDepthMax} levels deep`;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        return `not JSON: ${(err as Error).message}`;
+      }
+      return jsonSchemaProblem(parsed.json, value);
+    }
+    case 'PROTOBUF': {
+      const framed = decodeMessageIndexes(payload, messageIndexesMax);
+      if ('error' in framed) return `the Protobuf payload ${framed.error}`;
+      const type = messageAt(parsed.protobuf, framed.indexes);
+      if (typeof type === 'string') return `the message indexes [${framed.indexes.join(', ')}] ${type}`;
+      const why = protobufProblem(type, framed.message);
+      return why === undefined ? undefined : `as ${type.fullName.replace(/^\./, '')}: ${why}`;
+    }
   }
 }
 
@@ -241,11 +300,13 @@ export async function avroEmbedder(runtime: Runtime, records: { key: Buffer | nu
     const wire = decodeWire(bytes);
     if ('error' in wire) return binary;
     const schema = schemas.get(wire.schemaId);
-    if (!schema) return binary;
+    // JSON Schema and Protobuf values are not embedded as AVRO: they come back as they were stored.
+    if (!schema || schema.parsed.schemaType !== 'AVRO') return binary;
+    const type = schema.parsed.avro;
     try {
-      const { value, offset } = schema.type.decode(wire.payload, 0);
+      const { value, offset } = type.decode(wire.payload, 0);
       if (offset !== wire.payload.length) return binary;
-      return { type: 'AVRO', data: toAvroJson(schema.type, value), schema_id: wire.schemaId };
+      return { type: 'AVRO', data: toAvroJson(type, value), schema_id: wire.schemaId };
     } catch {
       return binary;
     }

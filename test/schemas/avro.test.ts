@@ -5,7 +5,8 @@
  * back to the same JSON — so Strand's field-checking converter agrees with avsc.
  */
 import * as avro from 'avsc';
-import { AvroDataError, encodeAvroJson, fromAvroJson, parseSchema, toAvroJson } from '../../src/schemas/avro';
+import { AvroDataError, encodeAvroJson, fromAvroJson, toAvroJson } from '../../src/schemas/avro';
+import { parseSchema } from '../../src/schemas/schemaTypes';
 import { decodeWire, encodeWire } from '../../src/schemas/wireFormat';
 import { order, readWire, user } from './support';
 

@@ -54,7 +54,7 @@ describe('register and read', () => {
     );
     expectError(await req('GET', '/schemas/ids/999999'), 40403);
     expectError(await req('GET', '/schemas/ids/abc'), 40403);
-    expect((await req('GET', '/schemas/types')).json).toEqual(['AVRO']);
+    expect((await req('GET', '/schemas/types')).json).toEqual(['AVRO', 'JSON', 'PROTOBUF']);
   });
 
   test('subjects, versions, a version by number, latest and -1', async () => {
