@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ErrorCode, StrandError, invalidValue } from '../errors';
 import { consumerInstancesOf, recordsBytesDefault, recordsBytesMax, type InstanceFormat, type InstanceItem } from '../groups/ConsumerInstances';
 import { subscribedTopicsMax } from '../groups/coordinator';
+import { topicPatternCharsMax } from '../groups/topicPattern';
 import { groupsOf } from '../groups/GroupService';
 import { commitPartitionsMax } from '../groups/GroupStore';
 import { parseTpKey, tpKey, type TopicPartitionKey } from '../groups/topicPartition';
@@ -61,7 +62,17 @@ export const createBody = z.object({
   'auto.offset.reset': z.enum(['earliest', 'latest', 'smallest', 'largest']).nullable().optional(),
   'auto.commit.enable': z.union([z.enum(['true', 'false']), z.boolean()]).nullable().optional(),
 });
-export const subscriptionBody = z.object({ topics: z.array(topicName).min(1).max(subscribedTopicsMax) });
+export /**
+ * Confluent's ConsumerSubscriptionRecord: `topics` or `topic_pattern`. As
+ * kafka-rest's KafkaConsumerState.subscribe: `topics` wins when both are given,
+ * and a body with neither changes nothing (204); an empty `topics` is Kafka's
+ * subscribe(emptyList), an unsubscribe. The pattern's own bounds are checked
+ * where it is compiled (src/groups/topicPattern.ts).
+ */
+const subscriptionBody = z.object({
+  topics: z.array(topicName).max(subscribedTopicsMax).nullable().optional(),
+  topic_pattern: z.string().max(topicPatternCharsMax).nullable().optional(),
+});
 export const partitionsBody = z.object({ partitions: z.array(z.object({ topic: topicName, partition })).max(instancePartitionsMax) });
 const offsetEntry = (offsetMax: number) =>
   z.object({ topic: topicName, partition, offset: z.number().int().min(0).max(offsetMax), metadata: z.string().nullable().optional() });
@@ -159,10 +170,17 @@ export const consumerOperations: Record<string, Operation> = {
   [`POST ${I}/subscription`]: async (req, runtime) => {
     const item = await instance(req, runtime);
     const body = parseJsonBody(req, subscriptionBody);
-    await consumerInstancesOf(runtime).subscribe(item, body.topics);
+    const instances = consumerInstancesOf(runtime);
+    if (body.topics !== undefined && body.topics !== null) {
+      if (body.topics.length === 0) await instances.unsubscribe(item);
+      else await instances.subscribe(item, { topics: body.topics });
+    } else if (body.topic_pattern !== undefined && body.topic_pattern !== null) {
+      await instances.subscribe(item, { pattern: body.topic_pattern });
+    }
     return ok();
   },
 
+  /** The subscribed topics; for a pattern, the topics it matched last (Kafka's consumer.subscription()). */
   [`GET ${I}/subscription`]: async (req, runtime) => ok({ topics: (await instance(req, runtime)).subscription }),
 
   [`DELETE ${I}/subscription`]: async (req, runtime) => {

@@ -15,6 +15,12 @@
  * the next call's heartbeat acknowledges), then fetches. A record is committed
  * only after the call that returned it was followed by another call, so a client
  * that crashes mid-batch gets those records again.
+ *
+ * A pattern subscription (`topic_pattern`) is a subscription to the topics the
+ * pattern matches now: `subscription` holds them, and the heartbeat matches
+ * the pattern against the catalog again once topicPatternRefreshMs has passed,
+ * as Kafka's consumer re-evaluates its pattern when its metadata refreshes, so
+ * topics created later join the subscription (and deleted ones leave it).
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ErrorCode, StrandError, invalidValue, OffsetOutOfRangeError } from '../errors';
@@ -27,12 +33,21 @@ import { isConditionalCheckFailed } from '../storage/storageErrors';
 import { groupsOf, type GroupService } from './GroupService';
 import { commitPartitionsMax } from './GroupStore';
 import { flattenTopicPartitions, parseTpKey, sortTps, tpKey, type TopicPartitionKey } from './topicPartition';
+import { subscribedTopicsMax } from './coordinator';
+import { compileTopicPattern, matchingTopics } from './topicPattern';
 
 /** REST Proxy's consumer.instance.timeout.ms default. */
 export const instanceIdleMsDefault = 5 * 60_000;
 /** Bytes one `records` call returns at most (REST Proxy caps max_bytes similarly). */
 export const recordsBytesMax = 4 * 1024 * 1024;
 export const recordsBytesDefault = 1024 * 1024;
+/**
+ * How often a pattern subscription is matched against the catalog again (one
+ * scan of the topics table): Kafka's consumer does it on its metadata refresh
+ * (metadata.max.age.ms, 5 minutes by default, sooner on changes it sees); a
+ * topic created now is consumed by a pattern's instances within this time.
+ */
+export const topicPatternRefreshMs = 30_000;
 /** Instances one group may have (each is also a group member). */
 const instancesPerGroupMax = 500;
 
@@ -45,8 +60,12 @@ export interface InstanceItem {
   format: InstanceFormat;
   autoOffsetReset: OffsetReset;
   autoCommit: boolean;
-  /** Subscribed topics; empty when not subscribed. */
+  /** Subscribed topics (for a pattern, the ones it matched last); empty when not subscribed. */
   subscription: string[];
+  /** The `topic_pattern` of a pattern subscription, as given. */
+  topicPattern?: string;
+  /** When the pattern was last matched against the catalog. */
+  patternMatchedAt?: number;
   /** Manually assigned partitions (POST assignments); exclusive with a subscription. */
   manual: TopicPartitionKey[];
   /** Next offset to read, per partition the instance consumes. */
@@ -61,6 +80,14 @@ export interface InstanceItem {
   createdAt: number;
   version: number;
 }
+
+/** Subscribed by topic names or by a pattern (a pattern may match no topic yet). */
+export function isSubscribed(item: Pick<InstanceItem, 'subscription' | 'topicPattern'>): boolean {
+  return item.subscription.length > 0 || item.topicPattern !== undefined;
+}
+
+/** What to subscribe to: a list of topics, or a pattern (REST Proxy's `topics` / `topic_pattern`). */
+export type Subscription = { topics: string[] } | { pattern: string };
 
 export const unknownInstance = (group: string, instance: string) =>
   new StrandError(ErrorCode.UnknownConsumerInstance, `Consumer instance '${instance}' of group '${group}' not found.`);
@@ -157,26 +184,70 @@ export class ConsumerInstances {
 
   /** Deletes the instance and leaves the group (its partitions are free at once). */
   async remove(item: InstanceItem): Promise<void> {
-    if (item.subscription.length > 0 && item.memberEpoch > 0) {
+    if (isSubscribed(item) && item.memberEpoch > 0) {
       await this.groups.heartbeat(item.pk, { memberId: item.sk, memberEpoch: -1 }).catch(() => undefined);
     }
     await this.ddb.send(new DeleteCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk } }));
   }
 
-  async subscribe(item: InstanceItem, topics: string[]): Promise<void> {
+  /**
+   * Subscribes (or subscribes again, replacing the topics or the pattern). As
+   * Kafka's consumer: a pattern while subscribed to topics, topics while
+   * subscribed to a pattern, or either while assigned, is 409 / 40903.
+   */
+  async subscribe(item: InstanceItem, subscription: Subscription): Promise<void> {
     if (item.manual.length > 0) throw subscriptionConflict();
-    item.subscription = [...new Set(topics)].sort();
-    item.manual = [];
+    if ('pattern' in subscription) {
+      if (item.subscription.length > 0 && item.topicPattern === undefined) throw subscriptionConflict();
+      const pattern = compileTopicPattern(subscription.pattern);
+      const matched = matchingTopics(pattern, await this.topicNames());
+      if (matched.length > subscribedTopicsMax) {
+        throw invalidValue(`Pattern '${subscription.pattern}' matches ${matched.length} topics; an instance may subscribe to at most ${subscribedTopicsMax}.`);
+      }
+      item.topicPattern = subscription.pattern;
+      item.patternMatchedAt = this.now;
+      item.subscription = matched;
+    } else {
+      if (item.topicPattern !== undefined) throw subscriptionConflict();
+      item.subscription = [...new Set(subscription.topics)].sort();
+    }
     await this.heartbeat(item);
     await this.save(item);
   }
 
+  private async topicNames(): Promise<string[]> {
+    return (await this.runtime.engine.topics.list()).map((t) => t.name);
+  }
+
+  /**
+   * Matches a pattern subscription against the catalog again once
+   * topicPatternRefreshMs has passed since it last did. A pattern that has come
+   * to match more than subscribedTopicsMax topics keeps the first ones by name
+   * (the subscribe refused it outright; topics created since cannot).
+   */
+  private async refreshPatternMatch(item: InstanceItem): Promise<void> {
+    if (item.topicPattern === undefined) return;
+    if (item.patternMatchedAt !== undefined && this.now - item.patternMatchedAt < topicPatternRefreshMs) return;
+    const matched = matchingTopics(compileTopicPattern(item.topicPattern), await this.topicNames());
+    if (matched.length > subscribedTopicsMax) {
+      this.runtime.logger.warn('a topic pattern matches more topics than an instance may subscribe to; keeping the first by name', {
+        group: item.pk,
+        instance: item.sk,
+        matched: matched.length,
+      });
+    }
+    item.subscription = matched.slice(0, subscribedTopicsMax);
+    item.patternMatchedAt = this.now;
+  }
+
   async unsubscribe(item: InstanceItem): Promise<void> {
     await this.commitPending(item);
-    if (item.subscription.length > 0 && item.memberEpoch > 0) {
+    if (isSubscribed(item) && item.memberEpoch > 0) {
       await this.groups.heartbeat(item.pk, { memberId: item.sk, memberEpoch: -1 }).catch(() => undefined);
     }
     item.subscription = [];
+    delete item.topicPattern;
+    delete item.patternMatchedAt;
     item.assignment = [];
     // Kafka's unsubscribe() clears a manual assignment too.
     item.manual = [];
@@ -187,7 +258,7 @@ export class ConsumerInstances {
   }
 
   async assign(item: InstanceItem, tps: TopicPartitionKey[]): Promise<void> {
-    if (item.subscription.length > 0) throw subscriptionConflict();
+    if (isSubscribed(item)) throw subscriptionConflict();
     for (const tp of tps) {
       const { topic, partition } = parseTpKey(tp);
       const t = await this.runtime.engine.topics.get(topic);
@@ -200,12 +271,17 @@ export class ConsumerInstances {
 
   /** Partitions the instance consumes now. */
   consumed(item: InstanceItem): TopicPartitionKey[] {
-    return item.subscription.length > 0 ? item.assignment : item.manual;
+    return isSubscribed(item) ? item.assignment : item.manual;
   }
 
-  /** Heartbeats for a subscribed instance; on fencing rejoins with its name. Drops positions of partitions it no longer has. */
+  /**
+   * Heartbeats for a subscribed instance, with its pattern's topics matched
+   * again when due; on fencing rejoins with its name. Drops positions of
+   * partitions it no longer has.
+   */
   async heartbeat(item: InstanceItem): Promise<void> {
-    if (item.subscription.length === 0) return;
+    if (!isSubscribed(item)) return;
+    await this.refreshPatternMatch(item);
     const join = () =>
       this.groups.heartbeat(item.pk, {
         memberId: item.sk,
@@ -242,7 +318,7 @@ export class ConsumerInstances {
   async commit(item: InstanceItem, offsets: Record<TopicPartitionKey, number>): Promise<void> {
     const entries = Object.entries(offsets).map(([tp, offset]) => ({ ...parseTpKey(tp), offset }));
     if (entries.length === 0) return;
-    const auth = item.subscription.length > 0 ? { memberId: item.sk, memberEpoch: item.memberEpoch } : {};
+    const auth = isSubscribed(item) ? { memberId: item.sk, memberEpoch: item.memberEpoch } : {};
     for (let i = 0; i < entries.length; i += commitPartitionsMax) {
       await this.groups.commit(item.pk, auth, entries.slice(i, i + commitPartitionsMax));
     }
