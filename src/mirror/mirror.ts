@@ -308,7 +308,9 @@ export class Mirror {
     const mirrored = new Set(topics.map((t) => t.source));
     const committed: GroupOffsetTranslation[] = [];
     for (const group of groups) {
-      const rows = (await translateGroup(this.options.source, this.selection, state, group)).filter((r) => mirrored.has(r.sourceTopic) && r.targetOffset !== undefined);
+      const rows = (await translateGroup(this.options.source, this.selection, state, group)).filter(
+        (r) => mirrored.has(r.sourceTopic) && r.targetTopic === this.selection.targetName(r.sourceTopic) && r.targetOffset !== undefined,
+      );
       if (rows.length === 0) continue;
       let live = 0;
       try {
@@ -329,13 +331,20 @@ export class Mirror {
   }
 }
 
-/** A source group's committed offsets, each translated with the state's syncs for its target partition. */
-export async function translateGroup(source: StrandClient, selection: TopicSelection, state: MirrorStateData, group: string): Promise<GroupOffsetTranslation[]> {
+/**
+ * A source group's committed offsets, each translated with the state's syncs
+ * for its target partition. Partitions are found by their source topic in the
+ * state (so no topic options are needed); a topic the state does not know yet
+ * is named by `selection`, when it selects it.
+ */
+export async function translateGroup(source: StrandClient, selection: TopicSelection | undefined, state: MirrorStateData, group: string): Promise<GroupOffsetTranslation[]> {
+  const bySource = new Map<string, PartitionProgress>();
+  for (const p of Object.values(state.partitions)) bySource.set(`${p.sourceTopic}\u0000${p.partition}`, p);
   const out: GroupOffsetTranslation[] = [];
   for (const o of await source.admin().groupOffsets(group)) {
-    if (selection.whyNot(o.topic) !== undefined) continue;
-    const targetTopic = selection.targetName(o.topic);
-    const progress = state.partitions[progressKey(targetTopic, o.partition)];
+    const progress = bySource.get(`${o.topic}\u0000${o.partition}`);
+    const targetTopic = progress?.targetTopic ?? (selection && selection.whyNot(o.topic) === undefined ? selection.targetName(o.topic) : undefined);
+    if (targetTopic === undefined) continue;
     const t = translateOffset(progress?.runs ?? [], o.offset);
     out.push({
       group,
