@@ -38,7 +38,9 @@ describe('strand produce and consume', () => {
     writeFileSync(file, 'a\nb\nc\nd\n');
     const produced = await strandCli(['--json', 'produce', 'cli-file', '--file', file, '--partition', '2']);
     expect(produced.code).toBe(0);
-    expect(JSON.parse(produced.stdout)).toMatchObject({ topic: 'cli-file', records: 4, bytes: 4, partitions: 1 });
+    // --json: an acknowledgement per record on stdout, the summary on stderr.
+    expect(produced.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([0, 1, 2, 3].map((offset) => expect.objectContaining({ topic: 'cli-file', partition: 2, offset })));
+    expect(JSON.parse(produced.stderr)).toMatchObject({ topic: 'cli-file', records: 4, bytes: 4, partitions: 1 });
 
     const consumed = await strandCli(['--json', 'consume', 'cli-file', '--partition', '2', '--offset', '2', '--max-messages', '2']);
     expect(consumed.code).toBe(0);

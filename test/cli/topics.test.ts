@@ -65,11 +65,34 @@ describe('errors a person can act on', () => {
     expect(run.stderr).toMatch(/40401.*--cluster/);
   });
 
-  test('usage errors exit 2: a bad --format directive, --offset without --partition', async () => {
+  test('usage errors exit 2: a bad --format directive, an -o that is no offset', async () => {
     await strandCli(['topics', 'create', 'cli-usage']);
     const bad = await strandCli(['consume', 'cli-usage', '--format', '%x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown format directive %x');
-    expect((await strandCli(['consume', 'cli-usage', '--offset', '3'])).code).toBe(2);
+    const offset = await strandCli(['consume', 'cli-usage', '--offset', 'yesterday']);
+    expect(offset.code).toBe(2);
+    expect(offset.stderr).toMatch(/-o takes beginning, end, stored, an offset N, -N .* not 'yesterday'/);
+  });
+
+  test('under --json every error is one JSON object on stderr with the contract\'s code, and the exit code stays', async () => {
+    const missing = await strandCli(['--json', 'topics', 'describe', 'cli-nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe('');
+    expect(JSON.parse(missing.stderr)).toEqual({ error_code: 40403, message: expect.stringContaining("Topic 'cli-nope' not found."), status: 404 });
+
+    const usage = await strandCli(['--json', 'consume', 'cli-nope', '-o', 'soon']);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stderr)).toEqual({ error_code: 40000, message: expect.stringContaining("not 'soon'") });
+
+    // commander's own parse errors too, without its help text.
+    const unknownOption = await strandCli(['topics', 'list', '--json', '--colour']);
+    expect(unknownOption.code).toBe(2);
+    expect(JSON.parse(unknownOption.stderr)).toEqual({ error_code: 40000, message: expect.stringContaining("'--colour'") });
+
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const refused = await strandCli(['--json', 'topics', 'list'], { env: { STRAND_URL: url } });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr)).toEqual({ error_code: 50300, message: expect.stringContaining(`Could not reach Strand at ${url}`) });
   });
 });
