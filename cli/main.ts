@@ -14,6 +14,7 @@ import { describeError, errorJson } from './errors';
 import { groupsCommand } from './groups';
 import { keysCommand } from './keys';
 import { mirrorCommand } from './mirror';
+import { mirrorCommand } from './mirror';
 import { produceCommand } from './produce';
 import { profilesCommand } from './profiles';
 import { schemasCommand } from './schemas';
@@ -56,6 +57,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   keysCommand(program, wrap);
   schemasCommand(program, wrap);
   triggersCommand(program, wrap);
+  mirrorCommand(program, wrap);
   mirrorCommand(program, wrap);
   statusCommand(program, wrap);
   profilesCommand(program, wrap);
