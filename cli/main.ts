@@ -14,7 +14,6 @@ import { describeError, errorJson } from './errors';
 import { groupsCommand } from './groups';
 import { keysCommand } from './keys';
 import { mirrorCommand } from './mirror';
-import { mirrorCommand } from './mirror';
 import { produceCommand } from './produce';
 import { profilesCommand } from './profiles';
 import { schemasCommand } from './schemas';
@@ -57,7 +56,6 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   keysCommand(program, wrap);
   schemasCommand(program, wrap);
   triggersCommand(program, wrap);
-  mirrorCommand(program, wrap);
   mirrorCommand(program, wrap);
   statusCommand(program, wrap);
   profilesCommand(program, wrap);
