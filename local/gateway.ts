@@ -27,6 +27,11 @@ import { createHandler, type LambdaHandler } from '../src/api/lambda';
 import { matchRoute, routeKey, routes as routeTable, type FunctionName, type RouteSpec } from '../src/api/routes';
 import { apiGatewayIntegrationTimeoutMs, functionTimeoutSeconds } from '../src/config/functionTimeouts';
 import type { Runtime } from '../src/runtime';
+import type { StrandMetrics } from '../src/metrics/strandMetrics';
+import { unmatchedRoute } from '../src/metrics/strandMetrics';
+import { prometheusContentType } from '../src/metrics/registry';
+import { trafficRouteKeys } from '../src/metrics/traffic';
+import type { RequestLog } from '../src/metrics/requestLog';
 
 /**
  * API Gateway HTTP API's payload quota, 10 MB, not adjustable. Measured in
@@ -101,7 +106,19 @@ export interface GatewayOptions {
   functionTimeoutsMs?: Partial<Record<FunctionName, number>>;
   /** API Gateway's integration timeout. @default 30 s; tests shorten it rather than wait. */
   integrationTimeoutMs?: number;
+  /**
+   * Counts every answer (per route and status class, per topic for produce and
+   * fetch) and serves them at `GET /metrics` in Prometheus' text format, with
+   * consumer lag read at scrape time. Local only: on AWS the same numbers are
+   * CloudWatch metrics (docs/observability.md). @default none: no /metrics
+   */
+  metrics?: StrandMetrics;
+  /** Told of every answer, for the one-line request log (src/metrics/requestLog.ts). @default none */
+  requestLog?: RequestLog;
 }
+
+/** Where the local runtime serves its metrics (not a route of the API: AWS has CloudWatch instead). */
+export const metricsPath = '/metrics';
 
 export async function startGateway(runtime: Runtime, options: GatewayOptions = {}): Promise<Gateway> {
   const handlers = new Map<FunctionName, LambdaHandler>();
@@ -118,6 +135,8 @@ export async function startGateway(runtime: Runtime, options: GatewayOptions = {
     integrationTimeoutMs: options.integrationTimeoutMs ?? apiGatewayIntegrationTimeoutMs,
     logger: runtime.logger,
     onRequest: options.onRequest,
+    metrics: options.metrics,
+    runtime,
     // Invocations the gateway stopped waiting for run on, as a function Lambda has
     // not killed yet would; close() waits for them like any other.
     track: (running) => {
@@ -128,7 +147,19 @@ export async function startGateway(runtime: Runtime, options: GatewayOptions = {
 
   const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    const handling = serve(req, res, invoker)
+    // Observed when the answer is sent: the request log and the per-route metrics.
+    const started = performance.now();
+    const seen: Seen = { route: unmatchedRoute, requestBytes: 0 };
+    if (options.metrics || options.requestLog) {
+      res.once('finish', () => {
+        const ms = performance.now() - started;
+        const method = (req.method ?? 'GET').toUpperCase();
+        const responseBytes = Number(res.getHeader('content-length') ?? 0) || 0;
+        options.metrics?.observeRequest({ method, route: seen.route, status: res.statusCode, seconds: ms / 1000 });
+        options.requestLog?.({ method, path: (req.url ?? '/').split('?')[0]!, status: res.statusCode, ms, requestBytes: seen.requestBytes, responseBytes });
+      });
+    }
+    const handling = serve(req, res, invoker, seen)
       .catch((err: unknown) => {
         runtime.logger.error('gateway failure', { error: String(err) });
         if (!res.headersSent) sendGatewayAnswer(res, gatewayAnswers.integrationError);
@@ -164,10 +195,19 @@ interface Invoker {
   integrationTimeoutMs: number;
   logger: Runtime['logger'];
   onRequest?: (request: HandledRequest) => void;
+  metrics?: StrandMetrics;
+  runtime: Runtime;
   track: (running: Promise<unknown>) => void;
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, invoker: Invoker): Promise<void> {
+/** What serve learned of a request, for the observers of its answer. */
+interface Seen {
+  /** The route table's path, once matched. */
+  route: string;
+  requestBytes: number;
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, invoker: Invoker, seen: Seen): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = (req.method ?? 'GET').toUpperCase();
 
@@ -180,6 +220,17 @@ async function serve(req: IncomingMessage, res: ServerResponse, invoker: Invoker
     return sendGatewayAnswer(res, gatewayAnswers.payloadTooLarge);
   }
   const body = read.body;
+  seen.requestBytes = body.length;
+
+  if (invoker.metrics && method === 'GET' && url.pathname === metricsPath) {
+    seen.route = metricsPath;
+    const text = Buffer.from(await invoker.metrics.scrape(invoker.runtime), 'utf8');
+    res.statusCode = 200;
+    res.setHeader('content-type', prometheusContentType);
+    res.setHeader('content-length', text.length);
+    res.end(text);
+    return;
+  }
 
   let match: ReturnType<typeof matchRoute>;
   try {
@@ -193,6 +244,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, invoker: Invoker
     return send(res, 405, { error_code: 405, message: `${method} is not allowed on ${url.pathname}; use ${match.allowedMethods.join(' or ')}.` });
   }
 
+  seen.route = match.route.path;
   const event = buildEvent(req, url, method, match.route, match.pathParameters, body);
   const fn = match.route.fn;
   const report = (status: number, ms: number) => {
@@ -231,6 +283,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, invoker: Invoker
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
   const out = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
   if (out) res.setHeader('content-length', out.length);
+  if (invoker.metrics && trafficRouteKeys.has(event.routeKey)) observeTraffic(invoker.metrics, event, body, result, out);
   res.end(out);
 }
 
@@ -340,6 +393,36 @@ function readBody(req: IncomingMessage, limit: number, drainMax: number): Promis
     req.on('data', onData);
     req.on('end', () => resolve(size > limit ? { tooLarge: true, drained: true } : { body: Buffer.concat(chunks) }));
     req.on('error', reject);
+  });
+}
+
+/** Per-topic records and bytes of a produce or fetch, read off its answer (src/metrics/traffic.ts). */
+function observeTraffic(metrics: StrandMetrics, event: APIGatewayProxyEventV2, body: Buffer, result: APIGatewayProxyStructuredResultV2, out: Buffer | undefined): void {
+  const status = result.statusCode ?? 200;
+  if (status < 200 || status >= 300) return;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  const contentType = headers['content-type'] ?? '';
+  const answer: { json?: unknown; text?: string; binary?: Buffer } = {};
+  if (out && (result.isBase64Encoded || !/json/.test(contentType))) answer.binary = out;
+  else if (out) {
+    const text = out.toString('utf8');
+    try {
+      answer.json = JSON.parse(text);
+    } catch {
+      answer.text = text; // a stream of JSON values (streamed produce's reports)
+    }
+  }
+  metrics.observeExchange({
+    routeKey: event.routeKey,
+    pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+    query: (event.queryStringParameters ?? {}) as Record<string, string>,
+    requestBody: body,
+    requestBytes: body.length,
+    status,
+    headers,
+    responseBytes: out?.length ?? 0,
+    ...answer,
   });
 }
 

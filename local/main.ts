@@ -6,6 +6,8 @@
  *   AWS_ENDPOINT_URL        use this S3/DynamoDB endpoint (LocalStack) instead of the emulators
  *   STRAND_AUTH             `keys` turns API keys on (default `none`; docs/security.md)
  *   STRAND_BOOTSTRAP_ADMIN_KEY  with STRAND_AUTH=keys: an admin key for creating the first stored key
+ *   STRAND_LOG_LEVEL (or LOG_LEVEL)  the request log: one line per request at info (default); warn shows 5xx only; silent turns it off
+ *   STRAND_METRICS_GROUPS_MAX  consumer groups a GET /metrics scrape reads for lag (default 100)
  *   STRAND_CLUSTER_ID, STRAND_BUCKET, STRAND_*_TABLE  see src/config/env.ts
  */
 // Current AWS SDK releases still run on Node.js 20; their notice about future ones is noise here.
@@ -14,6 +16,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { randomBytes } from 'node:crypto';
 import { startLocalStrand } from './startLocalStrand';
 import { bootstrapKeyCharsMin } from '../src/auth/ApiKeyStore';
+import { createRequestLog, logLevelFromEnv } from '../src/metrics/requestLog';
 
 async function main(): Promise<void> {
   const endpoint = process.env.AWS_ENDPOINT_URL || undefined;
@@ -24,9 +27,11 @@ async function main(): Promise<void> {
     dataDir,
     endpoint,
     maintenanceIntervalMs: process.env.STRAND_MAINTENANCE_INTERVAL_MS ? Number(process.env.STRAND_MAINTENANCE_INTERVAL_MS) : 60_000,
+    requestLog: createRequestLog(logLevelFromEnv()),
   });
   const storage = endpoint ? `storage at ${endpoint}` : `embedded S3 and DynamoDB, data in ${dataDir}`;
   console.log(`Strand is running at ${strand.url} (cluster '${strand.runtime.config.clusterId}', ${storage}). Ctrl-C stops it.`);
+  console.log(`Prometheus metrics at ${strand.url}/metrics; API reference at ${strand.url}/openapi.json. One log line per request (STRAND_LOG_LEVEL=warn or silent quiets it).`);
   if (strand.runtime.config.auth === 'keys') printAuthHint(strand.runtime.config.bootstrapAdminKey);
 
   let stopping = false;

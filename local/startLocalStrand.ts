@@ -21,6 +21,9 @@ import { notifyWatchers } from '../src/notify/notifier';
 import { noticeSocketPath } from '../src/notify/protocol';
 import { registerNoticePoster } from '../src/notify/noticePoster';
 import { TriggerRunner, registerTriggerRunner, type TriggerRunnerOptions } from '../src/triggers/TriggerRunner';
+import { StrandMetrics } from '../src/metrics/strandMetrics';
+import { lagGroupsMaxFromEnv } from '../src/metrics/lag';
+import type { RequestLog } from '../src/metrics/requestLog';
 
 /** The local stand-in for the EventBridge schedule: one pass at a time, every intervalMs. */
 function startMaintenanceTimer(runtime: Runtime, intervalMs: number, options: MaintenanceOptions): { stop(): Promise<void> } {
@@ -68,6 +71,10 @@ export interface LocalStrandOptions {
   noticeSocket?: NoticeSocketOptions;
   /** The trigger runner's settings (tests shorten backoffs and rescans), or false for no runner. @default {} */
   triggers?: TriggerRunnerOptions | false;
+  /** Prometheus metrics at GET /metrics (docs/observability.md), or false for none. @default a fresh StrandMetrics */
+  metrics?: StrandMetrics | false;
+  /** The one-line request log (npm start turns it on; src/metrics/requestLog.ts). @default none */
+  requestLog?: RequestLog;
 }
 
 export interface LocalStrand {
@@ -81,6 +88,8 @@ export interface LocalStrand {
   notices: { socket: NoticeSocket; stream: LogStream };
   /** Delivers triggers' records (src/triggers/), woken by the log stream; absent with `triggers: false`. */
   triggers?: TriggerRunner;
+  /** What GET /metrics serves; absent with `metrics: false`. */
+  metrics?: StrandMetrics;
   stop(): Promise<void>;
 }
 
@@ -114,7 +123,8 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
   try {
     await provisionStorage(config, clients.s3, clients.dynamodb);
     const runtime = createRuntime({ config, clients, clock: options.clock, logger });
-    gateway = await startGateway(runtime, { host: options.host ?? '127.0.0.1', port: options.port ?? 8082, onRequest: options.onRequest });
+    const metrics = options.metrics === false ? undefined : (options.metrics ?? new StrandMetrics({ lagGroupsMax: lagGroupsMaxFromEnv() }));
+    gateway = await startGateway(runtime, { host: options.host ?? '127.0.0.1', port: options.port ?? 8082, onRequest: options.onRequest, metrics, requestLog: options.requestLog });
     const g = gateway;
     // Waiting consumers: the notice socket on the gateway's port, and the
     // stream stand-in feeding the notifier from the engine's head writes. The
@@ -148,6 +158,7 @@ export async function startLocalStrand(options: LocalStrandOptions = {}): Promis
       ...(emulators?.pids ? { emulatorPids: emulators.pids } : {}),
       notices: { socket, stream },
       ...(triggers ? { triggers } : {}),
+      ...(metrics ? { metrics } : {}),
       stop: () =>
         (stopped ??= (async () => {
           // First: deliveries in flight are aborted (not committed) while storage is still up.
