@@ -54,13 +54,18 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** Runs a command to its end, killed after `timeoutMs`; never rejects for a non-zero exit (callers assert on it). */
 function run(command: string, args: string[], cwd: string, options: { timeoutMs?: number; env?: Record<string, string>; input?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, so a timeout ends what it started too (npm pack runs the build in a grandchild).
+    const child = spawn(command, args, { cwd, env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
       reject(new Error(`${command} ${args.join(' ')} took longer than ${options.timeoutMs ?? stepMsMax} ms\n${stdout}\n${stderr}`));
     }, options.timeoutMs ?? stepMsMax);
     child.on('error', (err) => {
@@ -202,9 +207,14 @@ let project: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'strand-pack-'));
-  const [started, packed] = await Promise.all([startTestStrand(), run('npm', ['pack', '--pack-destination', work], repoRoot)]);
-  strand = started;
-  expectSuccess(packed, 'npm pack');
+  // The Strand starts while npm pack builds; both are awaited before either's failure is thrown, so afterAll stops what started.
+  const [started, packed] = await Promise.allSettled([
+    startTestStrand().then((s) => (strand = s)),
+    run('npm', ['pack', '--pack-destination', work], repoRoot),
+  ]);
+  if (started.status === 'rejected') throw started.reason;
+  if (packed.status === 'rejected') throw packed.reason;
+  expectSuccess(packed.value, 'npm pack');
   const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')) ?? 'no .tgz written by npm pack');
 
   project = join(work, 'project');
