@@ -15,6 +15,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Duration } from 'aws-cdk-lib';
 import { headSortKey } from '../src/log/PartitionIndex';
 import { apiUrlEnvVar, triggerMetricNames } from '../src/triggers/lambda';
+import { triggerLeaseTtlAttribute } from '../src/triggers/triggerLeases';
 import { functionAccess, s3ObjectActions, dynamoActions, triggerFunctionTimeoutSeconds, type StrandFunctionName } from './access';
 import { defaultReservedConcurrency } from './concurrency';
 import { StrandStack } from './stack';
@@ -85,6 +86,14 @@ describe('the dispatcher function', () => {
     const { stack: s, template: t } = synth({ strand: { triggerRescan: false } });
     expect(s.strand.triggerRescanRule).toBeUndefined();
     expect(Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties.Description)).not.toContainEqual(expect.stringMatching(/triggers/));
+  });
+});
+
+describe('trigger lease items expire', () => {
+  test(`the leases table has DynamoDB TTL on '${triggerLeaseTtlAttribute}' (trigger leases left behind), and none without triggers`, () => {
+    expect(resources[logicalId(stack, stack.strand.tables.leases)].Properties.TimeToLiveSpecification).toEqual({ AttributeName: triggerLeaseTtlAttribute, Enabled: true });
+    const { stack: s, template: t } = synth({ strand: { triggers: false } });
+    expect(t.toJSON().Resources[logicalId(s, s.strand.tables.leases)].Properties.TimeToLiveSpecification).toBeUndefined();
   });
 });
 

@@ -23,12 +23,30 @@ export interface Lease {
 /** Longest a lease may be asked for: a holder that dies blocks leadership at most this long. */
 export const leaseTtlMsMax = 5 * 60_000;
 
+export interface LeaseStoreOptions {
+  /**
+   * Items left behind expire: every acquire, renew and release also sets
+   * `attribute` to an epoch-seconds time `afterMs` past the lease's expiry (or
+   * past the release), for DynamoDB TTL. Trigger leases use it
+   * (src/triggers/triggerLeases.ts). @default none: partition leases live with their partition
+   */
+  expiry?: { attribute: string; afterMs: number };
+}
+
 export class LeaseStore {
   constructor(
     private readonly ddb: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly clock: Clock,
+    private readonly options: LeaseStoreOptions = {},
   ) {}
+
+  /** The TTL attribute's SET clause and values, when `expiry` is set: `afterMs` past `atMs`. */
+  private expirySet(atMs: number): { clause: string; names: Record<string, string>; values: Record<string, unknown> } {
+    const e = this.options.expiry;
+    if (!e) return { clause: '', names: {}, values: {} };
+    return { clause: ', #ttl = :ttl', names: { '#ttl': e.attribute }, values: { ':ttl': Math.ceil((atMs + e.afterMs) / 1000) } };
+  }
 
   /** Removes a partition's lease (topic deletion). */
   delete(key: string): Promise<void> {
@@ -46,33 +64,35 @@ export class LeaseStore {
    * that name, the first attempt won and the lease is ours.
    */
   async acquire(key: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    return (await this.acquireItem(key, holder, ttlMs))?.lease;
+  }
+
+  /** `acquire`, also answering the whole item (attributes others keep with the lease, as trigger leases' cursor). */
+  async acquireItem(key: string, holder: string, ttlMs: number): Promise<{ lease: Lease; item: Record<string, unknown> } | undefined> {
     assertTtl(ttlMs);
     const now = this.clock.now();
     const name = `${holder}/${randomBytes(6).toString('hex')}`;
+    const expiry = this.expirySet(now + ttlMs);
     try {
       const out = await this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: key },
-          UpdateExpression: 'SET holder = :h, expiresAt = :exp ADD epoch :one',
+          UpdateExpression: `SET holder = :h, expiresAt = :exp${expiry.clause} ADD epoch :one`,
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-          ExpressionAttributeValues: { ':h': name, ':exp': now + ttlMs, ':one': 1, ':now': now },
+          ...(expiry.clause ? { ExpressionAttributeNames: expiry.names } : {}),
+          ExpressionAttributeValues: { ':h': name, ':exp': now + ttlMs, ':one': 1, ':now': now, ...expiry.values },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return toLease(key, out.Attributes);
+      return { lease: toLease(key, out.Attributes), item: out.Attributes ?? {} };
     } catch (err) {
       if (!isConditionalCheckFailed(err) && !isTransientStorageError(err)) throw err;
-      const current = await this.read(key);
-      if (current?.holder === name) return current;
+      const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: key }, ConsistentRead: true }));
+      if (out.Item && String(out.Item.holder) === name) return { lease: toLease(key, out.Item), item: out.Item };
       if (isConditionalCheckFailed(err)) return undefined;
       throw err;
     }
-  }
-
-  private async read(key: string): Promise<Lease | undefined> {
-    const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: key }, ConsistentRead: true }));
-    return out.Item ? toLease(key, out.Item) : undefined;
   }
 
   /**
@@ -96,14 +116,16 @@ export class LeaseStore {
   async renew(lease: Lease, ttlMs: number): Promise<Lease | undefined> {
     assertTtl(ttlMs);
     const now = this.clock.now();
+    const expiry = this.expirySet(now + ttlMs);
     try {
       const out = await this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: lease.key },
-          UpdateExpression: 'SET expiresAt = :exp',
+          UpdateExpression: `SET expiresAt = :exp${expiry.clause}`,
           ConditionExpression: 'holder = :h AND epoch = :e',
-          ExpressionAttributeValues: { ':h': lease.holder, ':e': lease.epoch, ':exp': now + ttlMs },
+          ...(expiry.clause ? { ExpressionAttributeNames: expiry.names } : {}),
+          ExpressionAttributeValues: { ':h': lease.holder, ':e': lease.epoch, ':exp': now + ttlMs, ...expiry.values },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -114,16 +136,24 @@ export class LeaseStore {
     }
   }
 
-  /** Gives the lease up early so the next leader need not wait for expiry. The epoch stays. */
-  async release(lease: Lease): Promise<void> {
+  /**
+   * Gives the lease up early so the next leader need not wait for expiry. The
+   * epoch stays. `keep`: attributes to leave with the free lease for its next
+   * holder (names are escaped, so reserved words are fine).
+   */
+  async release(lease: Lease, keep: Record<string, unknown> = {}): Promise<void> {
+    const kept = Object.entries(keep);
+    const expiry = this.expirySet(this.clock.now());
+    const names = { ...Object.fromEntries(kept.map(([n], i) => [`#k${i}`, n])), ...expiry.names };
     await conditionally(
       this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: lease.key },
-          UpdateExpression: 'SET expiresAt = :zero',
+          UpdateExpression: `SET expiresAt = :zero${kept.map((_, i) => `, #k${i} = :k${i}`).join('')}${expiry.clause}`,
           ConditionExpression: 'holder = :h AND epoch = :e',
-          ExpressionAttributeValues: { ':h': lease.holder, ':e': lease.epoch, ':zero': 0 },
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: { ':h': lease.holder, ':e': lease.epoch, ':zero': 0, ...Object.fromEntries(kept.map(([, v], i) => [`:k${i}`, v])), ...expiry.values },
         }),
       ),
     );

@@ -22,25 +22,34 @@
  * The lease bounds how long a holder may step, not only who steps: a holder
  * asks for its remaining time in the invocation plus a margin, and Lambda
  * ends (and resets) an execution environment at its timeout, so a holder
- * cannot outlive its lease. Acquire follows LeaseStore.acquire: a holder name
- * with a nonce, read back when the reply was lost.
+ * cannot outlive its lease.
+ *
+ * The mechanics are the partition leases' own (LeaseStore: acquire under a
+ * holder name with a nonce, read back when the reply was lost; release and
+ * delete conditioned on holder and epoch), with two additions LeaseStore
+ * takes as options and arguments: the cursor kept with a released lease, and
+ * an expiry for DynamoDB TTL (`ttl`, epoch seconds, `triggerLeaseItemLifeMs`
+ * past the lease's expiry or its release), so an item left behind (a holder
+ * that died with a cursor saved, a trigger deleted or re-created, whose key
+ * holds the old creation time) is removed by DynamoDB, not kept for ever.
  */
-import { randomBytes } from 'node:crypto';
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock';
-import { leaseTtlMsMax } from '../log/LeaseStore';
-import { conditionally, isConditionalCheckFailed, isTransientStorageError } from '../storage/storageErrors';
+import { LeaseStore, type Lease } from '../log/LeaseStore';
 import type { PartitionCursor } from './partitionDelivery';
 import type { Trigger } from './triggerSpec';
 
 export const triggerLeaseKeyPrefix = 'trigger#';
+/** The leases table's TTL attribute (epoch seconds); the CDK stack enables TTL on it (infra/strand.ts). */
+export const triggerLeaseTtlAttribute = 'ttl';
+/**
+ * How long a trigger lease item outlives its last write. A saved cursor is
+ * needed for a backoff (at most a minute) or a batching window (at most five):
+ * a day is far past both, and losing a cursor only restarts the retry count.
+ */
+export const triggerLeaseItemLifeMs = 24 * 3_600_000;
 
-export interface TriggerLease {
-  key: string;
-  holder: string;
-  epoch: number;
-  expiresAt: number;
-}
+export type TriggerLease = Lease;
 
 /** A cursor as saved with the lease: valid only while the committed offset is still `atOffset`. */
 export interface SavedCursor {
@@ -72,72 +81,32 @@ export function restoreCursor(saved: SavedCursor | undefined, offset: number): P
 }
 
 export class TriggerLeaseStore {
-  constructor(
-    private readonly ddb: DynamoDBDocumentClient,
-    private readonly table: string,
-    private readonly clock: Clock,
-  ) {}
+  private readonly leases: LeaseStore;
+
+  constructor(ddb: DynamoDBDocumentClient, table: string, clock: Clock) {
+    this.leases = new LeaseStore(ddb, table, clock, { expiry: { attribute: triggerLeaseTtlAttribute, afterMs: triggerLeaseItemLifeMs } });
+  }
 
   /** Takes the lease if it is free or expired; undefined while another holder's lease is live. */
   async acquire(key: string, holder: string, ttlMs: number): Promise<{ lease: TriggerLease; saved?: SavedCursor } | undefined> {
-    if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > leaseTtlMsMax) throw new Error(`Lease TTL ${ttlMs} ms is outside 1..${leaseTtlMsMax}.`);
-    const now = this.clock.now();
-    const name = `${holder}/${randomBytes(6).toString('hex')}`;
+    const got = await this.leases.acquireItem(key, holder, ttlMs);
+    if (!got) return undefined;
+    const cursor = got.item.cursor;
+    if (typeof cursor !== 'string') return { lease: got.lease };
     try {
-      const out = await this.ddb.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: key },
-          UpdateExpression: 'SET holder = :h, expiresAt = :exp ADD epoch :one',
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-          ExpressionAttributeValues: { ':h': name, ':exp': now + ttlMs, ':one': 1, ':now': now },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return fromItem(key, out.Attributes);
-    } catch (err) {
-      if (!isConditionalCheckFailed(err) && !isTransientStorageError(err)) throw err;
-      const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: key }, ConsistentRead: true }));
-      if (out.Item && String(out.Item.holder) === name) return fromItem(key, out.Item);
-      if (isConditionalCheckFailed(err)) return undefined;
-      throw err;
+      return { lease: got.lease, saved: JSON.parse(cursor) as SavedCursor };
+    } catch {
+      return { lease: got.lease }; // an unreadable cursor: start again at the commit with a whole batch
     }
   }
 
   /**
    * Gives the lease up, saving the cursor when something is pending (the item
-   * stays, free), else deleting the item. A lease lost meanwhile (expired and
-   * taken) is left alone.
+   * stays, free, until its TTL), else deleting the item. A lease lost meanwhile
+   * (expired and taken) is left alone.
    */
   async release(lease: TriggerLease, saved: SavedCursor | undefined): Promise<void> {
-    const condition = { ConditionExpression: 'holder = :h AND epoch = :e', ExpressionAttributeValues: { ':h': lease.holder, ':e': lease.epoch } };
-    if (saved && cursorPending(saved.cursor)) {
-      await conditionally(
-        this.ddb.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { pk: lease.key },
-            // `cursor` is a reserved word in DynamoDB expressions.
-            UpdateExpression: 'SET expiresAt = :zero, #cursor = :c',
-            ...condition,
-            ExpressionAttributeNames: { '#cursor': 'cursor' },
-            ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ':zero': 0, ':c': JSON.stringify(saved) },
-          }),
-        ),
-      );
-      return;
-    }
-    await conditionally(this.ddb.send(new DeleteCommand({ TableName: this.table, Key: { pk: lease.key }, ...condition })));
-  }
-}
-
-function fromItem(key: string, item: Record<string, unknown> | undefined): { lease: TriggerLease; saved?: SavedCursor } {
-  if (!item) throw new Error(`Trigger lease ${key} update returned no item.`);
-  const lease = { key, holder: String(item.holder), epoch: Number(item.epoch), expiresAt: Number(item.expiresAt) };
-  if (typeof item.cursor !== 'string') return { lease };
-  try {
-    return { lease, saved: JSON.parse(item.cursor) as SavedCursor };
-  } catch {
-    return { lease }; // an unreadable cursor: start again at the commit with a whole batch
+    if (saved && cursorPending(saved.cursor)) await this.leases.release(lease, { cursor: JSON.stringify(saved) });
+    else await this.leases.deleteHeld(lease);
   }
 }

@@ -18,7 +18,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { createTopic, fetchJson, type TestStrand } from '../support/localStrand';
 import { createTriggerDispatcherHandler, triggerMetricNames } from '../../src/triggers/lambda';
 import { TriggerRunner } from '../../src/triggers/TriggerRunner';
-import { TriggerLeaseStore, triggerLeaseKeyPrefix } from '../../src/triggers/triggerLeases';
+import { TriggerLeaseStore, triggerLeaseItemLifeMs, triggerLeaseKeyPrefix, triggerLeaseTtlAttribute } from '../../src/triggers/triggerLeases';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createTrigger, lagOf, produceValues, recordsOf, startReceiver, startTriggerStrand, type Receiver } from './support';
 
@@ -118,6 +118,10 @@ test('a retry whose backoff outlives the invocation goes on in another environme
   expect(first.unfinished).toBeGreaterThan(0);
   const [item] = await triggerLeaseItems();
   expect(JSON.parse(String(item!.cursor))).toMatchObject({ atOffset: 0, cursor: { attempts: 1 } });
+  // A leftover item expires by DynamoDB TTL (epoch seconds), a day after its last write.
+  const ttlSeconds = Number(item![triggerLeaseTtlAttribute]);
+  expect(ttlSeconds).toBeGreaterThanOrEqual(Math.floor((Date.now() + triggerLeaseItemLifeMs) / 1000) - 60);
+  expect(ttlSeconds).toBeLessThanOrEqual(Math.ceil((Date.now() + triggerLeaseItemLifeMs) / 1000) + 1);
 
   // Another environment, before the backoff: the lease's cursor says wait, so nothing is sent.
   const other = new TriggerRunner(strand.runtime, { ...options, holder: 'env-b' });
