@@ -11,6 +11,7 @@ import type { ApiRequest, ApiResponse } from './http';
 import { routeKey, routes, type FunctionName, type RouteSpec } from './routes';
 import { operations } from './operations';
 import { openApiOperations } from './openapi';
+import { emitTrafficMetrics } from '../metrics/emf';
 import { assertPathParameters } from './request';
 import { authorize, filterListing } from '../auth/authorize';
 
@@ -30,7 +31,10 @@ export async function dispatch(fn: FunctionName, request: ApiRequest, runtime: R
     assertPathParameters(request);
     // Access control (STRAND_AUTH=keys): the one check, before any operation runs.
     const caller = await authorize(route, request, runtime);
-    return filterListing(route, request, caller, await operation(request, runtime));
+    const response = filterListing(route, request, caller, await operation(request, runtime));
+    // On AWS: per-topic records and bytes as CloudWatch metrics (EMF lines, src/metrics/emf.ts).
+    emitTrafficMetrics(runtime, request, response);
+    return response;
   } catch (err) {
     if (err instanceof StrandError) return errorResponse(err, route);
     const transient = asStorageUnavailable(err);

@@ -9,6 +9,7 @@ import { groupsOf } from '../groups/GroupService';
 import { mapBounded } from '../mapBounded';
 import { maintainPartition, defaultMaintenanceLimits, type MaintenanceLimits, type PartitionReport } from './maintainPartition';
 import { orphanGraceMsDefault, sweepDeletedTopics, sweepTopicObjects } from './sweepObjects';
+import { publishConsumerLag } from '../metrics/emf';
 
 /** Partitions maintained at once. */
 const partitionsInFlightMax = 4;
@@ -61,6 +62,12 @@ export async function runMaintenance(runtime: Runtime, options: MaintenanceOptio
     report.expiredMembers = await groupsOf(runtime).expireAll();
   } catch (err) {
     report.errors.push(`group expiry: ${String(err)}`);
+  }
+  // Consumer lag as CloudWatch metrics (in Lambda only; src/metrics/emf.ts): the pass already runs on a schedule.
+  try {
+    await publishConsumerLag(runtime);
+  } catch (err) {
+    report.errors.push(`consumer lag: ${String(err)}`);
   }
   for (const e of report.errors) ctx.logger.warn('maintenance step failed', { error: e });
   return report;
