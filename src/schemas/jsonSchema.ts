@@ -58,14 +58,39 @@ function dialectOf(schema: unknown): Dialect {
   throw invalidSchema(`Invalid JSON Schema: '$schema' ${uri} is not a supported dialect (draft-06, draft-07, 2019-09, 2020-12).`);
 }
 
+const ajvOptions = { strict: false, validateFormats: false, allErrors: false, logger: false as const };
+
+/**
+ * One checker per dialect, kept: it only validates schemas against their
+ * meta-schema, which it compiles once. Compiling the meta-schema again for
+ * every schema cost ~150 ms a parse.
+ */
+const metaCheckers = new Map<Dialect, Ajv>();
+
+function metaCheckerFor(dialect: Dialect): Ajv {
+  let ajv = metaCheckers.get(dialect);
+  if (!ajv) {
+    ajv = dialect === '2019-09' ? new Ajv2019(ajvOptions) : dialect === '2020-12' ? new Ajv2020(ajvOptions) : new Ajv(ajvOptions);
+    if (dialect === 'draft-07') ajv.addMetaSchema(draft06);
+    metaCheckers.set(dialect, ajv);
+  }
+  return ajv;
+}
+
+/** A validator for one schema and its references: its own instance, so the referenced schemas added to it are that schema's scope alone. */
 function validatorFor(dialect: Dialect): Ajv {
-  // One validator per schema: the referenced schemas added to it are that schema's scope alone.
-  const options = { strict: false, validateFormats: false, allErrors: false, logger: false as const };
+  const options = { ...ajvOptions, meta: false, validateSchema: false };
   if (dialect === '2019-09') return new Ajv2019(options);
   if (dialect === '2020-12') return new Ajv2020(options);
-  const ajv = new Ajv(options);
-  ajv.addMetaSchema(draft06);
-  return ajv;
+  return new Ajv(options);
+}
+
+/** 42201 unless the schema is valid against its dialect's meta-schema. */
+function checkAgainstMetaSchema(dialect: Dialect, schema: unknown, what: string): void {
+  const checker = metaCheckerFor(dialect);
+  if (!checker.validateSchema(schema as AnySchema)) {
+    throw invalidSchema(`Invalid JSON Schema${what}: ${checker.errorsText(checker.errors, { dataVar: 'schema' })}.`);
+  }
 }
 
 function idOf(schema: unknown): string | undefined {
@@ -99,12 +124,15 @@ export function parseJsonSchema(text: string, resolved: readonly ResolvedReferen
   if (typeof schema !== 'boolean' && (schema === null || typeof schema !== 'object' || Array.isArray(schema))) {
     throw invalidSchema('Invalid JSON Schema: a schema is an object or a boolean.');
   }
-  const ajv = validatorFor(dialectOf(schema));
+  const dialect = dialectOf(schema);
+  checkAgainstMetaSchema(dialect, schema, '');
+  const ajv = validatorFor(dialect);
   const referenced = new Map<string, unknown>();
   const baseId = idOf(schema);
   try {
     for (const ref of resolved) {
       const refSchema = schemaJson(ref.schema);
+      checkAgainstMetaSchema(dialectOf(refSchema), refSchema, ` (referenced as '${ref.name}')`);
       referenced.set(ref.name, refSchema);
       for (const name of namesFor(ref.name, baseId)) ajv.addSchema(withoutId(refSchema) as AnySchema, name);
       // Its own $id too, where it declares one (how serializers that add references by $id find them).
