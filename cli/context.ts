@@ -34,6 +34,9 @@ export const environmentVariables: [name: string, meaning: string][] = [
   ['STRAND_PROFILE', 'the profile to use (--profile)'],
   ['STRAND_CONFIG', 'the profile file (default $XDG_CONFIG_HOME/strand/config.json, else ~/.config/strand/config.json)'],
   ['STRAND_DEBUG', 'print SDK warnings to stderr'],
+  ['STRAND_SOURCE_API_KEY', 'strand mirror: API key for the source (--source-api-key)'],
+  ['STRAND_TARGET_API_KEY', 'strand mirror: API key for the target (--target-api-key)'],
+  ['XDG_CONFIG_HOME', 'where the profile file lives when STRAND_CONFIG is unset'],
 ];
 
 /** The settings a command runs with, and where each came from (`strand profile show` prints them). */

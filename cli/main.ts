@@ -23,7 +23,7 @@ import { triggersCommand } from './triggers';
 
 export { describeError } from './errors';
 
-const environmentHelp = `\nEnvironment (flags win over these; these win over the profile):\n${environmentVariables.map(([name, meaning]) => `  ${name.padEnd(20)}${meaning}`).join('\n')}\n`;
+const environmentHelp = `\nEnvironment (flags win over these; these win over the profile):\n${environmentVariables.map(([name, meaning]) => `  ${name.padEnd(Math.max(...environmentVariables.map(([n]) => n.length)) + 2)}${meaning}`).join('\n')}\n`;
 
 export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('strand');
