@@ -41,6 +41,8 @@ export const ErrorCode = {
   UnsupportedMediaType: 41501,
   /** REST Proxy v2: the Accept header asks for another embedded format than the instance's (406 / 40601). */
   ConsumerFormatMismatch: 40601,
+  /** REST Proxy v2: a key or value the instance's format cannot decode (kafka-rest answers Kafka's SerializationException with 408 / 40801). */
+  DeserializationFailed: 40801,
   OffsetOutOfRange: 41601,
   CorruptBatch: 42201,
   /** Confluent's records:batch refusal: no entries, or two entries with one id (kafka-rest answers 422 / 42208). */

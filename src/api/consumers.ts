@@ -22,6 +22,7 @@ import { storedJson } from './fetchForms';
 import { longPollMsMax } from './fetch';
 import type { FetchedRecord } from '../log/readPartition';
 import { base64Bytes, TooLargeForResponse } from './responseBudget';
+import { SchemaDecoder, UndecodableData } from './schemaFormats';
 import type { Runtime } from '../runtime';
 
 /**
@@ -58,7 +59,7 @@ const seekReadsInFlightMax = 16;
 
 export const createBody = z.object({
   name: instanceName.nullable().optional(),
-  format: z.enum(['binary', 'json', 'string', 'BINARY', 'JSON', 'STRING']).nullable().optional(),
+  format: z.enum(['binary', 'json', 'string', 'avro', 'jsonschema', 'BINARY', 'JSON', 'STRING', 'AVRO', 'JSONSCHEMA']).nullable().optional(),
   'auto.offset.reset': z.enum(['earliest', 'latest', 'smallest', 'largest']).nullable().optional(),
   'auto.commit.enable': z.union([z.enum(['true', 'false']), z.boolean()]).nullable().optional(),
 });
@@ -127,10 +128,16 @@ function baseUri(req: ApiRequest, group: string, name: string): string {
   return `${proto}://${host}/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`;
 }
 
-/** A key or value as REST Proxy v2 sends it; TooLargeForResponse instead of building one larger than `room` bytes. */
-function embed(bytes: Buffer | null, format: InstanceFormat, room: number): unknown {
+/**
+ * A key or value as REST Proxy v2 sends it; TooLargeForResponse instead of
+ * building one larger than `room` bytes. `avro` and `jsonschema` decode through
+ * `schemas` (src/api/schemaFormats.ts), which may throw LookupFirst or
+ * UndecodableData.
+ */
+function embed(bytes: Buffer | null, format: InstanceFormat, room: number, schemas?: SchemaDecoder): unknown {
   if (bytes === null) return null;
   if (format === 'binary') return base64Within(bytes, room);
+  if (format === 'avro' || format === 'jsonschema') return schemas!.decode(bytes);
   if (format === 'json') {
     // Not JSON, or nested too deep to serialize: sent as a string, below.
     const json = storedJson(bytes);
@@ -139,6 +146,20 @@ function embed(bytes: Buffer | null, format: InstanceFormat, room: number): unkn
   // Decoding never shrinks bytes (an invalid sequence becomes U+FFFD, 3 bytes), so this bound is safe.
   if (bytes.length > room) throw new TooLargeForResponse(bytes.length);
   return bytes.toString('utf8');
+}
+
+/**
+ * A key or value the instance's format cannot decode: 408 / 40801, as
+ * kafka-rest answers the SerializationException Kafka's consumer throws, with
+ * Kafka's own message (RecordDeserializationException) and the reason; the
+ * details name the record and the offset to seek to past it.
+ */
+function undeserializable(r: { topic: string; partition: number; offset: number }, which: 'key' | 'value', reason: string): StrandError {
+  return new StrandError(
+    ErrorCode.DeserializationFailed,
+    `Error deserializing ${which} for partition ${r.topic}-${r.partition} at offset ${r.offset}: ${reason}. If needed, please seek past the record to continue consumption.`,
+    { details: { topic: r.topic, partition: r.partition, offset: r.offset, next_offset: r.offset + 1 } },
+  );
 }
 
 function base64Within(bytes: Buffer, room: number): string {
@@ -210,11 +231,20 @@ export const consumerOperations: Record<string, Operation> = {
     // REST Proxy's `timeout`: how long to wait for records when there are none yet (a long poll).
     const timeoutMs = queryInteger(req, 'timeout', { min: 0, max: longPollMsMax, default: 0 });
     const instances = consumerInstancesOf(runtime);
+    const schemas = item.format === 'avro' || item.format === 'jsonschema' ? new SchemaDecoder(runtime, item.format) : undefined;
+    const side = (r: FetchedRecord & { topic: string; partition: number }, which: 'key' | 'value', room: number) => {
+      try {
+        return embed(r[which], item.format, room, schemas);
+      } catch (err) {
+        if (err instanceof UndecodableData) throw undeserializable(r, which, err.message);
+        throw err;
+      }
+    };
     // Built and measured while decoding (ConsumerInstances.records), so positions move only past what this answer sends.
     const toJson = (r: FetchedRecord & { topic: string; partition: number }, room: number) => ({
       topic: r.topic,
-      key: embed(r.key, item.format, room),
-      value: embed(r.value, item.format, room),
+      key: side(r, 'key', room),
+      value: side(r, 'value', room),
       partition: r.partition,
       offset: r.offset,
       timestamp: r.timestamp,

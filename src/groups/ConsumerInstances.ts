@@ -51,7 +51,7 @@ export const topicPatternRefreshMs = 30_000;
 /** Instances one group may have (each is also a group member). */
 const instancesPerGroupMax = 500;
 
-export type InstanceFormat = 'binary' | 'json' | 'string';
+export type InstanceFormat = 'binary' | 'json' | 'string' | 'avro' | 'jsonschema';
 export type OffsetReset = 'earliest' | 'latest';
 
 export interface InstanceItem {
@@ -80,6 +80,21 @@ export interface InstanceItem {
   createdAt: number;
   version: number;
 }
+
+/**
+ * Thrown by a `records` renderer that needs an asynchronous lookup (a schema
+ * by id) before it can render a record: the walk stops before that record,
+ * the lookup runs, and the partition is read again from there, so rendering
+ * stays synchronous and a schema is read once, not once per record.
+ */
+export class LookupFirst extends Error {
+  override name = 'LookupFirst';
+  constructor(readonly lookup: () => Promise<void>) {
+    super('a lookup is needed before this record can be rendered');
+  }
+}
+/** Lookups one `records` call makes at most; past them it answers with what it has. */
+export const lookupsPerRecordsCallMax = 16;
 
 /** Subscribed by topic names or by a pattern (a pattern may match no topic yet). */
 export function isSubscribed(item: Pick<InstanceItem, 'subscription' | 'topicPattern'>): boolean {
@@ -366,6 +381,12 @@ export class ConsumerInstances {
    * than the room it is given): `maxBytes` counts those bytes, not the stored
    * ones, and the response never passes jsonResponseBytesMax however small the
    * stored batches are. Positions move only past records in the response.
+   *
+   * `toJson` may also throw LookupFirst (the partition is read again after the
+   * lookup) or a 40801 for a record it cannot decode: as Kafka's consumer
+   * returns the records before an undeserializable one and fails the next
+   * poll, the call answers with the records before it, or, when it is the
+   * first, fails with the 40801, the position left at that record.
    */
   async records<J>(item: InstanceItem, maxBytes: number, toJson: (r: FetchedRecord & { topic: string; partition: number }, room: number) => J): Promise<J[]> {
     await this.commitPending(item);
@@ -375,53 +396,74 @@ export class ConsumerInstances {
     const out: J[] = [];
     let room = Math.min(maxBytes, jsonResponseBytesMax);
     const allowance = newAllowance();
-    for (const tp of this.consumed(item)) {
-      if (room <= 0 || allowance.bytesLeft <= 0) break;
+    let lookupsLeft = lookupsPerRecordsCallMax;
+    let undecodable: StrandError | undefined;
+    let full = false;
+    partitions: for (const tp of this.consumed(item)) {
       const { topic, partition } = parseTpKey(tp);
       const t = await this.topic(topic, topics);
-      let position = item.positions[tp]!;
-      // Stored bytes are no measure of the response (compression, base64), so the read asks for the
-      // response's room and the walk below decides what goes out.
-      const read = () => this.runtime.engine.read(t, partition, position, room, { bytesMax: binaryResponseBytesMax });
-      let result;
-      try {
-        result = await read();
-      } catch (err) {
-        if (!(err instanceof OffsetOutOfRangeError)) throw err;
-        position = item.positions[tp] = await this.resetPosition(item, tp, topics);
-        result = await read();
-      }
-      if (result.batches.length === 0) continue;
-      let full = false;
-      const stoppedAt = walkRecords(result.batches, position, allowance, (r) => {
-        // The first record goes out whatever max_bytes says, if any response can hold it (KIP-74: a call always makes progress).
-        const limit = out.length === 0 ? jsonResponseBytesMax : room;
-        let json: J;
-        let size: number;
+      // Once per partition, and again after each lookup a record needed.
+      for (;;) {
+        if (room <= 0 || allowance.bytesLeft <= 0) break partitions;
+        let position = item.positions[tp]!;
+        // Stored bytes are no measure of the response (compression, base64), so the read asks for the
+        // response's room and the walk below decides what goes out.
+        const read = () => this.runtime.engine.read(t, partition, position, room, { bytesMax: binaryResponseBytesMax });
+        let result;
         try {
-          json = toJson({ ...r, topic, partition }, limit);
-          size = lambdaJsonBytes(json) + 1;
+          result = await read();
         } catch (err) {
-          if (!(err instanceof TooLargeForResponse)) throw err;
-          size = err.bytesAtLeast;
+          if (!(err instanceof OffsetOutOfRangeError)) throw err;
+          position = item.positions[tp] = await this.resetPosition(item, tp, topics);
+          result = await read();
         }
-        if (size > jsonResponseBytesMax && out.length === 0) throw recordTooLargeForJson(topic, partition, r.offset, size);
-        if (size > limit) {
-          full = true;
-          return false;
+        if (result.batches.length === 0) continue partitions;
+        let pending: LookupFirst | undefined;
+        const stoppedAt = walkRecords(result.batches, position, allowance, (r) => {
+          // The first record goes out whatever max_bytes says, if any response can hold it (KIP-74: a call always makes progress).
+          const limit = out.length === 0 ? jsonResponseBytesMax : room;
+          let json: J;
+          let size: number;
+          try {
+            json = toJson({ ...r, topic, partition }, limit);
+            size = lambdaJsonBytes(json) + 1;
+          } catch (err) {
+            if (err instanceof LookupFirst) {
+              if (lookupsLeft > 0) pending = err;
+              else full = true;
+              return false;
+            }
+            if (err instanceof StrandError && err.code === ErrorCode.DeserializationFailed) {
+              if (out.length === 0) undecodable = err;
+              full = true;
+              return false;
+            }
+            if (!(err instanceof TooLargeForResponse)) throw err;
+            size = err.bytesAtLeast;
+          }
+          if (size > jsonResponseBytesMax && out.length === 0) throw recordTooLargeForJson(topic, partition, r.offset, size);
+          if (size > limit) {
+            full = true;
+            return false;
+          }
+          room -= size;
+          out.push(json!);
+          return true;
+        });
+        const next = stoppedAt ?? result.nextOffset;
+        if (next !== position) {
+          item.positions[tp] = next;
+          item.uncommitted[tp] = next;
         }
-        room -= size;
-        out.push(json!);
-        return true;
-      });
-      const next = stoppedAt ?? result.nextOffset;
-      if (next !== position) {
-        item.positions[tp] = next;
-        item.uncommitted[tp] = next;
+        if (full) break partitions;
+        if (!pending) continue partitions;
+        lookupsLeft--;
+        await pending.lookup();
       }
-      if (full) break;
     }
+    // Saved before a 40801 too: the heartbeat's epoch and the positions reached must not be lost with the answer.
     await this.save(item);
+    if (undecodable) throw undecodable;
     return out;
   }
 }
