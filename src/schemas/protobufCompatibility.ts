@@ -11,7 +11,10 @@
  *                                {string, bytes}, {fixed32, sfixed32},
  *                                {fixed64, sfixed64}, {float}, {double}
  *   FIELD_NUMERIC_LABEL_CHANGED  a numeric field's label changed between
- *                                optional, required and repeated
+ *                                optional, required and repeated (a proto3
+ *                                field without a label counts as optional;
+ *                                Confluent leaves it unlabelled and so does
+ *                                not see implicit ⇄ repeated)
  *   FIELD_NAMED_TYPE_CHANGED     a message field names another message
  *   REQUIRED_FIELD_ADDED / _REMOVED   (proto2)
  *   ONEOF_FIELD_REMOVED          a field of a oneof removed

@@ -15,11 +15,10 @@
  * every type name must resolve there.
  *
  * Messages: a value's message indexes (src/schemas/wireFormat.ts) count the
- * schema's own top-level messages in declaration order, then messages nested
- * in the one chosen, and so on. Not counted: the synthetic `…Entry` messages
- * Java's descriptors add for map fields (protobufjs has none), so a schema
- * with a map field declared before a nested message numbers that nested
- * message differently than Confluent's Java serializer does.
+ * messages declared in the schema's text — its top-level messages in
+ * declaration order, then the messages nested in the one chosen, and so on;
+ * enums and services are not counted — as Confluent's
+ * ProtobufSchema.toMessageIndexes counts them on the parsed text.
  */
 import * as protobuf from 'protobufjs';
 import { invalidSchema } from './errors';
