@@ -201,7 +201,38 @@ export const isUnknown = (err: unknown): boolean => err instanceof UnknownTopicE
 export const valueOf = (m: KafkaMessage): string | undefined => m.value?.toString();
 `;
 
+/**
+ * tsc on a TypeScript ES module and CommonJS module that use the SDK from
+ * 'strand', in the project. Started as soon as the package is installed, to run
+ * beside the other tests (it is the slowest step).
+ */
+function startTypeCheck(): Promise<Run> {
+  writeFileSync(join(project, 'check.mts'), tsCheck);
+  writeFileSync(join(project, 'check.cts'), tsCheck);
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'Node16',
+        moduleResolution: 'Node16',
+        strict: true,
+        noEmit: true,
+        // Checking every declaration (@types/node's too) takes tsc 20 s; what is checked here is
+        // that 'strand' resolves to its declarations and that they type this use of the SDK.
+        skipLibCheck: true,
+        // @types/node comes from the repository: the project has no network to install it.
+        typeRoots: [join(repoRoot, 'node_modules', '@types')],
+        types: ['node'],
+      },
+      files: ['check.mts', 'check.cts'],
+    }),
+  );
+  return run(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], project);
+}
+
 let strand: TestStrand;
+let typeCheck: Promise<Run>;
 let work: string;
 let project: string;
 
@@ -223,9 +254,12 @@ beforeAll(async () => {
   writeFileSync(join(project, 'package.json'), JSON.stringify(packageJson, null, 2));
   writeFileSync(join(project, 'package-lock.json'), JSON.stringify(lock, null, 2));
   expectSuccess(await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], project), 'npm install --offline');
+  typeCheck = startTypeCheck();
+  typeCheck.catch(() => undefined); // awaited (and its failure reported) by its test
 }, 3 * stepMsMax);
 
 afterAll(async () => {
+  await typeCheck?.catch(() => undefined); // never left running after the tests, even when its test did not run
   await strand?.dispose();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -234,8 +268,10 @@ describe('the installed package', () => {
   test('holds the bundles, the declarations and the bin, and no TypeScript source', () => {
     const installed = join(project, 'node_modules', 'strand');
     for (const file of ['dist/sdk/index.cjs', 'dist/sdk/index.mjs', 'dist/cli/main.cjs', 'dist/types/client/index.d.ts', 'bin/strand.js', 'package.json'])
-      expect(existsSync(join(installed, file))).toBe(true);
-    expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json']);
+      expect({ file, exists: existsSync(join(installed, file)) }).toEqual({ file, exists: true });
+    // `files` in package.json: besides what npm always packs (README, LICENSE and the like), only bin/ and dist/.
+    expect(readdirSync(installed).filter((f) => !/^(license|licence|notice|changelog)/i.test(f)).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json']);
+    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['cli', 'sdk', 'types']);
   });
 
   test('brings no server-only package and no tsx', () => {
@@ -283,28 +319,6 @@ describe('the installed package', () => {
   });
 
   test('TypeScript finds the declarations through exports (node16 resolution, ESM and CJS)', async () => {
-    writeFileSync(join(project, 'check.mts'), tsCheck);
-    writeFileSync(join(project, 'check.cts'), tsCheck);
-    writeFileSync(
-      join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'Node16',
-          moduleResolution: 'Node16',
-          strict: true,
-          noEmit: true,
-          // Checking every declaration (@types/node's too) takes tsc 20 s; what is checked here is
-          // that 'strand' resolves to its declarations and that they type this use of the SDK.
-          skipLibCheck: true,
-          // @types/node comes from the repository: the project has no network to install it.
-          typeRoots: [join(repoRoot, 'node_modules', '@types')],
-          types: ['node'],
-        },
-        files: ['check.mts', 'check.cts'],
-      }),
-    );
-    const tsc = await run(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], project);
-    expectSuccess(tsc, 'tsc');
+    expectSuccess(await typeCheck, 'tsc');
   });
 });
