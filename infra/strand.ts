@@ -83,6 +83,7 @@ import {
   type ReservedConcurrency,
   type StageThrottle,
 } from './concurrency';
+import { StrandObservability, type StrandObservabilityOptions } from './observability';
 
 /** The repository root: holds functions/, package-lock.json and node_modules/ (esbuild). */
 export const projectRoot = path.resolve(__dirname, '..');
@@ -254,6 +255,13 @@ export interface StrandProps {
    * @default none
    */
   readonly triggerFunctions?: lambda.IFunction[];
+  /**
+   * Topics and consumer groups on CloudWatch (infra/observability.ts,
+   * docs/observability.md): per-topic traffic and consumer lag rows on the
+   * dashboard, and the alarm on consumer lag.
+   * @default an alarm at 10000 records of lag for 3 maintenance passes
+   */
+  readonly observability?: StrandObservabilityOptions;
 }
 
 export interface ScheduleOptions {
@@ -347,6 +355,8 @@ export class Strand extends Construct {
   readonly triggerRescanRule?: events.Rule;
   /** Functions attached to triggers (`attachFunction`): the dispatcher may invoke these and no other. */
   readonly attachedFunctions: lambda.IFunction[] = [];
+  /** Per-topic and per-group metrics on the dashboard, and the consumer lag alarm. */
+  readonly observability: StrandObservability;
   private readonly alarmTopic?: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: StrandProps = {}) {
@@ -576,6 +586,8 @@ export class Strand extends Construct {
     this.createAlarms(names);
     this.createConcurrencyAlarms(names, props.accountConcurrencyLimit ?? defaultAccountConcurrencyLimit);
     if (props.dashboard ?? true) this.dashboard = this.createDashboard(names);
+    this.observability = new StrandObservability(this, 'Observability', { clusterId: this.clusterId, dashboard: this.dashboard, alarmTopic: props.alarmTopic, ...props.observability });
+    this.alarms.push(...this.observability.alarms);
     // Maintenance (retention, compaction, merging, object sweep) runs every 5 minutes unless told otherwise.
     const schedules = { maintenance: events.Schedule.rate(Duration.minutes(5)), ...props.schedules };
     for (const [name, schedule] of Object.entries(schedules) as [FunctionName, events.Schedule][]) {
