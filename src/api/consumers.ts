@@ -63,14 +63,14 @@ export const createBody = z.object({
   'auto.offset.reset': z.enum(['earliest', 'latest', 'smallest', 'largest']).nullable().optional(),
   'auto.commit.enable': z.union([z.enum(['true', 'false']), z.boolean()]).nullable().optional(),
 });
-export /**
+/**
  * Confluent's ConsumerSubscriptionRecord: `topics` or `topic_pattern`. As
  * kafka-rest's KafkaConsumerState.subscribe: `topics` wins when both are given,
  * and a body with neither changes nothing (204); an empty `topics` is Kafka's
  * subscribe(emptyList), an unsubscribe. The pattern's own bounds are checked
  * where it is compiled (src/groups/topicPattern.ts).
  */
-const subscriptionBody = z.object({
+export const subscriptionBody = z.object({
   topics: z.array(topicName).max(subscribedTopicsMax).nullable().optional(),
   topic_pattern: z.string().max(topicPatternCharsMax).nullable().optional(),
 });
