@@ -124,6 +124,8 @@ export async function runMirrorFunction(
     syncGroupOffsets: config.syncGroupOffsets,
     groups: config.groups,
     groupsExclude: config.groupsExclude,
+    // Idle polls every 5 s: a caught-up partition costs one fetch per 5 s while a run lasts.
+    pollIntervalMs: 5_000,
     onPass: (r) => (copied += r.copied),
   });
   const report = await mirror.run({ deadline: Date.now() + config.runSeconds * 1000 });

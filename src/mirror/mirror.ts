@@ -54,6 +54,12 @@ export interface MirrorOptions {
   partitionsInFlight?: number;
   /** Wait between passes that copied nothing, in ms. @default 1000 */
   pollIntervalMs?: number;
+  /** How often a continuous run lists topics and syncs their partitions and configs, in ms (MM2's refresh.topics.interval). @default 60000 */
+  topicRefreshMs?: number;
+  /** How often a continuous run syncs group offsets, in ms (MM2's sync.group.offsets.interval). @default 60000 */
+  groupSyncIntervalMs?: number;
+  /** A continuous run saves state when something was copied, else at most this often, in ms. @default 30000 */
+  stateSaveIntervalMs?: number;
   /** Test hooks (partitionCopy.ts). */
   faults?: MirrorFaults;
   /** Told of each pass (the CLI prints progress). */
@@ -69,6 +75,8 @@ export interface PassReport {
   status: MirrorStatus;
 }
 
+/** Topics synced at once. */
+const topicSyncsInFlightMax = 4;
 /** Groups whose offsets one pass syncs at most. */
 export const groupsPerPassMax = 1_000;
 /** Attempts to copy one partition within a pass (each after re-reading the target's tail). */
@@ -90,6 +98,9 @@ export class Mirror {
   private readonly groupInclude: RegExp;
   private readonly groupExclude: RegExp | undefined;
   private readonly skippedBySource = new Map<string, number>();
+  private topics: { selected: SelectedTopic[]; rejected: { topic: string; reason: string }[]; synced: TopicSyncResult[]; errors: string[]; at: number } | undefined;
+  private groupsSyncedAt = 0;
+  private savedAt = 0;
 
   constructor(readonly options: MirrorOptions) {
     this.selection = new TopicSelection({
@@ -111,7 +122,7 @@ export class Mirror {
   /** Passes until caught up (`once`), the signal, or the deadline (epoch ms). */
   async run(options: { once?: boolean; signal?: AbortSignal; deadline?: number } = {}): Promise<PassReport> {
     for (;;) {
-      const report = await this.pass(options.deadline);
+      const report = await this.pass(options.deadline, options.once === true);
       this.options.onPass?.(report);
       if (options.once || options.signal?.aborted) return report;
       if (options.deadline !== undefined && Date.now() >= options.deadline) return report;
@@ -120,27 +131,24 @@ export class Mirror {
     }
   }
 
-  /** One pass (see the file comment). Throws only MirrorKilled and failures to read the state or list topics. */
-  async pass(deadline?: number): Promise<PassReport> {
+  /**
+   * One pass (see the file comment). Throws only MirrorKilled and failures to
+   * read the state or list topics. `refresh`: sync topics and group offsets and
+   * save the state now, whatever their intervals say.
+   */
+  async pass(deadline?: number, refresh = true): Promise<PassReport> {
     if (this.killed) throw new MirrorKilled('the mirror was killed');
     this.passes++;
     const errors: string[] = [];
     const state = (this.state ??= await this.store.load());
     const identity = await this.currentIdentity(state);
 
-    const [sourceTopics, targetTopics] = await Promise.all([this.options.source.admin().listTopics(), this.options.target.admin().listTopics()]);
-    const { selected, rejected } = this.selection.select(sourceTopics);
-    const existing = new Set(targetTopics);
-    const synced: TopicSyncResult[] = [];
-    const topicOk = new Set<string>();
-    await mapBounded(selected, 4, async (t) => {
-      try {
-        synced.push(await syncTopic(this.options.source, this.options.target, t, existing));
-        topicOk.add(t.source);
-      } catch (err) {
-        errors.push(`topic ${t.source}: ${messageOf(err)}`);
-      }
-    });
+    const now = Date.now();
+    const topicsDue = refresh || !this.topics || now - this.topics.at >= (this.options.topicRefreshMs ?? 60_000);
+    if (topicsDue) this.topics = await this.syncTopics(now);
+    const { selected, rejected, synced } = this.topics!;
+    errors.push(...this.topics!.errors);
+    const topicOk = new Set(synced.map((t) => t.source));
 
     const jobs: { topic: SelectedTopic; partition: number }[] = [];
     for (const s of synced.sort((a, b) => (a.source < b.source ? -1 : 1))) {
@@ -174,8 +182,9 @@ export class Mirror {
           const ts = outcome.firstUncopiedTimestamp ?? (await readFirstTimestamp(this.options.source, topic.source, partition, progress.nextSourceOffset));
           status.lagSeconds = ts === undefined ? 0 : Math.max(0, (Date.now() - ts) / 1000);
         }
-        state.partitions[key] = { ...progress, runs: progress.runs };
-        touched.add(key);
+        const next = { ...progress, runs: progress.runs };
+        if (JSON.stringify(next) !== JSON.stringify(state.partitions[key])) touched.add(key);
+        state.partitions[key] = next;
       } catch (err) {
         if (err instanceof MirrorKilled) throw err;
         status.lastError = messageOf(err);
@@ -192,7 +201,8 @@ export class Mirror {
     this.recordsCopied += copied;
 
     let groupsSynced: GroupOffsetTranslation[] = [];
-    if (this.options.syncGroupOffsets) {
+    if (this.options.syncGroupOffsets && (refresh || now - this.groupsSyncedAt >= (this.options.groupSyncIntervalMs ?? 60_000))) {
+      this.groupsSyncedAt = now;
       try {
         groupsSynced = await this.syncGroupOffsets(state, selected.filter((t) => topicOk.has(t.source)));
       } catch (err) {
@@ -215,10 +225,30 @@ export class Mirror {
       partitions: partitionStatus,
     };
     state.status = status;
-    await this.options.faults?.beforeSave?.();
-    await this.store.save(state, { partitions: [...touched], status: true });
+    if (refresh || touched.size > 0 || Date.now() - this.savedAt >= (this.options.stateSaveIntervalMs ?? 30_000)) {
+      await this.options.faults?.beforeSave?.();
+      await this.store.save(state, { partitions: [...touched], status: true });
+      this.savedAt = Date.now();
+    }
     const caughtUp = errors.length === 0 && partitionStatus.every((p) => p.lagRecords === 0);
-    return { copied, caughtUp, errors, topics: synced, groupsSynced, status };
+    return { copied, caughtUp, errors, topics: topicsDue ? synced : [], groupsSynced, status };
+  }
+
+  /** Lists the source's topics, selects them, and brings each target topic in line (topicSync.ts). */
+  private async syncTopics(at: number): Promise<NonNullable<Mirror['topics']>> {
+    const [sourceTopics, targetTopics] = await Promise.all([this.options.source.admin().listTopics(), this.options.target.admin().listTopics()]);
+    const { selected, rejected } = this.selection.select(sourceTopics);
+    const existing = new Set(targetTopics);
+    const synced: TopicSyncResult[] = [];
+    const errors: string[] = [];
+    await mapBounded(selected, topicSyncsInFlightMax, async (t) => {
+      try {
+        synced.push(await syncTopic(this.options.source, this.options.target, t, existing));
+      } catch (err) {
+        errors.push(`topic ${t.source}: ${messageOf(err)}`);
+      }
+    });
+    return { selected, rejected, synced, errors, at };
   }
 
   /** Kills the mirror as a crash would: no request starts after this, nothing more is saved (tests). */
