@@ -1,7 +1,9 @@
 /**
  * REST Proxy v2 consumer instances (api.md "Consumer instances"), at REST Proxy's
  * paths and content types, so a REST Proxy v2 client script works unchanged.
- * State lives in DynamoDB (src/groups/ConsumerInstances.ts).
+ * State lives in DynamoDB (src/groups/ConsumerInstances.ts); topic patterns in
+ * src/groups/topicPattern.ts; the avro and jsonschema formats' decoding in
+ * src/api/schemaFormats.ts.
  */
 import { doorbellFor } from '../notify/doorbell';
 import { randomUUID } from 'node:crypto';
