@@ -54,6 +54,13 @@ describe('strand profile', () => {
       expect(out.stdout + out.stderr).not.toContain('from-env-secret');
     }
 
+    // set changes keys; key= removes one; one form of the key replaces the other.
+    expect(await cli(['profile', 'set', 'prod', 'cluster=prod-2', 'aws_region=eu-west-1'])).toMatchObject({ code: 0, stdout: "Updated profile 'prod'.\n" });
+    expect(JSON.parse(readFileSync(config, 'utf8')).profiles.prod).toEqual({ url: deadUrl, cluster: 'prod-2', api_key_env: 'PROFILE_TEST_KEY', aws_region: 'eu-west-1' });
+    await cli(['profile', 'set', 'prod', 'aws_region=', 'api_key=second-secret']);
+    expect(JSON.parse(readFileSync(config, 'utf8')).profiles.prod).toEqual({ url: deadUrl, cluster: 'prod-2', api_key: 'second-secret' });
+    expect((await cli(['profile', 'show', 'prod'])).stdout).not.toContain('second-secret');
+
     // The current profile is used with no flag or environment at all.
     expect((await cli(['topics', 'create', 'cli-prof-t'])).code).toBe(0);
     expect(await cli(['profile', 'use', 'prod'])).toMatchObject({ code: 0, stdout: "Using profile 'prod'.\n" });
