@@ -189,10 +189,15 @@ export class Mirror {
         if (err instanceof MirrorKilled) throw err;
         status.lastError = messageOf(err);
         errors.push(`${topic.source}/${partition}: ${status.lastError}`);
-        const saved = state.partitions[key];
-        if (saved) {
-          status.nextSourceOffset = saved.nextSourceOffset;
-          status.lagRecords = Math.max(0, status.sourceHighWatermark - saved.nextSourceOffset);
+        // How far behind it is, as far as the source says (best effort: the source may be what failed).
+        status.nextSourceOffset = state.partitions[key]?.nextSourceOffset ?? 0;
+        try {
+          status.sourceHighWatermark = (await this.options.source.admin().describePartition(topic.source, partition)).highWatermark;
+          status.lagRecords = Math.max(0, status.sourceHighWatermark - status.nextSourceOffset);
+          const ts = status.lagRecords > 0 ? await readFirstTimestamp(this.options.source, topic.source, partition, status.nextSourceOffset) : undefined;
+          status.lagSeconds = ts === undefined ? 0 : Math.max(0, (Date.now() - ts) / 1000);
+        } catch {
+          // the lag stays unknown (0); lastError says why
         }
       }
       partitionStatus.push(status);

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/env';
 import { readRecords, type FetchedRecord } from '../../src/mirror/remoteLog';
 import { sourceOffsetOf } from '../../src/mirror/partitionCopy';
 import { startTestStrand, type TestStrand } from '../support/localStrand';
+import type { LocalStrandOptions } from '../../local/startLocalStrand';
 
 export interface Cluster {
   id: string;
@@ -15,9 +16,10 @@ export interface Cluster {
   client: StrandClient;
 }
 
-export async function startCluster(id: string): Promise<Cluster> {
-  const strand = await startTestStrand({ config: { ...loadConfig({}), clusterId: id }, triggers: false });
-  const client = new StrandClient({ url: strand.url, clusterId: id, retry: { retries: 5, initialRetryTime: 20 }, logger: { warn: () => {} } });
+export async function startCluster(id: string, options: LocalStrandOptions = {}): Promise<Cluster> {
+  const strand = await startTestStrand({ config: { ...loadConfig({}), clusterId: id }, triggers: false, ...options });
+  const apiKey = options.bootstrapAdminKey;
+  const client = new StrandClient({ url: strand.url, clusterId: id, retry: { retries: 5, initialRetryTime: 20 }, logger: { warn: () => {} }, ...(apiKey ? { apiKey } : {}) });
   return { id, strand, client };
 }
 
