@@ -21,7 +21,8 @@
  * webhooks with nothing running while the topic is quiet:
  *
  *   log table's stream (heads only) ──▶ triggers ──Invoke / POST──▶ attached functions, webhooks
- *   EventBridge, every minute (lag) ──▶    │ commits to trigger-<name> groups, dead letters
+ *   Scheduler one-time wake-ups ───────▶    │ commits to trigger-<name> groups, dead letters
+ *     (made by the dispatcher only while work is pending; nothing runs while idle)
  *
  * plus log groups with retention, alarms (Lambda errors/throttles, DynamoDB
  * throttles, API 5xx, the stream's iterator age), a dashboard, and
@@ -35,7 +36,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Construct } from 'constructs';
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as apigwv1 from 'aws-cdk-lib/aws-apigateway';
 import { HttpIamAuthorizer, HttpJwtAuthorizer, WebSocketIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -50,6 +51,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { routes, type FunctionName } from '../src/api/routes';
 import { configToEnv, NotificationsEnvVar, type StrandConfig, type TableNames } from '../src/config/env';
@@ -59,6 +61,7 @@ import { headSortKey } from '../src/log/PartitionIndex';
 import { clientActions } from '../src/notify/protocol';
 import { apiUrlEnvVar, triggerMetricNames, triggerMetricsNamespace } from '../src/triggers/lambda';
 import { triggerLeaseTtlAttribute } from '../src/triggers/triggerLeases';
+import { wakeScheduleEnvVars } from '../src/triggers/wakeSchedule';
 import {
   defaultSizing,
   dynamoActions,
@@ -232,19 +235,21 @@ export interface StrandProps {
   readonly schedules?: Partial<Record<FunctionName, events.Schedule>>;
   /**
    * Triggers' delivery on AWS (docs/triggers.md, "On AWS"): the `triggers`
-   * dispatcher function, a stream on the log table feeding it (heads only), a
-   * schedule for its rescan, and its alarms. Without it, triggers can still be
+   * dispatcher function, a stream on the log table feeding it (heads only), its
+   * one-time wake-ups (a Scheduler group and role), and its alarms. Without it, triggers can still be
    * created through the API, but nothing delivers them.
    * @default true
    */
   readonly triggers?: boolean;
   /**
-   * How often the dispatcher looks at every trigger for lag: retries whose
-   * backoff outlived an invocation, batching windows, a lost wake-up, and the
-   * "oldest undelivered record" metric. `false`: never (delivery is then
-   * started by commits only, and a retry waits for the next commit to its
-   * partition). Cost: docs/deploy.md, "Triggers".
-   * @default Schedule.rate(Duration.minutes(1))
+   * An opt-in safety net: how often the dispatcher looks at every trigger for
+   * lag whatever happened (a lost wake-up), and measures the "oldest
+   * undelivered record" metric for partitions nothing else woke. Delivery does
+   * not need it: commits start it (the log table's stream), and retries,
+   * backoffs and batching windows past an invocation schedule a one-time wake-up
+   * of their own, only while pending. Costs about $0.12 a month at one minute
+   * for one idle 12-partition trigger (docs/triggers.md, "Costs").
+   * @default none: $0 while idle
    */
   readonly triggerRescan?: events.Schedule | false;
   /**
@@ -314,9 +319,11 @@ const notifierParallelizationFactor = 2;
 
 /**
  * The dispatcher's event source. A stream batch only says which partitions
- * moved (the records are read from the log), so a batch may be large and a
- * dropped one loses nothing: the minute's rescan finds the lag. A failing
- * batch (the dispatcher crashed or timed out) is split and retried twice.
+ * moved (the records are read from the log), so a batch may be large. A
+ * failing batch (the dispatcher crashed, timed out, or could not schedule its
+ * wake-up) is split and retried twice; one dropped after that leaves its
+ * partitions' records to the next commit to them (or the opt-in rescan): the
+ * records are never lost, only late, and the iterator-age alarm says so.
  * Two batches per shard at once: the leases keep each partition in order.
  */
 const triggersBatchSize = 1_000;
@@ -351,8 +358,10 @@ export class Strand extends Construct {
   readonly reservedConcurrency: Partial<Record<StrandFunctionName, number>>;
   /** 429 responses of the stage throttle, counted from the access logs (HTTP APIs publish no 429 metric of their own). */
   readonly throttledRequests: cloudwatch.Metric;
-  /** The dispatcher's rescan schedule; absent without triggers or with `triggerRescan: false`. */
+  /** The dispatcher's opt-in rescan schedule; absent unless `triggerRescan` names one. */
   readonly triggerRescanRule?: events.Rule;
+  /** The role EventBridge Scheduler invokes the dispatcher with for its one-time wake-ups; absent without triggers. */
+  readonly triggerWakeRole?: iam.Role;
   /** Functions attached to triggers (`attachFunction`): the dispatcher may invoke these and no other. */
   readonly attachedFunctions: lambda.IFunction[] = [];
   /** Per-topic and per-group metrics on the dashboard, and the consumer lag alarm. */
@@ -579,7 +588,8 @@ export class Strand extends Construct {
       // The events' bootstrapServers: the API's URL (no cycle: no route reaches the dispatcher).
       functions.triggers.addEnvironment(apiUrlEnvVar, this.stage.url);
       this.subscribeTriggersToLogStream(functions.triggers);
-      if (props.triggerRescan !== false) this.triggerRescanRule = this.scheduleTriggerRescan(functions.triggers, props.triggerRescan ?? events.Schedule.rate(Duration.minutes(1)));
+      this.triggerWakeRole = this.enableTriggerWakeUps(functions.triggers);
+      if (props.triggerRescan) this.triggerRescanRule = this.scheduleTriggerRescan(functions.triggers, props.triggerRescan);
       for (const fn of props.triggerFunctions ?? []) this.attachFunction(fn);
     }
 
@@ -676,7 +686,36 @@ export class Strand extends Construct {
     });
   }
 
-  /** The dispatcher's rescan: EventBridge's scheduled event, retried twice within 10 minutes (a later rescan comes anyway). */
+  /**
+   * The dispatcher's wake-ups on demand (src/triggers/wakeSchedule.ts): a
+   * schedule group of its own, where it may create schedules and nowhere else,
+   * and a role Scheduler assumes (from this account only) to invoke the
+   * dispatcher and nothing else. One-time schedules delete themselves once
+   * fired; while no trigger has work pending there are none, and nothing is billed.
+   */
+  private enableTriggerWakeUps(dispatcher: NodejsFunction): iam.Role {
+    const stack = Stack.of(this);
+    const group = new scheduler.CfnScheduleGroup(this, 'TriggersWakeGroup', {});
+    const role = new iam.Role(this, 'TriggersWakeRole', {
+      description: `Strand triggers: EventBridge Scheduler invokes the dispatcher (cluster ${this.clusterId})`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+    });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [dispatcher.functionArn] }));
+    dispatcher.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['scheduler:CreateSchedule'],
+      resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${group.ref}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+    }));
+    dispatcher.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [role.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }));
+    dispatcher.addEnvironment(wakeScheduleEnvVars.group, group.ref);
+    dispatcher.addEnvironment(wakeScheduleEnvVars.roleArn, role.roleArn);
+    return role;
+  }
+
+  /** The dispatcher's opt-in rescan: EventBridge's scheduled event, retried twice within 10 minutes (a later rescan comes anyway). */
   private scheduleTriggerRescan(dispatcher: NodejsFunction, schedule: events.Schedule): events.Rule {
     const rule = new events.Rule(this, 'TriggersSchedule', {
       description: `Strand triggers rescan (cluster ${this.clusterId})`,

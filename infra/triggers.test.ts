@@ -1,7 +1,7 @@
 /**
  * Triggers on AWS (docs/triggers.md, "On AWS"): the dispatcher function, its
- * event source on the log table's stream (filtered to partition heads), the
- * rescan schedule, its least-privilege grants, `lambda:InvokeFunction` only on
+ * event source on the log table's stream (filtered to partition heads), its
+ * wake-ups on demand (no rescan unless opted in), its least-privilege grants, `lambda:InvokeFunction` only on
  * attached functions, its alarms and dashboard, and `triggers: false`.
  *
  * How: synthesized templates with bundling skipped, as in strand.test.ts; the
@@ -16,6 +16,7 @@ import { Duration } from 'aws-cdk-lib';
 import { headSortKey } from '../src/log/PartitionIndex';
 import { apiUrlEnvVar, triggerMetricNames } from '../src/triggers/lambda';
 import { triggerLeaseTtlAttribute } from '../src/triggers/triggerLeases';
+import { wakeScheduleEnvVars } from '../src/triggers/wakeSchedule';
 import { functionAccess, s3ObjectActions, dynamoActions, triggerFunctionTimeoutSeconds, type StrandFunctionName } from './access';
 import { defaultReservedConcurrency } from './concurrency';
 import { StrandStack } from './stack';
@@ -72,28 +73,35 @@ describe('the dispatcher function', () => {
     expect(filterMatches(pattern, streamRecord('REMOVE', headSortKey))).toBe(false);
   });
 
-  test('an EventBridge rule runs its rescan every minute, retried twice', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId('triggers'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 } })],
+  test('no rescan by default ($0 idle); triggerRescan opts in to one, retried twice', () => {
+    expect(stack.strand.triggerRescanRule).toBeUndefined();
+    expect(Object.values(template.findResources('AWS::Events::Rule')).map((r) => r.Properties.Description)).not.toContainEqual(expect.stringMatching(/triggers/));
+    const { stack: s, template: slow } = synth({ strand: { triggerRescan: events.Schedule.rate(Duration.minutes(5)) } });
+    expect(s.strand.triggerRescanRule).toBeDefined();
+    slow.hasResourceProperties('AWS::Events::Rule', {
+      Description: Match.stringLikeRegexp('triggers rescan'),
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(s, s.strand.functionOf('triggers')), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 } })],
     });
-    template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: { 'Fn::GetAtt': [fnId('triggers'), 'Arn'] }, Principal: 'events.amazonaws.com' });
+    const { stack: off } = synth({ strand: { triggerRescan: false } });
+    expect(off.strand.triggerRescanRule).toBeUndefined();
   });
 
-  test('triggerRescan sets the schedule; false leaves none', () => {
-    const slow = synth({ strand: { triggerRescan: events.Schedule.rate(Duration.minutes(5)) } }).template;
-    slow.hasResourceProperties('AWS::Events::Rule', { Description: Match.stringLikeRegexp('triggers rescan'), ScheduleExpression: 'rate(5 minutes)' });
-    const { stack: s, template: t } = synth({ strand: { triggerRescan: false } });
-    expect(s.strand.triggerRescanRule).toBeUndefined();
-    expect(Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties.Description)).not.toContainEqual(expect.stringMatching(/triggers/));
-  });
-});
-
-describe('trigger lease items expire', () => {
-  test(`the leases table has DynamoDB TTL on '${triggerLeaseTtlAttribute}' (trigger leases left behind), and none without triggers`, () => {
-    expect(resources[logicalId(stack, stack.strand.tables.leases)].Properties.TimeToLiveSpecification).toEqual({ AttributeName: triggerLeaseTtlAttribute, Enabled: true });
-    const { stack: s, template: t } = synth({ strand: { triggers: false } });
-    expect(t.toJSON().Resources[logicalId(s, s.strand.tables.leases)].Properties.TimeToLiveSpecification).toBeUndefined();
+  test('wake-ups on demand: a schedule group of its own, a role only Scheduler (of this account) assumes, which may invoke the dispatcher and nothing else', () => {
+    const groups = Object.keys(template.findResources('AWS::Scheduler::ScheduleGroup'));
+    expect(groups).toHaveLength(1);
+    expect(template.findResources('AWS::Scheduler::Schedule')).toEqual({}); // none exists while idle
+    const roleId = logicalId(stack, stack.strand.triggerWakeRole! as never);
+    expect(resources[roleId].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } },
+    ]);
+    const rolePolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]));
+    expect(rolePolicies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [fnId('triggers'), 'Arn'] } },
+    ]);
+    const env = resources[fnId('triggers')].Properties.Environment.Variables;
+    expect(env[wakeScheduleEnvVars.group]).toEqual({ Ref: groups[0] });
+    expect(env[wakeScheduleEnvVars.roleArn]).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
   });
 });
 
@@ -132,6 +140,21 @@ describe('least privilege', () => {
     expect(s3.sort()).toEqual([...s3ObjectActions.get, ...s3ObjectActions.put].sort());
     // The produce function's object access covers the same append path.
     expect(functionAccess.produce.objects).toEqual(expect.arrayContaining(['get', 'put']));
+  });
+
+  test('creates schedules in its own group only, and passes the wake role to Scheduler only', () => {
+    const groupId = Object.keys(template.findResources('AWS::Scheduler::ScheduleGroup'))[0]!;
+    const create = statements().filter((st) => actionsOf([st]).includes('scheduler:CreateSchedule'));
+    expect(create).toHaveLength(1);
+    expect(actionsOf(create)).toEqual(['scheduler:CreateSchedule']);
+    expect(JSON.stringify(create[0]!.Resource)).toContain(`{"Ref":"${groupId}"},"/*"`);
+    const pass = statements().filter((st) => actionsOf([st]).includes('iam:PassRole'));
+    expect(pass).toEqual([{
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: { 'Fn::GetAtt': [logicalId(stack, stack.strand.triggerWakeRole! as never), 'Arn'] },
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }]);
   });
 
   test('reads the log table\'s stream, on that stream only', () => {

@@ -69,6 +69,13 @@ export interface RunOnceReport {
   givenUp: GivenUp[];
   /** With `measureLag`: per trigger with records left undelivered at the end, the age of the oldest (ms). */
   oldestUndelivered: { trigger: string; ageMs: number; partitions: number }[];
+  /**
+   * When a later run must step a partition this one left with work (a backoff
+   * or window past the run, a lease another invocation held, a turn cut short:
+   * then the run's end). Undefined: nothing is left but what a commit wakes.
+   * The dispatcher schedules a wake-up for it (src/triggers/wakeSchedule.ts).
+   */
+  wakeAtMs?: number;
 }
 
 export interface RunOnceWork {
@@ -240,6 +247,7 @@ export class TriggerRunner {
     if (this.rescanTimer) throw new Error('TriggerRunner: runOnce is for a runner that was not started.');
     if (this.run) throw new Error('TriggerRunner: one runOnce at a time.');
     const report: RunOnceReport = { turns: 0, leaseRefused: 0, unfinished: 0, givenUp: [], oldestUndelivered: [] };
+    const wakeAt = (atMs: number) => (report.wakeAtMs = Math.min(report.wakeAtMs ?? Infinity, atMs));
     const controller = new AbortController();
     const abort = () => controller.abort();
     this.stopping.signal.addEventListener('abort', abort, { once: true });
@@ -263,7 +271,10 @@ export class TriggerRunner {
         await Promise.race([new Promise((r) => setTimeout(r, Math.max(1, due - this.runtime.clock.now()))), ended]);
       }
       // The run's end came with turns still running: their deliveries are aborted, uncommitted.
-      if (controller.signal.aborted) report.unfinished += this.turns.size;
+      if (controller.signal.aborted && this.turns.size > 0) {
+        report.unfinished += this.turns.size;
+        wakeAt(untilMs);
+      }
     } finally {
       clearTimeout(end);
       controller.abort();
@@ -271,6 +282,8 @@ export class TriggerRunner {
       while (this.turns.size > 0) await Promise.all([...this.turns.values()]);
       // Timers past the run: their partitions' cursors wait in the leases (or this environment's memory) for a later run.
       report.unfinished += this.timers.size;
+      for (const due of this.timerDue.values()) wakeAt(due);
+      if (this.wokenAgain.size > 0) wakeAt(untilMs);
       for (const t of this.timers.values()) clearTimeout(t);
       this.timers.clear();
       this.timerDue.clear();
@@ -407,6 +420,7 @@ export class TriggerRunner {
       this.timers.delete(key);
       this.timerDue.delete(key);
       this.run.report.unfinished++;
+      this.run.report.wakeAtMs = Math.min(this.run.report.wakeAtMs ?? Infinity, atMs);
       return;
     }
     this.timerDue.set(key, atMs);
@@ -439,7 +453,7 @@ export class TriggerRunner {
     let offset: number | undefined;
     try {
       if (this.outOfTime) {
-        if (this.run) this.run.report.unfinished++;
+        this.leftForLater();
         return;
       }
       if (this.leases) {
@@ -459,7 +473,7 @@ export class TriggerRunner {
       }
       for (let step = 0; step < stepsPerTurnMax && !this.stopped; step++) {
         if (this.outOfTime) {
-          if (this.run) this.run.report.unfinished++;
+          this.leftForLater();
           return;
         }
         // The trigger as last read: a pause, change or delete takes effect before the next batch.
@@ -500,6 +514,13 @@ export class TriggerRunner {
       }
       this.releaseSlot();
     }
+  }
+
+  /** Within a run: a turn that could not start or go on for lack of time; a later run must take it up now. */
+  private leftForLater(): void {
+    if (!this.run) return;
+    this.run.report.unfinished++;
+    this.run.report.wakeAtMs = Math.min(this.run.report.wakeAtMs ?? Infinity, this.runtime.clock.now());
   }
 
   private async acquireSlot(): Promise<void> {

@@ -7,9 +7,15 @@
  * - the log table's stream (heads only, sk = -1, filtered by the event source
  *   mapping as the notifier's): the partitions the records moved are woken
  *   and delivered until they are idle or the invocation's time runs short;
- * - an EventBridge schedule (every minute): every partition with lag is woken
- *   (retries whose backoff outlived an invocation, batching windows, a lost
- *   wake-up), and what is still undelivered afterwards is measured.
+ * - a wake-up it scheduled itself (src/triggers/wakeSchedule.ts: an
+ *   EventBridge Scheduler one-time schedule, made only when a run ends with
+ *   work left — a backoff or batching window past its end, a lease another
+ *   invocation held, a backlog cut short): every partition with lag is woken,
+ *   and what is still undelivered afterwards is measured;
+ * - optionally, an EventBridge rule (the construct's `triggerRescan`, off by
+ *   default): the same rescan on a fixed rate, a net under a lost wake-up.
+ *
+ * So nothing runs, and nothing is scheduled, while every trigger is idle.
  *
  * Delivery failures are the runner's (retries, bisection, dead letters), never
  * the invocation's: the handler returns normally, so the stream never retries
@@ -19,7 +25,7 @@
  * Metrics, as CloudWatch Embedded Metric Format lines on stdout (the
  * function's log group), written only when non-zero, so an idle cluster
  * publishes none (custom metrics are billed per hour they receive data):
- *   OldestUndeliveredRecordAgeMs  (scheduled runs) age of the oldest record not delivered
+ *   OldestUndeliveredRecordAgeMs  (wake-ups and rescans) age of the oldest record not delivered
  *   DeadLetteredRecords           records produced to a dead-letter topic
  *   SkippedRecords                records given up on without a dead-letter topic
  * each under [ClusterId] and [ClusterId, Trigger], namespace `Strand`.
@@ -28,6 +34,7 @@ import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Runtime } from '../runtime';
 import { TriggerRunner, type RunOnceReport } from './TriggerRunner';
 import { TriggerLeaseStore } from './triggerLeases';
+import { schedulerWakerFromEnvironment, wakeEventDetailType, wakeEventSource, wakeMinuteMs, type TriggerWaker } from './wakeSchedule';
 
 /** The run ends this long before Lambda's timeout: aborts, lease releases and the metrics fit in it. */
 export const dispatcherMarginMs = 10_000;
@@ -44,12 +51,15 @@ export const triggerMetricNames = {
 export type DispatcherEvent = DynamoDBStreamEvent | { source?: string; 'detail-type'?: string };
 
 export interface DispatcherResult {
-  kind: 'stream' | 'rescan';
+  /** What invoked it: the log stream, its own wake-up, or the opt-in rescan rule (or anything else: a manual invoke). */
+  kind: 'stream' | 'wake' | 'rescan';
   turns: number;
   leaseRefused: number;
   unfinished: number;
   deadLettered: number;
   skipped: number;
+  /** The minute a wake-up was scheduled for (ISO), when the run left work for later. */
+  wakeScheduledFor?: string;
 }
 
 function isStreamEvent(event: DispatcherEvent): event is DynamoDBStreamEvent {
@@ -59,12 +69,19 @@ function isStreamEvent(event: DispatcherEvent): event is DynamoDBStreamEvent {
 export interface DispatcherOptions {
   /** Where EMF lines go. @default process.stdout (one line each; not console.log, whose prefix would hide the JSON) */
   writeLine?: (line: string) => void;
+  /**
+   * Brings the dispatcher back for work a run left. @default the Scheduler
+   * waker from the environment (src/triggers/wakeSchedule.ts), or none where
+   * the stack set none
+   */
+  waker?: TriggerWaker;
 }
 
 export function createTriggerDispatcherHandler(runtime: () => Runtime, options: DispatcherOptions = {}) {
   let runner: TriggerRunner | undefined;
   const writeLine = options.writeLine ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  return async (event: DispatcherEvent, context: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'logStreamName'>>): Promise<DispatcherResult> => {
+  let waker: TriggerWaker | undefined = options.waker;
+  return async (event: DispatcherEvent, context: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'logStreamName' | 'invokedFunctionArn'>>): Promise<DispatcherResult> => {
     const rt = runtime();
     runner ??= new TriggerRunner(rt, {
       // No module targets on AWS: a path on the developer's machine (the API refuses them there).
@@ -74,17 +91,30 @@ export function createTriggerDispatcherHandler(runtime: () => Runtime, options: 
       ...(context.logStreamName ? { holder: context.logStreamName } : {}),
     });
     const untilMs = rt.clock.now() + context.getRemainingTimeInMillis() - dispatcherMarginMs;
+    waker ??= schedulerWakerFromEnvironment(rt, context.invokedFunctionArn);
     const stream = isStreamEvent(event);
     const report = await runner.runOnce(stream ? { records: event.Records } : { rescan: true, measureLag: true }, untilMs);
     writeMetrics(rt, report, writeLine);
+    const wake = stream ? undefined : (event as { source?: string; 'detail-type'?: string });
     const result: DispatcherResult = {
-      kind: stream ? 'stream' : 'rescan',
+      kind: stream ? 'stream' : wake?.source === wakeEventSource && wake['detail-type'] === wakeEventDetailType ? 'wake' : 'rescan',
       turns: report.turns,
       leaseRefused: report.leaseRefused,
       unfinished: report.unfinished,
       deadLettered: sum(report.givenUp.filter((g) => g.deadLettered).map((g) => g.records)),
       skipped: sum(report.givenUp.filter((g) => !g.deadLettered).map((g) => g.records)),
     };
+    if (report.wakeAtMs !== undefined) {
+      if (waker) {
+        // A failure here fails the invocation, so its source retries it (the stream its
+        // batch, Scheduler its wake): work left is never left without a wake-up silently.
+        const now = rt.clock.now();
+        await waker.wakeAt(report.wakeAtMs, now);
+        result.wakeScheduledFor = new Date(wakeMinuteMs(report.wakeAtMs, now)).toISOString();
+      } else {
+        rt.logger.warn('trigger work left for later, and no waker configured: it waits for the next commit or rescan', { wakeAtMs: report.wakeAtMs });
+      }
+    }
     rt.logger.info('trigger dispatcher', { ...result, oldestUndelivered: report.oldestUndelivered });
     return result;
   };

@@ -170,3 +170,50 @@ test('the run\'s end aborts a delivery in flight, uncommitted; the next run deli
   expect(receiver.requests.map((r) => r.deliveryId)).toEqual(['d-abort/d-abort/0/0-0', 'd-abort/d-abort/0/0-0']);
   expect(await lagOf(strand.http, 'd-abort')).toBe(0);
 });
+
+describe('wake-ups on demand ($0 idle)', () => {
+  test('a run that leaves a retry past its end schedules one wake-up for it; an idle run schedules none; a wake event rescans', async () => {
+    await createTopic(strand.http, 'd-wake', 1);
+    await createTrigger(strand.http, { trigger_name: 'd-wake', topic_name: 'd-wake', target: hook('d-wake'), starting_position: 'EARLIEST' });
+    const wakes: { atMs: number; nowMs: number }[] = [];
+    const waker = { wakeAt: async (atMs: number, nowMs: number) => void wakes.push({ atMs, nowMs }) };
+    const handler = createTriggerDispatcherHandler(() => strand.runtime, { writeLine: () => {}, waker });
+
+    // Idle: nothing to do, nothing scheduled.
+    const idle = await handler({ Records: [await headRecord('d-wake', 0, 0)] }, context());
+    expect(idle.wakeScheduledFor).toBeUndefined();
+    expect(wakes).toEqual([]);
+
+    // A failing target: the first retry (1 s) falls past a run with 5.5 s left (the last 5 s start no batch).
+    await produceValues(strand.http, 'd-wake', ['w0'], 0);
+    receiver.behaviour.status = 500;
+    const failed = await handler({ Records: [await headRecord('d-wake', 0, 1)] }, context(15_500));
+    expect(receiver.requests).toHaveLength(1);
+    expect(wakes).toHaveLength(1);
+    expect(wakes[0]!.atMs).toBeGreaterThan(wakes[0]!.nowMs);
+    expect(wakes[0]!.atMs - wakes[0]!.nowMs).toBeLessThanOrEqual(1_000);
+    expect(failed.wakeScheduledFor).toMatch(/:00\.000Z$/);
+
+    // The wake-up (after the backoff): a rescan delivers it, and leaves nothing to wake for.
+    receiver.behaviour.status = 200;
+    await new Promise((r) => setTimeout(r, 1_000));
+    const woken = await handler({ source: 'strand.triggers', 'detail-type': 'Wake' }, context());
+    expect(woken).toMatchObject({ kind: 'wake', turns: 1 });
+    expect(woken.wakeScheduledFor).toBeUndefined();
+    expect(wakes).toHaveLength(1);
+    expect(offsetsOn('d-wake', 0)).toEqual([0, 0]);
+    expect(await lagOf(strand.http, 'd-wake')).toBe(0);
+  });
+
+  test('a wake-up that cannot be scheduled fails the invocation, so its source retries it', async () => {
+    await createTopic(strand.http, 'd-wake-fail', 1);
+    await createTrigger(strand.http, { trigger_name: 'd-wake-fail', topic_name: 'd-wake-fail', target: hook('d-wake-fail'), starting_position: 'EARLIEST' });
+    await produceValues(strand.http, 'd-wake-fail', ['x'], 0);
+    receiver.behaviour.status = 500;
+    const handler = createTriggerDispatcherHandler(() => strand.runtime, {
+      writeLine: () => {},
+      waker: { wakeAt: async () => { throw new Error('Scheduler throttled'); } },
+    });
+    await expect(handler({ Records: [await headRecord('d-wake-fail', 0, 1)] }, context(15_500))).rejects.toThrow('Scheduler throttled');
+  });
+});
