@@ -11,8 +11,8 @@
  *                       success response (status, media type, schema), error codes
  *   ErrorCode         → each error response's status and the error_code values it may carry
  *
- * A route without an entry in routeDocs is an error when the document is built
- * (and in the test): a new route must say what it takes and answers.
+ * A route without an entry in routeDocs is still in the document, as
+ * "Undocumented"; test/api/openapi.test.ts fails until it has one.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -40,6 +40,7 @@ import {
 import { createBody as apiKeyCreateBody } from './apiKeys';
 import { compatibilityBody, schemaBody } from './schemas';
 import { createTriggerBody, patchTriggerBody } from '../triggers/triggerSpec';
+import { RegistryErrorCode } from '../schemas/errors';
 
 export const openApiVersion = '3.1.0';
 export const openApiPath = '/openapi.json';
@@ -206,7 +207,8 @@ const topicErrors = [ErrorCode.UnknownCluster, ErrorCode.UnknownTopic];
 const partitionErrors = [...topicErrors, ErrorCode.UnknownPartition];
 const produceErrors = [...topicErrors, ErrorCode.UnknownPartition, ErrorCode.BodyTooLarge, ErrorCode.RecordTooLarge, ErrorCode.UnsupportedMediaType, ErrorCode.Throttled];
 const groupErrors = [ErrorCode.UnknownCluster, ErrorCode.UnknownGroup];
-const registryErrors = [40401, 40402, 40403, 40408, 40409, 42201, 42202, 42203, 42204, 42205, 40901, 50001];
+/** The registry answers in Confluent's codes (src/schemas/errors.ts), on the same wire shape. */
+const registryErrors: number[] = Object.values(RegistryErrorCode);
 
 const batchRequestBody = z.object({ entries: z.array(batchEntrySchema).min(1).max(entriesPerBatchRequestMax) });
 const configValueBody = z.object({ value: z.union([z.string().max(1024), z.number()]).nullable() });
@@ -404,7 +406,7 @@ export const routeDocs: Record<string, RouteDoc> = {
       { name: 'max_bytes', description: 'Soft bound on the answer.', schema: { type: 'integer', minimum: 1 } },
     ],
     ok: { status: 200, description: 'Records with topic, partition and offset.', schema: arrayOf(anyObject), mediaTypes: ['application/vnd.kafka.binary.v2+json', 'application/vnd.kafka.json.v2+json'] },
-    errors: [ErrorCode.UnknownConsumerInstance, ErrorCode.ConsumerFormatMismatch],
+    errors: [ErrorCode.UnknownConsumerInstance, ErrorCode.ConsumerFormatMismatch, ErrorCode.DeserializationFailed],
   },
   [`POST ${I}/offsets`]: { tag: 'REST Proxy v2', summary: 'Commit offsets (none: the positions consumed).', body: { schema: instanceCommitBody, mediaTypes: [v2Json, 'application/json'], required: false }, ok: { status: 200, description: 'Committed (no body).' }, errors: [ErrorCode.UnknownConsumerInstance] },
   [`GET ${I}/offsets`]: { tag: 'REST Proxy v2', summary: 'Committed offsets of the given partitions.', body: { schema: partitionsBody, mediaTypes: [v2Json, 'application/json'] }, ok: { status: 200, description: 'Offsets.', schema: anyObject, mediaTypes: [v2Json] }, errors: [ErrorCode.UnknownConsumerInstance] },
@@ -434,6 +436,7 @@ Object.assign(routeDocs, {
   [`GET ${SV}/{version}`]: registry('One version (a number or "latest").', json200('The version.', ref('RegistrySchema')), { query: [deletedFlag] }),
   [`DELETE ${SV}/{version}`]: registry('Delete a version.', json200('The version deleted.', int), { query: [permanentFlag] }),
   [`GET ${SV}/{version}/schema`]: registry('One version, the schema alone.', json200('The schema.', anyJson), { query: [deletedFlag] }),
+  [`GET ${SV}/{version}/referencedby`]: registry('Ids of the live schemas that reference this version.', json200('Schema ids.', arrayOf(int))),
   'GET /mode': registry('The global mode.', json200('The mode.', obj({ mode: str }, ['mode']))),
   'PUT /mode': registry('Set the global mode.', json200('The mode.', obj({ mode: str }, ['mode'])), { body: registryBody(modeBody) }),
   'DELETE /mode': registry('Reset the global mode.', json200('The previous mode.', obj({ mode: str }))),
@@ -499,16 +502,17 @@ function toJsonSchema(schema: z.ZodType | JsonSchema): JsonSchema {
 function errorCodesByStatus(codes: Iterable<number>): Map<number, number[]> {
   const by = new Map<number, number[]>();
   for (const code of new Set(codes)) {
-    const status = httpStatusOf(code);
+    // Confluent's incompatible-schema answer is error_code 409 itself.
+    const status = code < 1000 ? code : httpStatusOf(code);
     by.set(status, [...(by.get(status) ?? []), code].sort((a, b) => a - b));
   }
   return new Map([...by].sort(([a], [b]) => a - b));
 }
 
 /** Names of the error table's codes (two names may share a code: v2's reuse of v3's numbers). */
-function errorTable(): Record<string, string[]> {
+function errorTable(codes: Record<string, number> = ErrorCode): Record<string, string[]> {
   const table: Record<string, string[]> = {};
-  for (const [name, code] of Object.entries(ErrorCode)) (table[String(code)] ??= []).push(name);
+  for (const [name, code] of Object.entries(codes)) (table[String(code)] ??= []).push(name);
   return Object.fromEntries(Object.entries(table).sort(([a], [b]) => Number(a) - Number(b)));
 }
 
@@ -516,6 +520,7 @@ function errorTable(): Record<string, string[]> {
 const everyRouteErrors = [ErrorCode.BadRequest, ErrorCode.InvalidValue, ErrorCode.Unauthenticated, ErrorCode.Forbidden, ErrorCode.Internal, ErrorCode.StorageUnavailable];
 
 const commonErrors = errorCodesByStatus(everyRouteErrors);
+const undocumented: RouteDoc = { tag: 'Undocumented', summary: 'Not yet documented (src/api/openapi.ts routeDocs).', ok: json200('Success.') };
 const errorDescription = (codes: number[]) => `error_code ${codes.join(', ')} (x-error-codes names them)`;
 
 export interface OpenApiOptions {
@@ -528,8 +533,8 @@ export function buildOpenApi(options: OpenApiOptions = {}): Record<string, unkno
   const tags = new Set<string>();
   for (const route of routes) {
     const key = routeKey(route);
-    const doc = routeDocs[key];
-    if (!doc) throw new Error(`OpenAPI: no routeDocs entry for ${key} (src/api/openapi.ts).`);
+    // A route added without its entry is still in the document (test/api/openapi.test.ts fails until it has one).
+    const doc = routeDocs[key] ?? undocumented;
     tags.add(doc.tag);
     const parameters = [
       ...pathParamsOf(route.path).map((name) => ({
@@ -578,9 +583,6 @@ export function buildOpenApi(options: OpenApiOptions = {}): Record<string, unkno
     };
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
   }
-  for (const key of Object.keys(routeDocs)) {
-    if (!routes.some((r) => routeKey(r) === key)) throw new Error(`OpenAPI: routeDocs has ${key}, which is not a route (src/api/routes.ts).`);
-  }
   return {
     openapi: openApiVersion,
     info: {
@@ -606,6 +608,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): Record<string, unkno
       },
     },
     'x-error-codes': errorTable(),
+    'x-registry-error-codes': errorTable(RegistryErrorCode),
   };
 }
 

@@ -7,6 +7,7 @@
  * HTTP from a real local Strand.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { routeKey, routes } from '../../src/api/routes';
 import { buildOpenApi, openApiDocPath, operationIdOf, pathParamsOf, renderOpenApi, routeDocs } from '../../src/api/openapi';
 import { startTestStrand, type TestStrand } from '../support/localStrand';
@@ -43,6 +44,12 @@ describe('the document agrees with the route table', () => {
 
   test('/openapi.json itself is a route, served by the admin function', () => {
     expect(routes.find((r) => r.path === '/openapi.json')).toEqual({ method: 'GET', path: '/openapi.json', fn: 'admin' });
+  });
+
+  test('docs/api.md, the prose reference, names every route', () => {
+    const page = readFileSync(resolve(__dirname, '../../docs/api.md'), 'utf8');
+    const missing = routes.map((r) => `\`${r.method} ${r.path.replace('/v3/clusters/{cluster_id}', '{C}')}`).filter((row) => !page.includes(row));
+    expect(missing).toEqual([]);
   });
 
   test('the checked-in docs/openapi.json is the generated document (regenerate with `npm run openapi`)', () => {
