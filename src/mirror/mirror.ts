@@ -126,7 +126,8 @@ export class Mirror {
       this.options.onPass?.(report);
       if (options.once || options.signal?.aborted) return report;
       if (options.deadline !== undefined && Date.now() >= options.deadline) return report;
-      if (report.copied === 0) await sleep(this.options.pollIntervalMs ?? 1000, options.signal);
+      const wait = Math.min(this.options.pollIntervalMs ?? 1000, options.deadline === undefined ? Infinity : options.deadline - Date.now());
+      if (report.copied === 0 && wait > 0) await sleep(wait, options.signal);
       if (options.signal?.aborted) return report;
     }
   }
