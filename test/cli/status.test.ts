@@ -80,4 +80,26 @@ describe('consume decodes the Confluent wire format', () => {
     // 5 bytes of prefix, then Avro: zigzag int 1 (1 byte), a string of 3 (1 + 3 bytes).
     expect(raw.stdout).toBe('10\n');
   });
+
+  test('a JSON Schema value prints as its JSON; a Protobuf one as stored, with one warning naming its schema id', async () => {
+    const register = async (subject: string, body: object) =>
+      (await strand.http.request('POST', `/subjects/${subject}/versions`, { json: body, headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' } })).json.id as number;
+    const jsonId = await register('cli-st-json-value', { schemaType: 'JSON', schema: JSON.stringify({ type: 'object', properties: { n: { type: 'integer' } } }) });
+    const protoId = await register('cli-st-proto-value', { schemaType: 'PROTOBUF', schema: 'syntax = "proto3";\nmessage M { int32 n = 1; }\n' });
+    const wire = (id: number, payload: Buffer) => Buffer.concat([Buffer.from([0]), Buffer.from([id >>> 24, (id >>> 16) & 255, (id >>> 8) & 255, id & 255]), payload]);
+    await strandCli(['topics', 'create', 'cli-st-formats']);
+    const values = [wire(jsonId, Buffer.from('{"n":7}')), wire(protoId, Buffer.from([0, 8, 7])), wire(protoId, Buffer.from([0, 8, 8]))];
+    for (const v of values) {
+      expect((await strand.http.request('POST', '/v3/clusters/local/topics/cli-st-formats/records', { json: { value: { type: 'BINARY', data: v.toString('base64') } } })).status).toBe(200);
+    }
+    const run = await strandCli(['--json', 'consume', 'cli-st-formats', '-o', 'beginning', '-e']);
+    expect(run.code).toBe(0);
+    const [json, proto1, proto2] = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(json).toMatchObject({ value: { n: 7 }, value_schema_id: jsonId });
+    expect(proto1.value_schema_id).toBeUndefined();
+    expect(Buffer.from(proto1.value as string, 'utf8').subarray(0, 5)).toEqual(values[1]!.subarray(0, 5));
+    expect(proto2.value_schema_id).toBeUndefined();
+    expect(run.stderr.match(/strand: schema id \d+: could not decode/g)).toHaveLength(1);
+    expect(run.stderr).toContain(`schema id ${protoId}: could not decode a value (a PROTOBUF schema)`);
+  });
 });
