@@ -204,7 +204,8 @@ export async function copyPartition(env: CopyEnv, progress: PartitionProgress, i
       partition,
       sequence: progress.nextSequence,
       sourceOffsets: batch.map((r) => r.offset),
-      body: encodeMirrorBatch(records, epochIdentity, progress.nextSequence),
+      // Compressed as the source compressed the first of them (a copy costs the target what the original cost the source).
+      body: encodeMirrorBatch(records, epochIdentity, progress.nextSequence, batch[0]!.batch.compression),
     };
     if (env.killed()) throw new MirrorKilled('the mirror was killed');
     const send = () => appendBatch(env.target, targetTopic, partition, attempt.body);

@@ -14,6 +14,7 @@
  */
 import { decodeRecordBatch, encodeRecordBatch, patchBaseOffsets, splitBatches, type DecodedRecord, type RecordBatchHeader } from '../codec/recordBatch';
 import type { LogRecord } from '../codec/record';
+import type { CompressionCodec } from '../codec/compression';
 import { objectRequest } from '../../client/objectHttp';
 import { StrandClientError } from '../../client/errors';
 import type { StrandClient } from '../../client/StrandClient';
@@ -26,7 +27,7 @@ const rangeReadsInFlightMax = 4;
 
 /** A fetched record with the producer fields of the stored batch it came in. */
 export interface FetchedRecord extends DecodedRecord {
-  batch: Pick<RecordBatchHeader, 'producerId' | 'producerEpoch' | 'baseSequence' | 'recordCount' | 'baseOffset' | 'lastOffsetDelta'>;
+  batch: Pick<RecordBatchHeader, 'producerId' | 'producerEpoch' | 'baseSequence' | 'recordCount' | 'baseOffset' | 'lastOffsetDelta' | 'compression'>;
 }
 
 export interface FetchResult {
@@ -84,6 +85,7 @@ function recordsOf(bytes: Buffer, offset: number): FetchedRecord[] {
       recordCount: header.recordCount,
       baseOffset: header.baseOffset,
       lastOffsetDelta: header.lastOffsetDelta,
+      compression: header.compression,
     };
     for (const r of records) if (r.offset >= offset) out.push({ ...r, batch });
   }
@@ -102,8 +104,8 @@ export interface AppendReply {
 }
 
 /** The encoded idempotent batch a mirror append sends: built once, so a replay sends the very same bytes. */
-export function encodeMirrorBatch(records: LogRecord[], identity: ProducerIdentity, baseSequence: number): Buffer {
-  return encodeRecordBatch(records, { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence });
+export function encodeMirrorBatch(records: LogRecord[], identity: ProducerIdentity, baseSequence: number, compression: CompressionCodec = 'none'): Buffer {
+  return encodeRecordBatch(records, { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence, compression });
 }
 
 /** POSTs one encoded batch to a partition. */

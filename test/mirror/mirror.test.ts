@@ -6,7 +6,9 @@
  */
 import { Mirror } from '../../src/mirror/mirror';
 import { sourceOffsetHeader } from '../../src/mirror/partitionCopy';
-import { stateTopicName } from '../../src/mirror/mirrorState';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { MemoryStateStore, stateTopicName } from '../../src/mirror/mirrorState';
+import { headSortKey } from '../../src/log/PartitionIndex';
 import { copiedOffsets, produce, range, readPartition, useClusters } from './support';
 
 const clusters = useClusters('east', 'west');
@@ -144,5 +146,49 @@ describe('state and status', () => {
     expect(loaded.identity?.producerId).toEqual(expect.any(Number));
     expect(loaded.status?.state).toBe('caught-up');
     expect(loaded.partitions['p/east.lagging/0']).toEqual(expect.objectContaining({ nextSourceOffset: 10, nextTargetOffset: 10 }));
+  });
+});
+
+describe('the target dropping the mirror\'s producer state', () => {
+  test('refused twice at the same place, the mirror takes a new epoch and goes on: nothing lost, nothing twice', async () => {
+    await east().client.admin().createTopic('epoch', { partitions: 1 });
+    await produce(east().client, 'epoch', 0, 6);
+    const state = new MemoryStateStore();
+    const options = { source: east().client, target: west().client, topics: 'epoch', state };
+    await new Mirror(options).run({ once: true });
+    // As the target's leader does after 24 hours idle: the head forgets the producer (its p.* and q.* attributes).
+    const runtime = west().strand.runtime;
+    const topic = await runtime.engine.topics.get('east.epoch');
+    const key = { pk: `${topic.topicId}#0`, sk: headSortKey };
+    const head = (await runtime.clients.ddb.send(new GetCommand({ TableName: runtime.config.tables.log, Key: key, ConsistentRead: true }))).Item!;
+    const producerAttributes = Object.keys(head).filter((k) => /^[pq]\./.test(k));
+    expect(producerAttributes.length).toBeGreaterThan(0);
+    await runtime.clients.ddb.send(
+      new UpdateCommand({
+        TableName: runtime.config.tables.log,
+        Key: key,
+        UpdateExpression: `REMOVE ${producerAttributes.map((_, i) => `#a${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(producerAttributes.map((a, i) => [`#a${i}`, a])),
+      }),
+    );
+    const before = (await state.load()).identity!;
+    await produce(east().client, 'epoch', 0, 4, 'v', 6);
+    const report = await new Mirror(options).run({ once: true });
+    expect(report.errors).toEqual([]);
+    expect((await state.load()).identity).toEqual({ producerId: before.producerId, producerEpoch: before.producerEpoch + 1 });
+    expect(await copiedOffsets(west().client, 'east.epoch', 0)).toEqual(range(0, 10));
+  });
+});
+
+describe('compression', () => {
+  test('copies are compressed as their source batches were', async () => {
+    await east().client.admin().createTopic('zipped', { partitions: 1 });
+    const producer = east().client.producer({ compression: 'gzip', lingerMs: 0 });
+    await producer.send({ topic: 'zipped', messages: Array.from({ length: 20 }, (_, i) => ({ value: `compressible ${'x'.repeat(100)} ${i}`, partition: 0 })) });
+    await producer.close();
+    await new Mirror({ source: east().client, target: west().client, topics: 'zipped', state: 'memory' }).run({ once: true });
+    const copies = await readPartition(west().client, 'east.zipped', 0);
+    expect(copies).toHaveLength(20);
+    expect(new Set(copies.map((r) => r.batch.compression))).toEqual(new Set(['gzip']));
   });
 });

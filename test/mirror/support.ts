@@ -27,7 +27,7 @@ export async function startCluster(id: string, options: LocalStrandOptions = {})
 export function useClusters(...ids: string[]): Cluster[] {
   const clusters: Cluster[] = [];
   beforeAll(async () => {
-    clusters.push(...(await Promise.all(ids.map(startCluster))));
+    clusters.push(...(await Promise.all(ids.map((id) => startCluster(id)))));
   });
   afterAll(async () => {
     await Promise.all(clusters.map((c) => c.strand.dispose()));
