@@ -63,7 +63,14 @@ export async function readStatus(ctx: Context, now = Date.now()): Promise<Status
     const from = await admin.offsetForTimestamp(topic, p.partitionId, since);
     return Math.max(0, p.highWatermark - Math.max(from, p.logStartOffset));
   });
-  const lags = await mapBounded(groupList, readsInFlightMax, async (g) => ({ group: g.groupId, lag: await admin.groupLag(g.groupId).catch(() => [] as PartitionLag[]) }));
+  // A group deleted between the list and its lag read has no lag; any other failure is the command's.
+  const lags = await mapBounded(groupList, readsInFlightMax, async (g) => ({
+    group: g.groupId,
+    lag: await admin.groupLag(g.groupId).catch((err: unknown) => {
+      if ((err as { code?: number }).code === 40404) return [] as PartitionLag[];
+      throw err;
+    }),
+  }));
 
   const recentByTopic = new Map<string, number>();
   parts.forEach(({ topic }, i) => recentByTopic.set(topic, (recentByTopic.get(topic) ?? 0) + recent[i]!));
