@@ -91,7 +91,8 @@ export function consumeCommand(program: Command, wrap: Wrap): void {
     .option('-e, --exit', 'exit once every record that was there at start is printed (caught up on all partitions)')
     .option('--timeout-ms <ms>', 'stop after this long without a record')
     .option('-f, --format <fmt>', 'kcat-style format: %t topic, %p partition, %o offset, %T timestamp, %k key, %v value, %h headers, %K %S key/value length')
-    .option('--no-decode', 'print Confluent wire-format (Avro) keys and values as stored instead of decoding them through the registry')
+    .option('--decode', 'decode Confluent wire-format keys and values (Avro, JSON Schema) through the schema registry (the default)')
+    .option('--no-decode', 'print wire-format keys and values as stored')
     .action(wrap((ctx: Context, topics: string[], opts: ConsumeOptions) => consume(ctx, topics, opts)));
 }
 
