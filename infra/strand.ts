@@ -36,7 +36,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Construct } from 'constructs';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as apigwv1 from 'aws-cdk-lib/aws-apigateway';
 import { HttpIamAuthorizer, HttpJwtAuthorizer, WebSocketIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -48,7 +48,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { functionBundling } from './bundling';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -62,6 +63,8 @@ import { clientActions } from '../src/notify/protocol';
 import { apiUrlEnvVar, triggerMetricNames, triggerMetricsNamespace } from '../src/triggers/lambda';
 import { triggerLeaseTtlAttribute } from '../src/triggers/triggerLeases';
 import { wakeScheduleEnvVars } from '../src/triggers/wakeSchedule';
+import { triggerResourceType } from '../src/triggers/customResource';
+import { triggerNameCharsMax, triggerNamePattern } from '../src/triggers/triggerSpec';
 import {
   defaultSizing,
   dynamoActions,
@@ -269,6 +272,40 @@ export interface StrandProps {
   readonly observability?: StrandObservabilityOptions;
 }
 
+/**
+ * A trigger declared in CDK (`Strand.addTrigger`): created by `cdk deploy`
+ * through the API's own validation (docs/triggers.md, "Declared in CDK").
+ * Exactly one of `topic` and `topicPattern`, and exactly one target.
+ */
+export interface TriggerOptions {
+  /** The topic delivered; it must exist when the stack deploys. */
+  readonly topic?: string;
+  /** A regular expression over whole topic names: every matching topic, topics created later too. */
+  readonly topicPattern?: string;
+  /** Target: a Lambda function. The dispatcher is granted `lambda:InvokeFunction` on it (attachFunction) and on nothing else. */
+  readonly function?: lambda.IFunction;
+  /** Target: a webhook (POST, JSON). Unsigned: a signing secret would sit in the template in clear; create signed webhooks with the API. */
+  readonly webhookUrl?: string;
+  /** Target: the S3 archive. `bucket` is granted with attachBucket (default: the deployment's own bucket). */
+  readonly archive?: { readonly bucket?: s3.IBucket; readonly prefix?: string };
+  /** @default 100 */
+  readonly batchSize?: number;
+  /** @default no window */
+  readonly maxBatchingWindow?: Duration;
+  /** @default 'LATEST' */
+  readonly startingPosition?: 'EARLIEST' | 'LATEST' | { readonly timestamp: number };
+  /** @default 3 with a dead-letter topic, else -1 (forever) */
+  readonly maxRetryAttempts?: number;
+  /** @default no limit */
+  readonly maxRecordAge?: Duration;
+  /** @default false */
+  readonly bisectBatchOnError?: boolean;
+  /** @default none */
+  readonly deadLetterTopic?: string;
+  /** Deployed paused (the position is kept; set false to resume). @default false */
+  readonly paused?: boolean;
+}
+
 export interface ScheduleOptions {
   /** @default the function's name */
   readonly description?: string;
@@ -327,6 +364,9 @@ const notifierParallelizationFactor = 2;
  * Two batches per shard at once: the leases keep each partition in order.
  */
 const triggersBatchSize = 1_000;
+/** The trigger resource provider: a create resolves starting offsets for up to 2,000 partitions (eight reads at a time). */
+const triggerResourceTimeoutSeconds = 120;
+const triggerResourceMemoryMiB = 256;
 const triggersRetryAttempts = 2;
 const triggersMaxRecordAge = Duration.hours(1);
 const triggersParallelizationFactor = 2;
@@ -367,6 +407,11 @@ export class Strand extends Construct {
   /** Per-topic and per-group metrics on the dashboard, and the consumer lag alarm. */
   readonly observability: StrandObservability;
   private readonly alarmTopic?: sns.ITopic;
+  /** What the trigger resource provider is built with (made on the first addTrigger). */
+  private readonly triggerProviderBase: { environment: Record<string, string>; logRetention: logs.RetentionDays; removalPolicy: RemovalPolicy };
+  private triggerProvider?: NodejsFunction;
+  /** Triggers declared with addTrigger: their custom resources, by trigger name. */
+  readonly declaredTriggers: Record<string, CustomResource> = {};
 
   constructor(scope: Construct, id: string, props: StrandProps = {}) {
     super(scope, id);
@@ -494,16 +539,8 @@ export class Strand extends Construct {
         ),
         environment: noticeSocketEnvFunctions.includes(name) ? { ...environment, ...noticeSocketEnv } : environment,
         logGroup,
-        bundling: {
-          // The esbuild in node_modules, never Docker: synth works offline.
-          forceDockerBundling: false,
-          target: 'node22',
-          format: OutputFormat.CJS,
-          minify: true,
-          // Bundle the AWS SDK too, so Lambda runs the version the tests ran,
-          // not whichever one the runtime ships.
-          externalModules: [],
-        },
+        // One set of esbuild settings for every function, the tests and the cold-start bench (infra/bundling.ts).
+        bundling: { ...functionBundling, externalModules: [...functionBundling.externalModules], mainFields: [...functionBundling.mainFields] },
       });
       this.grantData(fn, name);
       functions[name] = fn;
@@ -593,6 +630,7 @@ export class Strand extends Construct {
       for (const fn of props.triggerFunctions ?? []) this.attachFunction(fn);
     }
 
+    this.triggerProviderBase = { environment, logRetention, removalPolicy };
     this.createAlarms(names);
     this.createConcurrencyAlarms(names, props.accountConcurrencyLimit ?? defaultAccountConcurrencyLimit);
     if (props.dashboard ?? true) this.dashboard = this.createDashboard(names);
@@ -713,6 +751,96 @@ export class Strand extends Construct {
     dispatcher.addEnvironment(wakeScheduleEnvVars.group, group.ref);
     dispatcher.addEnvironment(wakeScheduleEnvVars.roleArn, role.roleArn);
     return role;
+  }
+
+  /**
+   * Declares a trigger that `cdk deploy` creates, changes and deletes (a
+   * `Custom::StrandTrigger` resource, src/triggers/customResource.ts): no API
+   * call after the deploy. The provider validates it as the API validates a
+   * POST (a refused trigger fails the deploy with the API's reason). A
+   * `function` target is attached (the dispatcher may invoke it and no other),
+   * an `archive` bucket too.
+   *
+   *   strand.addTrigger('orders-to-fn', { topic: 'orders', function: fn, batchSize: 100, startingPosition: 'EARLIEST' });
+   *
+   * Changing topic, target or starting position deletes and re-creates the
+   * trigger (its progress starts over); other settings change in place;
+   * renaming creates the new trigger and deletes the old.
+   */
+  addTrigger(name: string, options: TriggerOptions): CustomResource {
+    const dispatcher = this.functions.triggers;
+    if (!dispatcher) throw new Error('Strand: addTrigger needs triggers (StrandProps.triggers is false).');
+    if (!triggerNamePattern.test(name) || name.length > triggerNameCharsMax) throw new Error(`Strand: trigger name '${name}' must be 1-${triggerNameCharsMax} letters, digits, '.', '_' or '-'.`);
+    if (this.declaredTriggers[name]) throw new Error(`Strand: trigger '${name}' is declared twice.`);
+    if ((options.topic === undefined) === (options.topicPattern === undefined)) throw new Error(`Strand: trigger '${name}' needs exactly one of topic and topicPattern.`);
+    const targetsNamed = [options.function, options.webhookUrl, options.archive].filter((t) => t !== undefined);
+    if (targetsNamed.length !== 1) throw new Error(`Strand: trigger '${name}' needs exactly one target: function, webhookUrl or archive.`);
+    let target: Record<string, unknown>;
+    if (options.function) {
+      this.attachFunction(options.function);
+      target = { type: 'lambda', function_arn: options.function.functionArn };
+    } else if (options.webhookUrl !== undefined) {
+      target = { type: 'http', url: options.webhookUrl };
+    } else {
+      const prefix = options.archive!.prefix ?? 'archive/';
+      if (options.archive!.bucket) this.attachBucket(options.archive!.bucket, prefix);
+      target = { type: 's3', ...(options.archive!.bucket ? { bucket: options.archive!.bucket.bucketName } : {}), prefix };
+    }
+    // The create body of POST …/triggers, as the API takes it (docs/triggers.md), plus the state.
+    const body: Record<string, unknown> = {
+      trigger_name: name,
+      ...(options.topic !== undefined ? { topic_name: options.topic } : { topic_pattern: options.topicPattern }),
+      target,
+      ...(options.batchSize !== undefined ? { batch_size: options.batchSize } : {}),
+      ...(options.maxBatchingWindow !== undefined ? { max_batching_window_ms: options.maxBatchingWindow.toMilliseconds() } : {}),
+      ...(options.startingPosition !== undefined ? { starting_position: options.startingPosition } : {}),
+      ...(options.maxRetryAttempts !== undefined ? { max_retry_attempts: options.maxRetryAttempts } : {}),
+      ...(options.maxRecordAge !== undefined ? { max_record_age_ms: options.maxRecordAge.toMilliseconds() } : {}),
+      ...(options.bisectBatchOnError !== undefined ? { bisect_batch_on_error: options.bisectBatchOnError } : {}),
+      ...(options.deadLetterTopic !== undefined ? { dead_letter_topic: options.deadLetterTopic } : {}),
+      state: options.paused ? 'PAUSED' : 'ACTIVE',
+    };
+    const resource = new CustomResource(this, `Trigger-${name}`, {
+      serviceToken: this.triggerResourceProvider().functionArn,
+      resourceType: triggerResourceType,
+      properties: { Trigger: Stack.of(this).toJsonString(body) },
+    });
+    // After the dispatcher and its grants (an attached function's invoke permission among them).
+    resource.node.addDependency(dispatcher);
+    this.declaredTriggers[name] = resource;
+    return resource;
+  }
+
+  /**
+   * The provider of `Custom::StrandTrigger` (functions/triggerResources.ts),
+   * made once: it reads topics and the log (starting offsets), writes the
+   * triggers table and the trigger groups (the starting position, deletion),
+   * and reads objects (a starting position by timestamp). Nothing else.
+   */
+  private triggerResourceProvider(): NodejsFunction {
+    if (this.triggerProvider) return this.triggerProvider;
+    const base = this.triggerProviderBase;
+    const fn = new NodejsFunction(this, 'TriggerResourcesFunction', {
+      description: `Strand trigger resources: triggers declared in CDK (cluster ${this.clusterId})`,
+      entry: path.join(projectRoot, 'functions', 'triggerResources.ts'),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: triggerResourceMemoryMiB,
+      timeout: Duration.seconds(triggerResourceTimeoutSeconds),
+      environment: base.environment,
+      logGroup: new logs.LogGroup(this, 'TriggerResourcesLogs', { retention: base.logRetention, removalPolicy: base.removalPolicy }),
+      bundling: { forceDockerBundling: false, target: 'node22', format: OutputFormat.CJS, minify: true, externalModules: [] },
+    });
+    const tableAccess: [keyof TableNames, 'read' | 'readWrite'][] = [['triggers', 'readWrite'], ['topics', 'read'], ['log', 'read'], ['groups', 'readWrite']];
+    for (const [table, level] of tableAccess) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...dynamoActions[level]], resources: [this.tables[table].tableArn] }));
+    }
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...s3ObjectActions.get], resources: [this.bucket.arnForObjects('*')] }));
+    this.triggerProvider = fn;
+    return fn;
   }
 
   /** The dispatcher's opt-in rescan: EventBridge's scheduled event, retried twice within 10 minutes (a later rescan comes anyway). */

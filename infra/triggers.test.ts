@@ -239,3 +239,74 @@ describe('triggers: false', () => {
     expect(mappings.map((m) => m.Properties.FunctionName)).toEqual([{ Ref: logicalId(s, s.strand.functionOf('triggers')) }]);
   });
 });
+
+describe('triggers declared in CDK (addTrigger)', () => {
+  let fn: lambda.IFunction;
+  let lake: s3.Bucket;
+  const declared = synth({ strand: { clusterId: 'prod-1' } }, (s) => {
+    fn = new lambda.Function(s, 'OrdersFn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}') });
+    lake = new s3.Bucket(s, 'Lake');
+    s.strand.addTrigger('orders-to-fn', { topic: 'orders', function: fn, batchSize: 100, maxBatchingWindow: Duration.seconds(5), startingPosition: 'EARLIEST', bisectBatchOnError: true, deadLetterTopic: 'orders-dlq' });
+    s.strand.addTrigger('all-orders-archive', { topicPattern: 'orders\\..*', archive: { bucket: lake, prefix: 'kafka/' }, paused: true });
+  });
+  const dStack = declared.stack;
+  const dTemplate = declared.template;
+  const dResources = dTemplate.toJSON().Resources as Record<string, any>;
+  const providerId = () => logicalId(dStack, dStack.strand.node.findChild('TriggerResourcesFunction') as never);
+
+  test('one Custom::StrandTrigger per trigger, served by one provider function, holding the API\'s create body', () => {
+    const custom = dTemplate.findResources('Custom::StrandTrigger');
+    expect(Object.keys(custom)).toHaveLength(2);
+    for (const r of Object.values(custom)) expect(r.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [providerId(), 'Arn'] });
+    const byName = (name: string) => logicalId(dStack, dStack.strand.declaredTriggers[name]! as never);
+    // The body is JSON with the function's ARN resolved at deploy (Fn::Join of the template's tokens).
+    const fnBody = JSON.stringify(dResources[byName('orders-to-fn')].Properties.Trigger);
+    expect(fnBody).toContain('\\"trigger_name\\":\\"orders-to-fn\\"');
+    expect(fnBody).toContain('\\"topic_name\\":\\"orders\\"');
+    expect(fnBody).toContain('\\"type\\":\\"lambda\\",\\"function_arn\\":\\"');
+    expect(fnBody).toContain(JSON.stringify({ 'Fn::GetAtt': [logicalId(dStack, fn as never), 'Arn'] }));
+    expect(fnBody).toContain('\\"max_batching_window_ms\\":5000');
+    expect(fnBody).toContain('\\"state\\":\\"ACTIVE\\"');
+    const archiveBody = JSON.stringify(dResources[byName('all-orders-archive')].Properties.Trigger);
+    expect(archiveBody).toContain('\\"topic_pattern\\":\\"orders\\\\\\\\..*\\"');
+    expect(archiveBody).toContain('\\"state\\":\\"PAUSED\\"');
+    // Created after the dispatcher and its grants.
+    expect(dResources[byName('orders-to-fn')].DependsOn).toEqual(expect.arrayContaining([logicalId(dStack, dStack.strand.functionOf('triggers'))]));
+  });
+
+  test('the target is attached with least privilege: invoke on that function only, put under the archive prefix only', () => {
+    const stmts = roleStatements(dStack, dTemplate, 'triggers');
+    const invoke = stmts.filter((st) => actionsOf([st]).includes('lambda:InvokeFunction'));
+    expect(invoke.map((st) => st.Resource)).toEqual([[{ 'Fn::GetAtt': [logicalId(dStack, fn as never), 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(dStack, fn as never), 'Arn'] }, ':*']] }]]);
+    expect(stmts.filter((st) => JSON.stringify(st.Resource).includes(logicalId(dStack, lake as never)))).toEqual([
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(dStack, lake as never), 'Arn'] }, '/kafka/*']] } },
+    ]);
+  });
+
+  test('the provider reads topics, log and objects, writes triggers and groups, and nothing else', () => {
+    const roleId = dResources[providerId()].Properties.Role['Fn::GetAtt'][0];
+    const stmts = Object.values(dTemplate.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const tableArn = (t: 'triggers' | 'topics' | 'log' | 'groups') => JSON.stringify({ 'Fn::GetAtt': [logicalId(dStack, dStack.strand.tables[t]), 'Arn'] });
+    const dynamo = new Map(stmts.filter((st) => actionsOf([st as never]).some((a) => a.startsWith('dynamodb:'))).map((st) => [JSON.stringify(st.Resource), actionsOf([st as never])]));
+    expect([...dynamo.keys()].sort()).toEqual((['triggers', 'topics', 'log', 'groups'] as const).map(tableArn).sort());
+    expect(dynamo.get(tableArn('triggers'))).toEqual([...dynamoActions.readWrite]);
+    expect(dynamo.get(tableArn('groups'))).toEqual([...dynamoActions.readWrite]);
+    expect(dynamo.get(tableArn('topics'))).toEqual([...dynamoActions.read]);
+    expect(dynamo.get(tableArn('log'))).toEqual([...dynamoActions.read]);
+    const others = actionsOf(stmts as never).filter((a) => !a.startsWith('dynamodb:'));
+    expect(others).toEqual([...s3ObjectActions.get]);
+  });
+
+  test('no provider without declared triggers; bad declarations fail the synth', () => {
+    expect(stack.strand.node.tryFindChild('TriggerResourcesFunction')).toBeUndefined();
+    expect(template.findResources('Custom::StrandTrigger')).toEqual({});
+    const s = dStack.strand;
+    expect(() => s.addTrigger('bad name', { topic: 'orders', webhookUrl: 'https://x.example/' })).toThrow(/trigger name/);
+    expect(() => s.addTrigger('no-topic', { webhookUrl: 'https://x.example/' })).toThrow(/exactly one of topic and topicPattern/);
+    expect(() => s.addTrigger('two-targets', { topic: 'orders', webhookUrl: 'https://x.example/', function: fn })).toThrow(/exactly one target/);
+    expect(() => s.addTrigger('orders-to-fn', { topic: 'orders', webhookUrl: 'https://x.example/' })).toThrow(/declared twice/);
+  });
+});
+
