@@ -32,6 +32,7 @@ import { unmatchedRoute } from '../src/metrics/strandMetrics';
 import { prometheusContentType } from '../src/metrics/registry';
 import { trafficRouteKeys } from '../src/metrics/traffic';
 import type { RequestLog } from '../src/metrics/requestLog';
+import { consolePath, isConsolePath, serveConsole } from './consoleAssets';
 
 /**
  * API Gateway HTTP API's payload quota, 10 MB, not adjustable. Measured in
@@ -230,6 +231,12 @@ async function serve(req: IncomingMessage, res: ServerResponse, invoker: Invoker
     res.setHeader('content-length', text.length);
     res.end(text);
     return;
+  }
+
+  // The web console's static files (local/consoleAssets.ts): served here, not a route of the API.
+  if (isConsolePath(url.pathname)) {
+    seen.route = consolePath;
+    return serveConsole(req, res, url.pathname);
   }
 
   let match: ReturnType<typeof matchRoute>;
