@@ -11,9 +11,9 @@
  *   4. with syncGroupOffsets, translate source groups' committed offsets and
  *      commit them on the target where that group has no live member;
  *   5. save progress, offset syncs and status (mirrorState.ts).
- * `run({ once: true })` makes one pass and returns (the CLI exits 0 when it
- * caught up without errors); otherwise passes repeat, idle ones `pollIntervalMs`
- * apart, until the signal aborts or the deadline passes.
+ * `run({ once: true })` makes passes until one ends caught up (the CLI then
+ * exits 0), fails, or copies nothing; otherwise passes repeat, idle ones
+ * `pollIntervalMs` apart, until the signal aborts or the deadline passes.
  *
  * A partition's failure is its own: it is recorded in the status and retried
  * in the next pass; other partitions go on.
@@ -50,6 +50,8 @@ export interface MirrorOptions {
   state?: MirrorStateStore | 'memory';
   /** Bytes per source fetch. @default 1048576 */
   fetchBytes?: number;
+  /** Appends to one partition per pass at most (then the other partitions get their turn). @default 1000 */
+  appendsPerPartitionPass?: number;
   /** Partitions copied at once. @default 4 */
   partitionsInFlight?: number;
   /** Wait between passes that copied nothing, in ms. @default 1000 */
@@ -119,12 +121,14 @@ export class Mirror {
     this.groupExclude = options.groupsExclude ? wholeName(options.groupsExclude) : undefined;
   }
 
-  /** Passes until caught up (`once`), the signal, or the deadline (epoch ms). */
+  /** Passes until caught up (`once`), the signal, or the deadline (epoch ms); returns the last pass's report. */
   async run(options: { once?: boolean; signal?: AbortSignal; deadline?: number } = {}): Promise<PassReport> {
     for (;;) {
       const report = await this.pass(options.deadline, options.once === true);
       this.options.onPass?.(report);
-      if (options.once || options.signal?.aborted) return report;
+      if (options.signal?.aborted) return report;
+      // Once: passes until caught up (a pass copies a bounded amount per partition), an error, or no progress.
+      if (options.once && (report.caughtUp || report.errors.length > 0 || report.copied === 0)) return report;
       if (options.deadline !== undefined && Date.now() >= options.deadline) return report;
       const wait = Math.min(this.options.pollIntervalMs ?? 1000, options.deadline === undefined ? Infinity : options.deadline - Date.now());
       if (report.copied === 0 && wait > 0) await sleep(wait, options.signal);
@@ -298,7 +302,7 @@ export class Mirror {
       }
       try {
         return await copyPartition(
-          { source: this.options.source, target: this.options.target, fetchBytes: this.options.fetchBytes ?? 1024 * 1024, faults: this.options.faults, killed: () => this.killed, deadline },
+          { source: this.options.source, target: this.options.target, fetchBytes: this.options.fetchBytes ?? 1024 * 1024, faults: this.options.faults, killed: () => this.killed, deadline, appendsPerPass: this.options.appendsPerPartitionPass },
           progress,
           this.identity ?? identity,
         );

@@ -88,6 +88,8 @@ export interface CopyEnv {
   killed(): boolean;
   /** Epoch ms after which no new append starts. */
   deadline?: number;
+  /** Appends per pass at most. @default appendsPerPartitionPassMax */
+  appendsPerPass?: number;
 }
 
 /** The source offset a copy carries, or undefined for a record the mirror did not write. */
@@ -161,7 +163,8 @@ export interface CopyOutcome {
 export async function copyPartition(env: CopyEnv, progress: PartitionProgress, identity: ProducerIdentity): Promise<CopyOutcome> {
   const out: CopyOutcome = { copied: 0, caughtUp: false, sourceHighWatermark: NaN, skipped: 0 };
   const { sourceTopic, targetTopic, partition } = progress;
-  for (let appends = 0; appends < appendsPerPartitionPassMax; appends++) {
+  const appendsMax = Math.min(env.appendsPerPass ?? appendsPerPartitionPassMax, appendsPerPartitionPassMax);
+  for (let appends = 0; appends < appendsMax; appends++) {
     if (env.killed()) throw new MirrorKilled('the mirror was killed');
     let got;
     try {

@@ -180,6 +180,22 @@ describe('the target dropping the mirror\'s producer state', () => {
   });
 });
 
+describe('once', () => {
+  test('once makes as many passes as a backlog needs and ends caught up', async () => {
+    await east().client.admin().createTopic('backlog', { partitions: 2 });
+    for (let i = 0; i < 12; i += 3) await produce(east().client, 'backlog', i % 2, 3, 'v', Math.floor(i / 6) * 3);
+    const passes: number[] = [];
+    const report = await new Mirror({
+      source: east().client, target: west().client, topics: 'backlog', state: 'memory', fetchBytes: 100, appendsPerPartitionPass: 1,
+      onPass: (r) => passes.push(r.copied),
+    }).run({ once: true });
+    expect(report.caughtUp).toBe(true);
+    expect(passes.length).toBeGreaterThan(1);
+    expect(await copiedOffsets(west().client, 'east.backlog', 0)).toEqual(range(0, 6));
+    expect(await copiedOffsets(west().client, 'east.backlog', 1)).toEqual(range(0, 6));
+  });
+});
+
 describe('compression', () => {
   test('copies are compressed as their source batches were', async () => {
     await east().client.admin().createTopic('zipped', { partitions: 1 });
