@@ -832,7 +832,7 @@ export class Strand extends Construct {
       timeout: Duration.seconds(triggerResourceTimeoutSeconds),
       environment: base.environment,
       logGroup: new logs.LogGroup(this, 'TriggerResourcesLogs', { retention: base.logRetention, removalPolicy: base.removalPolicy }),
-      bundling: { forceDockerBundling: false, target: 'node22', format: OutputFormat.CJS, minify: true, externalModules: [] },
+      bundling: { ...functionBundling, externalModules: [...functionBundling.externalModules], mainFields: [...functionBundling.mainFields] },
     });
     const tableAccess: [keyof TableNames, 'read' | 'readWrite'][] = [['triggers', 'readWrite'], ['topics', 'read'], ['log', 'read'], ['groups', 'readWrite']];
     for (const [table, level] of tableAccess) {
