@@ -44,6 +44,26 @@ describe('triggers through the SDK', () => {
     await expect(admin.describeTrigger('sdk')).rejects.toMatchObject({ code: 40407 });
   });
 
+  test('a topicPattern trigger: every matching topic, one group', async () => {
+    const admin = client.admin();
+    await admin.createTopic('sdk-pat.a', { partitions: 1 });
+    const created = await admin.createTrigger('sdk-pat', {
+      topicPattern: 'sdk-pat\\..+',
+      target: { type: 'module', handler: './test/triggers/fixtures/orders.ts#handler' },
+      startingPosition: 'EARLIEST',
+    });
+    expect(created).toMatchObject({ name: 'sdk-pat', topic: null, topicPattern: 'sdk-pat\\..+', groupId: 'trigger-sdk-pat' });
+    await admin.createTopic('sdk-pat.b', { partitions: 1 });
+    const producer = client.producer();
+    await producer.send({ topic: 'sdk-pat.a', messages: [{ value: 'pa' }] });
+    await producer.send({ topic: 'sdk-pat.b', messages: [{ value: 'pb' }] });
+    const seen = () => fixture.calls.filter((c) => c.ok).flatMap((c) => recordsOf(c.event)).filter((d) => d.topic.startsWith('sdk-pat.')).map((d) => `${d.topic}:${d.value}`);
+    await eventually('both topics', () => seen().length >= 2);
+    expect(seen().sort()).toEqual(['sdk-pat.a:pa', 'sdk-pat.b:pb']);
+    await expect(admin.createTrigger('sdk-both', { topic: 'sdk-pat.a', topicPattern: 'x', target: { type: 'http', url: 'http://127.0.0.1:9/' } })).rejects.toMatchObject({ code: 40002 });
+    await admin.deleteTrigger('sdk-pat');
+  });
+
   test('verifyTriggerSignature is exported for receivers', () => {
     expect(verifyTriggerSignature('whsec_0123456789abcdef', undefined, '{}')).toBe(false);
   });
