@@ -1,13 +1,31 @@
 /**
- * Lambda entry point for the maintenance pass (retention, index cleanup,
- * compaction, merging, object sweep), invoked by an EventBridge schedule.
+ * Lambda entry point for maintenance (retention, index cleanup, compaction,
+ * merging, object sweep): EventBridge's schedule invokes the planner, which
+ * hands the work to asynchronous invocations of this same function
+ * (src/maintenance/lambdaMaintenance.ts).
  */
-import { runMaintenance } from '../src/maintenance/runMaintenance';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { isWorkEvent, maintenanceDeadlineMarginMs, runPlanner, runWorker, workersFromEnv, type PlannerResult, type WorkerResult } from '../src/maintenance/lambdaMaintenance';
 import { runtimeFromEnvironment } from '../src/runtime';
 
-export const handler = async (): Promise<{ topics: number; errors: string[] }> => {
-  const runtime = runtimeFromEnvironment();
-  const report = await runMaintenance(runtime);
-  runtime.logger.info('maintenance pass', { report });
-  return { topics: report.topics.length, errors: report.errors };
+const runtime = runtimeFromEnvironment();
+const lambda = new LambdaClient({});
+
+export const handler = async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }): Promise<PlannerResult | WorkerResult> => {
+  const remaining = context?.getRemainingTimeInMillis?.() ?? 300_000;
+  const deadline = runtime.clock.now() + Math.max(0, remaining - maintenanceDeadlineMarginMs);
+  if (isWorkEvent(event)) {
+    const result = await runWorker(runtime, event, { deadline });
+    runtime.logger.info('maintenance work', { result });
+    return result;
+  }
+  const result = await runPlanner(runtime, {
+    deadline,
+    workers: workersFromEnv(),
+    dispatch: async (work) => {
+      await lambda.send(new InvokeCommand({ FunctionName: process.env.AWS_LAMBDA_FUNCTION_NAME, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(work)) }));
+    },
+  });
+  runtime.logger.info('maintenance plan', { result });
+  return result;
 };

@@ -39,6 +39,12 @@ import { decodeIndexEntry, encodeIndexEntry, placeEntries, spanOf, type IndexEnt
 
 export const headSortKey = -1;
 /**
+ * The maintenance ledger's items are under pk "~maintenance#<topicId>" in this
+ * table (src/maintenance/ledger.ts): no partition key ("<topicId>#<p>") starts
+ * with '~'.
+ */
+export const maintenanceLedgerPrefix = '~maintenance#';
+/**
  * Most entries a head may hold. An append that would pass it is refused with
  * 503 / 50301 (HeadFullError) and tries a spill: spills were failing (a leader
  * held the lease) and must catch up. At about 50 bytes an entry this keeps the
@@ -403,7 +409,15 @@ export class PartitionIndex {
    * watermark). Monotone, so it needs no lease: DeleteRecords and retention may
    * race and the larger wins. Returns the partition's log start offset after.
    */
-  async advanceLogStart(pk: string, offset: number): Promise<{ logStartOffset: number; highWatermark: number; moved: boolean }> {
+  async advanceLogStart(
+    pk: string,
+    offset: number,
+    options: { markForMaintenance?: boolean } = {},
+  ): Promise<{ logStartOffset: number; highWatermark: number; moved: boolean }> {
+    // DeleteRecords changes no object, so maintenance would not notice it (its
+    // planner lists new objects, src/maintenance/planMaintenance.ts): mark the
+    // partition first. A mark whose move then fails costs one idle visit.
+    if (options.markForMaintenance ?? true) await this.markForMaintenance(pk);
     try {
       const out = await this.ddb.send(
         new UpdateCommand({
@@ -425,6 +439,23 @@ export class PartitionIndex {
       if (offset > head.highWatermark) throw new OffsetOutOfRangeError(offset, head.logStartOffset, head.highWatermark);
       return { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark, moved: false };
     }
+  }
+
+  /**
+   * Asks the next maintenance pass to visit the partition whatever else it
+   * sees: adds it to its topic's `dirty` set in the maintenance ledger
+   * (src/maintenance/ledger.ts). A number-set ADD, so a replay changes nothing.
+   */
+  async markForMaintenance(pk: string): Promise<void> {
+    const cut = pk.lastIndexOf('#');
+    await this.ddb.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: maintenanceLedgerPrefix + pk.slice(0, cut), sk: 0 },
+        UpdateExpression: 'ADD dirty :p',
+        ExpressionAttributeValues: { ':p': new Set([Number(pk.slice(cut + 1))]) },
+      }),
+    );
   }
 
   /**

@@ -48,6 +48,14 @@ export interface PartitionReport {
    * its commit with them: the sweep may delete them without the grace period.
    */
   released: string[];
+  /** The high watermark when the turn began: what it maintained (the ledger records it). */
+  highWatermark: number;
+  /**
+   * When the partition next needs a turn although nothing is appended to it
+   * (ms): its oldest record passes retention.ms, or a tombstone it keeps passes
+   * delete.retention.ms. Undefined: only a change needs one.
+   */
+  nextDueAt?: number;
 }
 
 export async function maintainPartition(
@@ -59,17 +67,22 @@ export async function maintainPartition(
   const pk = partitionKey(topic, partition);
   return asPartitionLeader(ctx, pk, async (epoch) => {
     const now = ctx.clock.now();
-    const report: PartitionReport = { partition, logStartOffset: 0, headEntriesDropped: 0, chunksDeleted: 0, chunksCompacted: 0, chunksMerged: 0, bytesRewritten: 0, released: [] };
+    const report: PartitionReport = { partition, logStartOffset: 0, headEntriesDropped: 0, chunksDeleted: 0, chunksCompacted: 0, chunksMerged: 0, bytesRewritten: 0, released: [], highWatermark: 0 };
     const policy = topic.config['cleanup.policy'];
 
     // 1. Retention.
     let head = await ctx.index.readHead(pk);
+    report.highWatermark = head.highWatermark;
     if (policy.includes('delete')) {
       const entries: PlacedEntry[] = [];
       for await (const e of ctx.index.entriesFrom(pk, head, head.logStartOffset)) entries.push(e);
       const start = retentionStart(entries, head.logStartOffset, now, topic.config);
+      // The oldest entry kept is the next to pass retention.ms.
+      const oldest = entries.find((e) => e.baseOffset + e.span > start);
+      const retentionMs = topic.config['retention.ms'];
+      if (oldest && retentionMs >= 0) report.nextDueAt = oldest.maxTimestamp + retentionMs + 1;
       if (start > head.logStartOffset) {
-        await ctx.index.advanceLogStart(pk, start);
+        await ctx.index.advanceLogStart(pk, start, { markForMaintenance: false });
         head = await ctx.index.readHead(pk);
       }
     }
@@ -190,6 +203,13 @@ async function compact(
 
   // Pass 2: rewrite the runs of chunks that lose a record (or are fragmented).
   const deleteRetentionMs = topic.config['delete.retention.ms'];
+  // A tombstone kept now is dropped once delete.retention.ms old: the partition is due then.
+  for (const r of groupRecords.flat()) {
+    if (r.value === null && plan.keeps(r, now, deleteRetentionMs)) {
+      const due = r.timestamp + deleteRetentionMs + 1;
+      report.nextDueAt = report.nextDueAt === undefined ? due : Math.min(report.nextDueAt, due);
+    }
+  }
   for (const [i, group] of groups.entries()) {
     const drops = groupRecords[i]!.some((r) => !plan.keeps(r, now, deleteRetentionMs));
     if (!drops && objectsOf(group) < Math.max(2, limits.mergeObjectsMin)) continue;

@@ -38,18 +38,34 @@ export async function sweepTopicObjects(
   topic: Topic,
   graceMs = orphanGraceMsDefault,
   released: ReadonlySet<string> = new Set(),
+  current: () => Promise<Topic | undefined> = async () => topic,
+): Promise<number> {
+  return (await sweepTopic(ctx, topic, graceMs, released, current)).deleted;
+}
+
+/**
+ * sweepTopicObjects, and when the next sweep is due: when the first
+ * unreferenced object it had to leave (too young) passes its grace period
+ * (undefined: none left). The maintenance ledger keeps that time, so an idle
+ * topic is swept again only then.
+ */
+export async function sweepTopic(
+  ctx: LogContext,
+  topic: Topic,
+  graceMs = orphanGraceMsDefault,
+  released: ReadonlySet<string> = new Set(),
   /**
    * The topic as the catalog has it now. Read after the listing, so every
    * partition that could own a listed object is walked: a partition added during
    * the pass would otherwise look like it references nothing.
    */
   current: () => Promise<Topic | undefined> = async () => topic,
-): Promise<number> {
+): Promise<{ deleted: number; nextDueAt: number | undefined }> {
   const prefix = topicPrefix(topic.topicId);
   const listed = await ctx.objects.list(prefix);
   const now = await current();
   // Deleted (or deleted and created again under a new id): sweepDeletedTopics' work.
-  if (!now || now.topicId !== topic.topicId) return 0;
+  if (!now || now.topicId !== topic.topicId) return { deleted: 0, nextDueAt: undefined };
   topic = now;
   const referenced = new Set<string>();
   for (let p = 0; p < topic.partitionsCount; p++) {
@@ -64,13 +80,18 @@ export async function sweepTopicObjects(
   }
   const cutoff = ctx.clock.now() - graceMs;
   const releasedCutoff = ctx.clock.now() - Math.min(graceMs, releasedGraceMs);
+  let nextDueAt: number | undefined;
   const garbage = listed.filter((key) => {
     const id = key.slice(prefix.length);
     if (referenced.has(id)) return false;
-    return objectTime(id) <= (released.has(id) ? releasedCutoff : cutoff);
+    const isReleased = released.has(id);
+    if (objectTime(id) <= (isReleased ? releasedCutoff : cutoff)) return true;
+    const due = objectTime(id) + (isReleased ? Math.min(graceMs, releasedGraceMs) : graceMs);
+    nextDueAt = nextDueAt === undefined ? due : Math.min(nextDueAt, due);
+    return false;
   });
   await ctx.objects.deleteKeys(garbage);
-  return garbage.length;
+  return { deleted: garbage.length, nextDueAt };
 }
 
 /**
