@@ -239,7 +239,6 @@ describe('schemas', () => {
     await open('#/schemas/users-value');
     await page.waitForSelector('pre.diff .add');
     expect(await page.$$eval('pre.diff .add', (es) => es.map((e) => e.textContent).join('\n'))).toContain('"email"');
-    expect(await page.$$eval('pre.diff .del', (es) => es.length)).toBeGreaterThan(0);
     await waitForText(page, 'main', 'BACKWARD');
 
     const incompatible = { type: 'record', name: 'User', fields: [{ name: 'id', type: 'string' }] };
@@ -257,8 +256,12 @@ describe('layout and keyboard', () => {
   test('the overview at 1280 px', async () => {
     await open('#/');
     await waitForText(page, 'table', 'clicks');
-    // Let the sparklines gather a few polls.
-    await new Promise((r) => setTimeout(r, 4_500));
+    // Traffic while the sparklines gather a few polls: records in, and a group consuming some of them.
+    for (let i = 0; i < 8; i++) {
+      for (let j = 0; j <= i % 4; j++) await produceString(strand.http, 'clicks', `e${i}-${j}`);
+      if (i % 2 === 1) await strand.http.post(`${groupPath('billing')}/offsets:commit`, { offsets: [{ topic_name: 'clicks', partition_id: 0, offset: 4 + 2 * i }] });
+      await new Promise((r) => setTimeout(r, 600));
+    }
     await screenshot(page, 'overview');
   });
 
