@@ -12,6 +12,10 @@
  *   MaxPartitionLag           … and the largest one partition's
  *                             dimensions [ClusterId, ConsumerGroup, Topic], [ClusterId, ConsumerGroup], [ClusterId]
  *
+ * This module is pure formatting (and the dispatch's traffic hook), so every
+ * function's bundle can carry it; the lag measurement that reads groups is
+ * src/metrics/lagMetrics.ts, used by maintenance only.
+ *
  * Request counts and latency per route are API Gateway's own metrics (Count,
  * Latency, 4xx, 5xx), not repeated here. Per-partition lag is the local
  * /metrics' and the lags endpoint's: as a CloudWatch dimension it would be one
@@ -20,7 +24,6 @@
 import type { Runtime } from '../runtime';
 import { topicTraffic, trafficRouteKeys, type TopicTraffic } from './traffic';
 import type { LagSnapshot } from './lag';
-import { consumerLags, lagGroupsMaxFromEnv } from './lag';
 import type { ApiRequest, ApiResponse } from '../api/http';
 
 export const metricsNamespace = 'Strand';
@@ -128,20 +131,4 @@ export function emitTrafficMetrics(runtime: Runtime, request: ApiRequest, respon
   } catch (err) {
     runtime.logger.warn('metrics: traffic not recorded', { error: String(err) });
   }
-}
-
-/**
- * The maintenance pass's consumer lag: every group's (bounded,
- * STRAND_METRICS_GROUPS_MAX) as EMF lines, in Lambda only (locally /metrics
- * computes lag at scrape time, and npm start's output stays readable).
- * Returns the snapshot it wrote, or undefined when it did nothing.
- */
-export async function publishConsumerLag(runtime: Runtime, options: { write?: LineWriter; force?: boolean } = {}): Promise<LagSnapshot | undefined> {
-  if (!options.force && !emfEnabled()) return undefined;
-  const snapshot = await consumerLags(runtime, lagGroupsMaxFromEnv());
-  const write = options.write ?? stdoutLines;
-  for (const line of lagEmfLines(runtime.config.clusterId, snapshot, runtime.clock.now())) write(line);
-  if (snapshot.truncated) runtime.logger.warn('consumer lag: more groups than STRAND_METRICS_GROUPS_MAX; the rest were not measured', { measured: snapshot.groups.length });
-  for (const e of snapshot.errors) runtime.logger.warn('consumer lag: a group could not be read', { error: e });
-  return snapshot;
 }

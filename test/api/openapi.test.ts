@@ -2,14 +2,14 @@
  * The OpenAPI document agrees with the route table (src/api/routes.ts), is
  * structurally valid OpenAPI 3.1, and the checked-in docs/openapi.json is the
  * generated one (so a route added without regenerating fails CI:
- * `npm run openapi`, or `npx tsx src/api/openapi.ts`). How: the document is
+ * `npm run openapi`, or `npx tsx src/api/openapiBuild.ts`). How: the document is
  * built in process and compared route by route; the served copy is read over
  * HTTP from a real local Strand.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { routeKey, routes } from '../../src/api/routes';
-import { buildOpenApi, openApiDocPath, operationIdOf, pathParamsOf, renderOpenApi, routeDocs } from '../../src/api/openapi';
+import { buildOpenApi, openApiDocPath, operationIdOf, pathParamsOf, renderOpenApi, routeDocs } from '../../src/api/openapiBuild';
 import { startTestStrand, type TestStrand } from '../support/localStrand';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -9,7 +9,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { cluster, createTopic, startTestStrand, topicPath, type TestStrand } from '../support/localStrand';
 import { expectStatus } from '../support/api';
-import { emfMetricNames, emitTrafficMetrics, lagEmfLines, metricsNamespace, publishConsumerLag, trafficEmfLines } from '../../src/metrics/emf';
+import { emfMetricNames, emitTrafficMetrics, lagEmfLines, metricsNamespace, trafficEmfLines } from '../../src/metrics/emf';
+import { publishConsumerLag } from '../../src/metrics/lagMetrics';
 import { runMaintenance } from '../../src/maintenance/runMaintenance';
 import type { Runtime } from '../../src/runtime';
 
