@@ -11,7 +11,7 @@
  *                            DELETE group, offsets:reset: admin on the group; the group list: any key, filtered
  *   admin function, topic    GET: any permission on the topic; anything else: admin on it
  *                            POST topics: admin on the body's topic_name; the topic list: any key, filtered
- *   admin function, other    /health: open; clusters: any key; api-keys, triggers: admin on the cluster
+ *   admin function, other    /health, /openapi.json: open; clusters: any key; api-keys, triggers: admin on the cluster
  *   schemas function         reads and lookups: any key; registering, deleting, config: admin on the cluster
  */
 import type { ApiRequest } from '../api/http';
@@ -101,7 +101,8 @@ export function routeAccess(route: RouteSpec, req: Pick<ApiRequest, 'pathParamet
       return required({ anyOf: ['consume'], resource: 'group', name: group }, ...topics);
     }
     case 'admin': {
-      if (path === '/health') return { kind: 'open' };
+      // The contract holds nothing secret (it is docs/openapi.json in the repository): clients generate from it before they have a key.
+      if (path === '/health' || path === '/openapi.json') return { kind: 'open' };
       if (path.includes('/api-keys')) return required(adminOnCluster);
       // A trigger reads a topic and writes to its target and dead-letter topic as Strand itself: cluster admins only.
       if (path.includes('/triggers')) return required(adminOnCluster);

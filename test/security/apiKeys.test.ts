@@ -74,8 +74,11 @@ describe('authentication: 401 / 40101', () => {
     expect(await highWatermark(withKey(bootstrap), 'orders-1')).toBe(0);
   });
 
-  test('GET /health stays open', async () => {
+  test('GET /health and GET /openapi.json stay open', async () => {
     expectStatus(await as(undefined, 'GET', '/health'), 200);
+    const contract = await as(undefined, 'GET', '/openapi.json');
+    expectStatus(contract, 200);
+    expect(contract.json).toMatchObject({ openapi: expect.stringMatching(/^3\.1/) });
   });
 
   test('the key is taken from Authorization: Bearer (any case) or X-API-Key', async () => {
