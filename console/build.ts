@@ -8,6 +8,26 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, buildSync, type BuildOptions, type BuildResult } from 'esbuild';
 
+/** The console's path on the API's origin: the page at /console, its files at /console/<name>. */
+export const consolePath = '/console';
+
+/**
+ * Headers on every console file, locally and on AWS. The page talks to its
+ * own origin only (the API), loads nothing from elsewhere, and is not framed.
+ */
+export const consoleHeaders: Readonly<Record<string, string>> = {
+  'cache-control': 'no-cache',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+};
+
+/** The file a path under consolePath names: the page for /console and /console/, else the last segment. */
+export function consoleFileOf(pathname: string): string {
+  const rest = pathname.slice(consolePath.length).replace(/^\//, '');
+  return rest === '' ? 'index.html' : rest;
+}
+
 export interface ConsoleAsset {
   contentType: string;
   body: Buffer;

@@ -4,15 +4,14 @@
  * with esbuild on the first request (about 100 ms) and kept in memory, so
  * `npm start` in a clean clone serves it with nothing built beforehand.
  *
- *   GET /console            302 to /console/ (the page loads its files relative to itself)
- *   GET /console/           index.html
+ *   GET /console, /console/ index.html
  *   GET /console/app.js     the bundle (Preact and the pages)
  *   GET /console/app.css
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildConsole, type ConsoleAssets } from '../console/build';
+import { buildConsole, consoleFileOf, consoleHeaders, consolePath, type ConsoleAssets } from '../console/build';
 
-export const consolePath = '/console';
+export { consolePath };
 
 let built: Promise<ConsoleAssets> | undefined;
 
@@ -38,13 +37,7 @@ export async function serveConsole(req: IncomingMessage, res: ServerResponse, pa
     res.end();
     return;
   }
-  if (pathname === consolePath) {
-    res.statusCode = 302;
-    res.setHeader('location', `${consolePath}/`);
-    res.end();
-    return;
-  }
-  const name = pathname.slice(consolePath.length + 1) || 'index.html';
+  const name = consoleFileOf(pathname);
   const asset = (await consoleAssets()).get(name);
   if (!asset) {
     res.statusCode = 404;
@@ -55,8 +48,7 @@ export async function serveConsole(req: IncomingMessage, res: ServerResponse, pa
   res.statusCode = 200;
   res.setHeader('content-type', asset.contentType);
   res.setHeader('content-length', asset.body.length);
-  // Rebuilt per process: always revalidated, so a restarted runtime serves its own build.
-  res.setHeader('cache-control', 'no-cache');
-  res.setHeader('x-content-type-options', 'nosniff');
+  // no-cache: rebuilt per process, so always revalidated and a restarted runtime serves its own build.
+  for (const [header, value] of Object.entries(consoleHeaders)) res.setHeader(header, value);
   res.end(method === 'HEAD' ? undefined : asset.body);
 }

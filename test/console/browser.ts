@@ -11,6 +11,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
+/*
+ * Browser globals inside page.evaluate callbacks (they run in Chromium). The
+ * root tsconfig is Node-only (no DOM lib), so they are declared here, for this
+ * module only.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any, window: any;
+type HTMLElement = { innerText: string };
+type HTMLInputElement = { value: string };
+
 export const chromiumPath = process.env.STRAND_CHROMIUM ?? '/usr/bin/chromium';
 export const artifactsDir = join(__dirname, '..', '..', 'test-artifacts', 'console');
 
