@@ -130,7 +130,10 @@ export async function resumePosition(
   const got = await readRecords(env.target, targetTopic, partition, highWatermark - 1, 64 * 1024);
   const last = got.records[got.records.length - 1];
   if (!last || last.offset !== highWatermark - 1) {
-    throw new MirrorConflictError(`could not read the last record of ${targetTopic}/${partition} (offset ${highWatermark - 1}).`);
+    // The last offset holds no record: compaction removed it (a tombstone past delete.retention.ms). Its
+    // source offset is not known from the target; the saved progress knows it when it ends here.
+    if (saved && saved.nextTargetOffset === highWatermark && saved.targetTopic === targetTopic) return fresh ? { ...saved, ...base, runs } : { ...saved, runs };
+    throw new MirrorConflictError(`the last offset of ${targetTopic}/${partition} (${highWatermark - 1}) holds no record (compacted away) and the saved progress does not end there: cannot tell where to resume.`);
   }
   const source = sourceOffsetOf(last);
   if (source === undefined) {

@@ -82,7 +82,7 @@ describe('killing the mirror mid-copy and restarting loses nothing and duplicate
       ),
       { numRuns: 10 },
     );
-  });
+  }, 300_000); // ten runs of up to four mirrors each, on two local clusters: about 30 s alone, more on a busy machine
 
   test('an append in flight from a dead mirror that lands after its successor copied the same records is not applied again', async () => {
     await east().client.admin().createTopic('late-after', { partitions: 1 });
