@@ -26,6 +26,7 @@ import { TriggerStore, triggerExists } from '../triggers/TriggerStore';
 import { triggerRunnerOf } from '../triggers/TriggerRunner';
 import {
   archiveSettingProblems,
+  compileTopicPattern,
   createTriggerBody,
   patchTriggerBody,
   patchedTrigger,
@@ -149,6 +150,8 @@ function assertOneTopicField(body: CreateTriggerInput): void {
   if (body.topic_name !== undefined && body.topic_pattern !== undefined) {
     throw invalidValue("Fields 'topic_name' and 'topic_pattern' are exclusive: name one topic, or a pattern.");
   }
+  // Syntax, and patterns whose matching could backtrack badly: 40002 saying why.
+  if (body.topic_pattern !== undefined) compileTopicPattern(body.topic_pattern);
 }
 
 /** The topics a trigger delivers now: its topic (40403 when missing), or every topic its pattern matches (maybe none yet). */

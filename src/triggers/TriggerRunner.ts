@@ -22,9 +22,10 @@
  * - long-lived (`start()`/`stop()`): a local Strand, one runner per cluster;
  * - one-shot (`runOnce(work, untilMs)`): the dispatcher Lambda on AWS
  *   (src/triggers/lambda.ts). It wakes the partitions a stream batch moved, or
- *   every partition with lag (the scheduled rescan), runs their steps and the
+ *   every partition with lag (a wake-up it scheduled, or the opt-in rescan), runs their steps and the
  *   timers that fall before `untilMs`, starts no batch too close to it, and
- *   aborts what is still in flight at it (not committed: redelivered later).
+ *   aborts what is still in flight at it (not committed: redelivered later);
+ *   its report's `wakeAtMs` says when a later run must take up what it left.
  *   Several invocations may run at once, so with `leases` each turn holds a
  *   lease per (trigger, partition) (src/triggers/triggerLeases.ts), which also
  *   carries the partition's retries, bisection and backoff to the next holder.
@@ -81,7 +82,7 @@ export interface RunOnceReport {
 export interface RunOnceWork {
   /** The log table's stream records of this invocation: their partitions are woken. */
   records?: readonly DynamoDBRecord[];
-  /** Wake every partition of every active trigger that has records past its commit (the scheduled rescan). */
+  /** Wake every partition of every active trigger that has records past its commit (a wake-up, or the opt-in rescan). */
   rescan?: boolean;
   /** With `rescan`: at the end, read the oldest undelivered record of each partition that was behind (the lag metric). */
   measureLag?: boolean;

@@ -10,6 +10,7 @@
  *            | s3 { bucket, prefix } (the archive: src/triggers/archive.ts)
  */
 import { z } from 'zod';
+import { compileTopicPattern as compileGroupTopicPattern, topicPatternCharsMax } from '../groups/topicPattern';
 
 /** Records one delivery carries at most, as Lambda's Kafka event source mappings allow (1–10,000). */
 export const batchSizeMax = 10_000;
@@ -33,19 +34,21 @@ const handlerCharsMax = 1_024;
 export const triggerNamePattern = /^[a-zA-Z0-9._-]+$/;
 
 /**
- * A topic pattern's length: enough for an alternation of a few names, short
- * enough that matching it against a topic name (at most 249 characters) stays
- * cheap. Patterns are JavaScript regular expressions (`u` flag off), matched
- * against the whole name (the runner anchors them: `^(?:<pattern>)$`), as
- * Kafka's `subscribe(Pattern)` matches whole names.
+ * Topic patterns are the v2 consumer subscriptions' (src/groups/topicPattern.ts):
+ * JavaScript regular expressions matched against the whole name
+ * (`^(?:<pattern>)$`, as Kafka's `subscribe(Pattern)`), at most 255
+ * characters, and refused (40002) when matching could backtrack
+ * exponentially or worse than cubically (nested repetitions, more than three
+ * repetitions, backreferences, lookarounds): the runner matches them against
+ * every topic name.
  */
-export const topicPatternCharsMax = 256;
+export { topicPatternCharsMax };
 
-/** The pattern as the runner matches it: anchored to the whole topic name. Throws SyntaxError for an invalid one. */
+/** The pattern as the runner matches it: anchored to the whole topic name. Throws 40002 naming why a pattern is refused. */
 export function compileTopicPattern(pattern: string): RegExp {
   let re = compiledPatterns.get(pattern);
   if (!re) {
-    re = new RegExp(`^(?:${pattern})$`);
+    re = compileGroupTopicPattern(pattern);
     if (compiledPatterns.size >= compiledPatternsMax) compiledPatterns.clear();
     compiledPatterns.set(pattern, re);
   }
@@ -136,12 +139,8 @@ export const createTriggerBody = optionalSettings
     trigger_name: z.string().min(1).max(triggerNameCharsMax).regex(triggerNamePattern, { message: 'may contain only letters, digits, dots, underscores and hyphens' }),
     /** Exactly one of topic_name and topic_pattern (checked by the API, to answer 40001 for neither and 40002 for both). */
     topic_name: z.string().min(1).max(249).optional(),
-    topic_pattern: z
-      .string()
-      .min(1)
-      .max(topicPatternCharsMax)
-      .refine(isValidPattern, { message: 'must be a valid regular expression' })
-      .optional(),
+    /** Checked in full (syntax, backtracking) by compileTopicPattern when the API creates the trigger. */
+    topic_pattern: z.string().min(1).max(topicPatternCharsMax).optional(),
     target: targetSchema,
     starting_position: startingPositionSchema.optional(),
   })
@@ -158,15 +157,6 @@ export type Target =
   | { type: 'module'; handler: string }
   | { type: 'lambda'; functionArn: string }
   | { type: 's3'; bucket: string; prefix: string };
-
-function isValidPattern(p: string): boolean {
-  try {
-    compileTopicPattern(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface Trigger {
   name: string;

@@ -63,7 +63,8 @@ describe('a topic_pattern trigger', () => {
       ['neither', {}, 40001],
       ['both', { topic_name: 'pat-valid', topic_pattern: 'pat-.*' }, 40002],
       ['a pattern that does not compile', { topic_pattern: 'pat-(' }, 40002],
-      ['a pattern too long', { topic_pattern: 'a'.repeat(257) }, 40002],
+      ['a pattern too long', { topic_pattern: 'a'.repeat(256) }, 40002],
+      ['a pattern that could backtrack exponentially', { topic_pattern: '(a+)+b' }, 40002],
       ['a dead-letter topic the pattern matches', { topic_pattern: 'pat-valid.*', dead_letter_topic: 'pat-valid-dlq' }, 40002],
     ];
     for (const [what, extra, code] of cases) {
