@@ -85,3 +85,12 @@ test('an event over Lambda\'s 6 MB request limit (one huge record) fails before 
   await expect(invokeLambdaTarget(target, huge, new AbortController().signal, lambda)).rejects.toThrow(/exceeds Lambda's 6291456-byte request limit/);
   expect(seen).toHaveLength(0);
 });
+
+test('the function\'s result is the answer: a batchItemFailures object is returned for the delivery step to read', async () => {
+  const failures = { batchItemFailures: [{ itemIdentifier: 'orders-0@7' }] };
+  answer = { status: 200, headers: {}, body: JSON.stringify(failures) };
+  await expect(invoke()).resolves.toEqual(failures);
+  // A result that is not a JSON object (a string, a number) is a plain success.
+  answer = { status: 200, headers: {}, body: '"done"' };
+  await expect(invoke()).resolves.toBeUndefined();
+});
