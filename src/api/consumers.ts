@@ -2,7 +2,7 @@
  * REST Proxy v2 consumer instances (api.md "Consumer instances"), at REST Proxy's
  * paths and content types, so a REST Proxy v2 client script works unchanged.
  * State lives in DynamoDB (src/groups/ConsumerInstances.ts); topic patterns in
- * src/groups/topicPattern.ts; the avro and jsonschema formats' decoding in
+ * src/groups/topicPattern.ts; the avro, jsonschema and protobuf formats' decoding in
  * src/api/schemaFormats.ts.
  */
 import { doorbellFor } from '../notify/doorbell';
@@ -24,7 +24,7 @@ import { storedJson } from './fetchForms';
 import { longPollMsMax } from './fetch';
 import type { FetchedRecord } from '../log/readPartition';
 import { base64Bytes, TooLargeForResponse } from './responseBudget';
-import { SchemaDecoder, UndecodableData } from './schemaFormats';
+import { isSchemaFormat, SchemaDecoder, UndecodableData } from './schemaFormats';
 import type { Runtime } from '../runtime';
 
 /**
@@ -61,7 +61,7 @@ const seekReadsInFlightMax = 16;
 
 export const createBody = z.object({
   name: instanceName.nullable().optional(),
-  format: z.enum(['binary', 'json', 'string', 'avro', 'jsonschema', 'BINARY', 'JSON', 'STRING', 'AVRO', 'JSONSCHEMA']).nullable().optional(),
+  format: z.enum(['binary', 'json', 'string', 'avro', 'jsonschema', 'protobuf', 'BINARY', 'JSON', 'STRING', 'AVRO', 'JSONSCHEMA', 'PROTOBUF']).nullable().optional(),
   'auto.offset.reset': z.enum(['earliest', 'latest', 'smallest', 'largest']).nullable().optional(),
   'auto.commit.enable': z.union([z.enum(['true', 'false']), z.boolean()]).nullable().optional(),
 });
@@ -132,14 +132,14 @@ function baseUri(req: ApiRequest, group: string, name: string): string {
 
 /**
  * A key or value as REST Proxy v2 sends it; TooLargeForResponse instead of
- * building one larger than `room` bytes. `avro` and `jsonschema` decode through
+ * building one larger than `room` bytes. `avro`, `jsonschema` and `protobuf` decode through
  * `schemas` (src/api/schemaFormats.ts), which may throw LookupFirst or
  * UndecodableData.
  */
 function embed(bytes: Buffer | null, format: InstanceFormat, room: number, schemas?: SchemaDecoder): unknown {
   if (bytes === null) return null;
   if (format === 'binary') return base64Within(bytes, room);
-  if (format === 'avro' || format === 'jsonschema') return schemas!.decode(bytes);
+  if (schemas) return schemas.decode(bytes);
   if (format === 'json') {
     // Not JSON, or nested too deep to serialize: sent as a string, below.
     const json = storedJson(bytes);
@@ -233,7 +233,7 @@ export const consumerOperations: Record<string, Operation> = {
     // REST Proxy's `timeout`: how long to wait for records when there are none yet (a long poll).
     const timeoutMs = queryInteger(req, 'timeout', { min: 0, max: longPollMsMax, default: 0 });
     const instances = consumerInstancesOf(runtime);
-    const schemas = item.format === 'avro' || item.format === 'jsonschema' ? new SchemaDecoder(runtime, item.format) : undefined;
+    const schemas = isSchemaFormat(item.format) ? new SchemaDecoder(runtime, item.format) : undefined;
     const side = (r: FetchedRecord & { topic: string; partition: number }, which: 'key' | 'value', room: number) => {
       try {
         return embed(r[which], item.format, room, schemas);

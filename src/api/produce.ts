@@ -38,7 +38,7 @@ export const headersPerRecordMax = 1_000;
 const headerNameLengthMax = 1_024;
 export const recordBatchMediaType = 'application/vnd.kafka.record-batch.v2';
 
-const dataType = z.enum(['BINARY', 'JSON', 'STRING', 'AVRO']);
+const dataType = z.enum(['BINARY', 'JSON', 'STRING', 'AVRO', 'JSONSCHEMA', 'PROTOBUF']);
 type DataType = z.infer<typeof dataType>;
 const embeddedData = z.object({ type: dataType.optional(), data: z.unknown().optional(), ...schemaDataFields }).nullable().optional();
 
@@ -83,8 +83,10 @@ function encodeData(input: RecordInput['key'], field: string): EncodedData {
       return { bytes: Buffer.from(input.data, 'utf8'), type };
     case 'JSON':
       return { bytes: Buffer.from(JSON.stringify(input.data), 'utf8'), type };
-    case 'AVRO': // encoded by RecordSchemas (src/schemas/recordSchemas.ts) before this is reached
-      throw invalidValue(`Field '${field}' has type AVRO but no schema, schema_id or schema_version.`);
+    case 'AVRO': // the schema types are encoded by RecordSchemas (src/schemas/recordSchemas.ts) before this is reached
+    case 'JSONSCHEMA':
+    case 'PROTOBUF':
+      throw invalidValue(`Field '${field}' has type ${type} but no schema, schema_id or schema_version.`);
   }
 }
 
@@ -300,7 +302,9 @@ async function produceStream(runtime: Runtime, topic: Topic, texts: string[]): P
 }
 
 /** REST Proxy v2 produce: `application/vnd.kafka.<format>.v2+json`, the format naming how keys and values are embedded. */
-const v2ProduceMediaType = /^application\/vnd\.kafka\.(json|binary|avro)\.v2\+json$/;
+const v2ProduceMediaType = /^application\/vnd\.kafka\.(json|binary|avro|jsonschema|protobuf)\.v2\+json$/;
+/** The v3 `type` each v2 schema format means (kafka-rest's EmbeddedFormat). */
+const v2SchemaFormats: Record<string, string> = { avro: 'AVRO', jsonschema: 'JSONSCHEMA', protobuf: 'PROTOBUF' };
 export const v2ProduceBody = z.object({
   key_schema: z.string().nullable().optional(),
   key_schema_id: z.number().int().min(1).nullable().optional(),
@@ -317,7 +321,8 @@ function v2AsV3Record(format: string, record: { key?: unknown; value?: unknown; 
   const side = (data: unknown, schema: string | null | undefined, schemaId: number | null | undefined) => {
     if (data === undefined || data === null) return null;
     if (format === 'binary') return { type: 'BINARY', data };
-    if (format === 'avro') return { type: 'AVRO', data, ...(schemaId ? { schema_id: schemaId } : {}), ...(schema ? { schema } : {}) };
+    const schemaFormat = v2SchemaFormats[format];
+    if (schemaFormat) return { type: schemaFormat, data, ...(schemaId ? { schema_id: schemaId } : {}), ...(schema ? { schema } : {}) };
     return { type: 'JSON', data };
   };
   return {

@@ -51,7 +51,7 @@ export const topicPatternRefreshMs = 30_000;
 /** Instances one group may have (each is also a group member). */
 const instancesPerGroupMax = 500;
 
-export type InstanceFormat = 'binary' | 'json' | 'string' | 'avro' | 'jsonschema';
+export type InstanceFormat = 'binary' | 'json' | 'string' | 'avro' | 'jsonschema' | 'protobuf';
 export type OffsetReset = 'earliest' | 'latest';
 
 export interface InstanceItem {

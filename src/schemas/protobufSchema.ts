@@ -108,9 +108,19 @@ export function messageAt(parsed: ProtobufParsed, indexes: readonly number[]): p
 /** Decodes a message's bytes fully; why not, or undefined when they decode (required fields of proto2 included). */
 export function protobufProblem(type: protobuf.Type, payload: Uint8Array): string | undefined {
   try {
-    type.decode(payload);
+    decodeMessage(type, payload);
     return undefined;
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/**
+ * Decodes a message from a plain Uint8Array view of the bytes: protobufjs
+ * reads a Node Buffer with its BufferReader, whose strings are not
+ * bounds-checked (a string whose length runs past the end decodes short
+ * instead of failing), while its Uint8Array reader checks every length.
+ */
+export function decodeMessage(type: protobuf.Type, payload: Uint8Array): protobuf.Message {
+  return type.decode(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
 }

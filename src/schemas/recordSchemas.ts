@@ -1,12 +1,15 @@
 /**
  * Schemas on the produce and fetch paths.
  *
- * Produce, as REST Proxy v3 does it: a key or value given with `schema_id`, or
- * with `subject` / `subject_name_strategy` and `schema_version` (latest when
- * absent), or with `type: "AVRO"` and an inline `schema` (registered under its
- * subject, as REST Proxy does), is validated against the schema and stored in
- * Confluent's wire format (src/schemas/wireFormat.ts). `data: null` is a null
- * key or value, as Confluent's serializer makes it.
+ * Produce, as REST Proxy v3 does it (kafka-rest's SchemaManagerImpl and
+ * SchemaRecordSerializerImpl): a key or value given with `schema_id`, or with
+ * `subject` / `subject_name_strategy` and `schema_version` (latest when
+ * absent), or with `type` AVRO, JSONSCHEMA or PROTOBUF and an inline `schema`
+ * (registered under its subject, as REST Proxy does), is checked against the
+ * schema and stored in Confluent's wire format for the schema's type
+ * (src/schemas/schemaData.ts). The registered schema's type decides the
+ * encoding; a `type` that names another is refused. `data: null` is a null key
+ * or value, as Confluent's serializer makes it.
  *
  * Broker-side validation, as Confluent Server does it: with
  * `confluent.value.schema.validation=true` (or `.key.`), every non-null value
@@ -16,9 +19,6 @@
  * the schema validates (ajv); for Protobuf, message indexes that name one of
  * the schema's messages, then bytes that decode as that message. Null keys and
  * values (unkeyed records, tombstones) pass.
- *
- * Produce with `data` encodes Avro only; JSON Schema and Protobuf values are
- * produced already serialized (BINARY, or binary batches) and validated here.
  *
  * Registry failures on these paths are the produce contract's 40002 (a field
  * has an invalid value), naming the field: a REST Proxy client never sees the
@@ -31,11 +31,12 @@ import type { Topic } from '../log/TopicCatalog';
 import { mapBounded } from '../mapBounded';
 import type { Runtime } from '../runtime';
 import { jsonNestsDeeperThan } from '../jsonNesting';
-import { AvroDataError, encodeAvroJson, toAvroJson } from './avro';
+import { toAvroJson } from './avro';
 import { RegistryError } from './errors';
 import { jsonSchemaProblem } from './jsonSchema';
 import { messageAt, messageIndexesMax, protobufProblem } from './protobufSchema';
 import { parseSchema, type ParsedSchema } from './schemaTypes';
+import { embeddedFormatOf, encodeSchemaData, isSchemaFormat, schemaTypeOfFormat, SchemaDataError, type SchemaFormat } from './schemaData';
 import { registryOf, schemaReadsInFlightMax, type RegisteredSchema, type SchemaRegistry } from './SchemaRegistry';
 import { decodeMessageIndexes, decodeWire, encodeWire } from './wireFormat';
 
@@ -66,7 +67,8 @@ export interface SchemaDataInput {
 
 export interface SchemaEncoded {
   bytes: Buffer | null;
-  type: 'AVRO';
+  /** REST Proxy's name of the schema's type (AVRO, JSONSCHEMA, PROTOBUF), as the delivery report gives it. */
+  type: SchemaFormat;
   schemaId: number;
   /** The subject and version the schema was named by (or registered under); unknown when given by id alone. */
   subject?: string;
@@ -81,7 +83,7 @@ const present = (v: unknown) => v !== undefined && v !== null;
 export function usesSchema(input: SchemaDataInput | null | undefined): input is SchemaDataInput {
   if (!input) return false;
   return (
-    input.type === 'AVRO' ||
+    isSchemaFormat(input.type) ||
     present(input.schema_id) ||
     present(input.schema_version) ||
     present(input.subject) ||
@@ -117,8 +119,8 @@ export class RecordSchemas {
   }
 
   private async encodeSide(input: SchemaDataInput, side: Side): Promise<SchemaEncoded> {
-    if (input.type !== undefined && input.type !== 'AVRO') {
-      throw invalidValue(`Field '${side}.type' must be AVRO (or omitted) when a schema is given, not '${input.type}'.`);
+    if (input.type !== undefined && !isSchemaFormat(input.type)) {
+      throw invalidValue(`Field '${side}.type' must be AVRO, JSONSCHEMA or PROTOBUF (or omitted) when a schema is given, not '${input.type}'.`);
     }
     const given = [present(input.schema_id) && 'schema_id', present(input.schema) && 'schema', present(input.schema_version) && 'schema_version'].filter(Boolean);
     if (given.length > 1) throw invalidValue(`Field '${side}' gives ${given.join(' and ')}; give only one of schema_id, schema or schema_version.`);
@@ -128,23 +130,22 @@ export class RecordSchemas {
     const hasData = input.data !== undefined && input.data !== null;
     // An inline schema is registered only once the data encodes with it: bad data (40002) leaves the registry as it was.
     if (present(input.schema) && hasData) {
-      let type;
+      let parsed: ParsedSchema;
       try {
-        type = avroOf(parseSchema(input.schema!));
+        parsed = inlineSchema(input);
       } catch (err) {
         asInvalid(err);
       }
-      encodeData(type!, input.data, side);
+      encodeData(parsed!, input.data, side);
     }
     const { schema, subject, version } = (await this.resolve(input, side).catch(asInvalid))!;
-    if (schema.parsed.schemaType !== 'AVRO') {
-      throw invalidValue(
-        `Field '${side}': schema id ${schema.id} is a ${schema.parsed.schemaType} schema; produce with data encodes AVRO only (send ${schema.parsed.schemaType} values serialized, as BINARY).`,
-      );
+    const format = embeddedFormatOf[schema.parsed.schemaType];
+    if (input.type !== undefined && input.type !== format) {
+      throw invalidValue(`Field '${side}.type' is ${input.type}, but schema id ${schema.id} is a ${format} schema (${schema.parsed.schemaType} in the registry).`);
     }
     const named = { schemaId: schema.id, ...(subject !== undefined ? { subject } : {}), ...(version !== undefined ? { version } : {}) };
-    if (!hasData) return { bytes: null, type: 'AVRO', ...named };
-    return { bytes: encodeWire(schema.id, encodeData(schema.parsed.avro, input.data, side, schema.id)), type: 'AVRO', ...named };
+    if (!hasData) return { bytes: null, type: format, ...named };
+    return { bytes: encodeWire(schema.id, encodeData(schema.parsed, input.data, side, schema.id)), type: format, ...named };
   }
 
   private async resolve(input: SchemaDataInput, side: Side): Promise<{ schema: RegisteredSchema; subject?: string; version?: number }> {
@@ -155,13 +156,13 @@ export class RecordSchemas {
     }
     const strategy = input.subject_name_strategy ?? 'TOPIC_NAME';
     if (present(input.schema)) {
-      const parsed = avroOf(parseSchema(input.schema!));
-      const subject = input.subject ?? this.subjectFor(strategy, side, parsed.name, `${side}.subject_name_strategy`);
-      const { id, version } = await this.registry.register(subject, input.schema!);
+      const parsed = inlineSchema(input);
+      const subject = input.subject ?? this.subjectFor(strategy, side, recordNameOf(parsed), `${side}.subject_name_strategy`);
+      const { id, version } = await this.registry.register(subject, input.schema!, parsed.schemaType);
       return { schema: await this.registry.getById(id), subject, version };
     }
     if (!present(input.schema_version) && !present(input.subject) && !present(input.subject_name_strategy)) {
-      throw invalidValue(`Field '${side}' has type AVRO but no schema, schema_id or schema_version.`);
+      throw invalidValue(`Field '${side}' has type ${input.type ?? 'AVRO'} but no schema, schema_id or schema_version.`);
     }
     const subject = input.subject ?? this.subjectFor(strategy, side, undefined, `${side}.subject_name_strategy`);
     const version = input.schema_version === undefined || input.schema_version === null || input.schema_version === -1 ? 'latest' : input.schema_version;
@@ -216,10 +217,32 @@ export class RecordSchemas {
   }
 }
 
-/** The avsc Type of an Avro schema (inline schemas in produce are Avro: their type is the default). */
-function avroOf(parsed: ParsedSchema) {
-  if (parsed.schemaType !== 'AVRO') throw invalidValue(`Inline schemas in produce are AVRO; a ${parsed.schemaType} schema is registered through the registry.`);
-  return parsed.avro;
+/**
+ * An inline schema, of the type `type` names (AVRO when omitted), parsed
+ * without references, as kafka-rest parses a raw schema (a schema with
+ * references is registered through the registry, then named by id or version).
+ */
+function inlineSchema(input: SchemaDataInput): ParsedSchema {
+  const format = isSchemaFormat(input.type) ? input.type : 'AVRO';
+  return parseSchema(input.schema!, schemaTypeOfFormat[format]);
+}
+
+/**
+ * The record name RECORD_NAME and TOPIC_RECORD_NAME use, as Confluent's
+ * ParsedSchema.name(): an Avro named type's full name, a Protobuf schema's
+ * first message (with its package), a JSON Schema's `title`.
+ */
+function recordNameOf(parsed: ParsedSchema): string | undefined {
+  switch (parsed.schemaType) {
+    case 'AVRO':
+      return parsed.avro.name;
+    case 'PROTOBUF':
+      return parsed.protobuf.messages[0]?.fullName.replace(/^\./, '');
+    case 'JSON': {
+      const title = (parsed.json.schema as Record<string, unknown> | null)?.title;
+      return typeof title === 'string' ? title : undefined;
+    }
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -313,12 +336,12 @@ export async function avroEmbedder(runtime: Runtime, records: { key: Buffer | nu
   };
 }
 
-/** Avro binary of `data` (JSON-encoded per Avro) under `type`; data that does not fit is 40002, naming the schema id when it is known. */
-function encodeData(type: Parameters<typeof encodeAvroJson>[0], data: unknown, side: Side, schemaId?: number): Buffer {
+/** The payload of `data` under the schema (per its type: src/schemas/schemaData.ts); data that does not fit is 40002, naming the schema id when it is known. */
+function encodeData(parsed: ParsedSchema, data: unknown, side: Side, schemaId?: number): Buffer {
   try {
-    return encodeAvroJson(type, data, `${side}.data`);
+    return encodeSchemaData(parsed, data, `${side}.data`);
   } catch (err) {
-    if (err instanceof AvroDataError) throw invalidValue(`${err.message.replace(/\.$/, '')}${schemaId === undefined ? '' : ` (schema id ${schemaId})`}.`);
+    if (err instanceof SchemaDataError) throw invalidValue(`${err.message.replace(/\.$/, '')}${schemaId === undefined ? '' : ` (schema id ${schemaId})`}.`);
     throw err;
   }
 }

@@ -154,9 +154,12 @@ describe('broker-side validation of JSON Schema and Protobuf values', () => {
     expect(await highWatermark(strand.http, 'people-proto')).toBe(before);
   });
 
-  test('produce with data refuses a JSON Schema or Protobuf schema id: it encodes Avro only', async () => {
+  test('produce with data encodes with a JSON Schema id too (test/schemas/produceTypes.test.ts has the rest); type AVRO with it is refused', async () => {
     const res = await strand.http.post(`${topicPath('people-json')}/records`, { value: { schema_id: jsonId, data: { name: 'Ada' } } });
-    expectError(res, 40002);
-    expect(res.json.message).toMatch(/is a JSON schema; produce with data encodes AVRO only/);
+    expectStatus(res, 200);
+    expect(res.json.value).toEqual({ type: 'JSONSCHEMA', size: expect.any(Number), schema_id: jsonId });
+    const mismatch = await strand.http.post(`${topicPath('people-json')}/records`, { value: { type: 'AVRO', schema_id: jsonId, data: { name: 'Ada' } } });
+    expectError(mismatch, 40002);
+    expect(mismatch.json.message).toMatch(/is AVRO, but schema id \d+ is a JSONSCHEMA schema/);
   });
 });
