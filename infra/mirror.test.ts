@@ -56,7 +56,7 @@ describe('StrandMirror', () => {
       Timeout: 110,
       Environment: { Variables: { [mirrorConfigEnvVar]: Match.anyValue() } },
     });
-    cross.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+    cross.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
     expect(functionConfig(cross.template)).toEqual({
       name: 'east',
       source: { url: 'https://east.example.com', clusterId: 'east', region: 'us-east-1', roleArn: 'arn:aws:iam::222222222222:role/strand-east-reader' },

@@ -160,6 +160,8 @@ export class StrandMirror extends Construct {
       timeout: Duration.seconds(runSeconds + 60),
       // The schedule's invocation is asynchronous: no retry of a failed run (the next one, a minute later, continues it).
       retryAttempts: 0,
+      // A scheduled event throttled by the reservation (a run still going) is dropped after a minute, not queued for hours.
+      maxEventAge: Duration.minutes(1),
       environment: { [mirrorConfigEnvVar]: Stack.of(this).toJsonString(config) },
       logGroup,
       bundling: { forceDockerBundling: false, target: 'node22', format: OutputFormat.CJS, minify: true, externalModules: [] },
