@@ -4,7 +4,13 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 
 /** Points a sparkline or chart keeps: two minutes at one poll every 2 s. */
 export const historyPointsMax = 60;
-export const pollMs = 2_000;
+/** How often pages poll: 2 s, or `?refresh=<seconds>` in the console's URL (0.5 to 60). */
+export const pollMs = refreshMs(new URLSearchParams(location.search).get('refresh'));
+
+function refreshMs(param: string | null): number {
+  const seconds = Number(param ?? 2);
+  return Number.isFinite(seconds) ? Math.round(Math.min(60, Math.max(0.5, seconds)) * 1000) : 2_000;
+}
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -26,9 +26,9 @@ let pageErrors: string[];
 
 const groupPath = (g: string) => `${cluster}/consumer-groups/${g}`;
 /** Loads the console afresh at `hash` (a new document: going to another hash of the same page would keep its state). */
-const open = async (hash: string) => {
+const open = async (hash: string, query = '') => {
   await page.goto('about:blank');
-  await page.goto(`${strand.url}/console/${hash}`, { waitUntil: 'domcontentloaded' });
+  await page.goto(`${strand.url}/console${query}${hash}`, { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('main h1');
 };
 
@@ -267,14 +267,16 @@ describe('schemas', () => {
 
 describe('layout and keyboard', () => {
   test('the overview at 1280 px', async () => {
-    await open('#/');
+    // Polling every half second, so the sparklines have points to draw within the test's time.
+    await open('#/', '?refresh=0.5');
     await waitForText(page, 'table', 'clicks');
     // Traffic while the sparklines gather a few polls: records in, and a group consuming some of them.
-    for (let i = 0; i < 8; i++) {
-      for (let j = 0; j <= i % 4; j++) await produceString(strand.http, 'clicks', `e${i}-${j}`);
-      if (i % 2 === 1) await strand.http.post(`${groupPath('billing')}/offsets:commit`, { offsets: [{ topic_name: 'clicks', partition_id: 0, offset: 4 + 2 * i }] });
-      await new Promise((r) => setTimeout(r, 600));
+    for (let i = 0; i < 12; i++) {
+      for (let j = 0; j <= (i * 7) % 5; j++) await produceString(strand.http, 'clicks', `e${i}-${j}`);
+      if (i % 2 === 1) await strand.http.post(`${groupPath('billing')}/offsets:commit`, { offsets: [{ topic_name: 'clicks', partition_id: 0, offset: 6 + 2 * i }] });
+      await new Promise((r) => setTimeout(r, 400));
     }
+    await page.waitForFunction(() => document.querySelector('.spark polyline')?.getAttribute('points')?.split(' ').length >= 6, { timeout: 10_000 });
     await screenshot(page, 'overview');
   });
 
