@@ -4,12 +4,26 @@
  * hands the work to asynchronous invocations of this same function
  * (src/maintenance/lambdaMaintenance.ts).
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { isWorkEvent, maintenanceDeadlineMarginMs, runPlanner, runWorker, workersFromEnv, type PlannerResult, type WorkerResult } from '../src/maintenance/lambdaMaintenance';
+import { GetFunctionConcurrencyCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { isWorkEvent, maintenanceDeadlineMarginMs, runPlanner, runWorker, workersFor, type PlannerResult, type WorkerResult } from '../src/maintenance/lambdaMaintenance';
 import { runtimeFromEnvironment } from '../src/runtime';
 
 const runtime = runtimeFromEnvironment();
 const lambda = new LambdaClient({});
+const self = () => process.env.AWS_LAMBDA_FUNCTION_NAME;
+
+/** The function's reserved concurrency, read once per container (undefined: none, or unreadable). */
+let reserved: Promise<number | undefined> | undefined;
+function reservedConcurrency(): Promise<number | undefined> {
+  reserved ??= lambda
+    .send(new GetFunctionConcurrencyCommand({ FunctionName: self() }))
+    .then((out) => out.ReservedConcurrentExecutions)
+    .catch((err: unknown) => {
+      runtime.logger.warn('maintenance: reserved concurrency unreadable; default worker count', { error: String(err) });
+      return undefined;
+    });
+  return reserved;
+}
 
 export const handler = async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }): Promise<PlannerResult | WorkerResult> => {
   const remaining = context?.getRemainingTimeInMillis?.() ?? 300_000;
@@ -21,9 +35,9 @@ export const handler = async (event: unknown, context?: { getRemainingTimeInMill
   }
   const result = await runPlanner(runtime, {
     deadline,
-    workers: workersFromEnv(),
+    workers: workersFor(await reservedConcurrency()),
     dispatch: async (work) => {
-      await lambda.send(new InvokeCommand({ FunctionName: process.env.AWS_LAMBDA_FUNCTION_NAME, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(work)) }));
+      await lambda.send(new InvokeCommand({ FunctionName: self(), InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(work)) }));
     },
   });
   runtime.logger.info('maintenance plan', { result });

@@ -8,9 +8,10 @@
  *   { strandMaintenance: 'work', work, sweeps } → a worker: those turns and
  *                             sweeps (maintenanceWork.ts) until its deadline.
  *
- * Bounds: `workers` invocations per pass (STRAND_MAINTENANCE_WORKERS, the
- * stack sets it to the function's reserved concurrency less the planner's
- * one, so a pass is never throttled), each stopping work at its deadline, each
+ * Bounds: `workers` invocations per pass (the function's reserved concurrency
+ * less the planner's one, so a pass is never throttled; the planner reads it
+ * with GetFunctionConcurrency, or STRAND_MAINTENANCE_WORKERS overrides it),
+ * each stopping work at its deadline, each
  * event at most eventBytesMax. Work that does not fit (a deadline, an event
  * full) stays in the ledger's `dirty` set and is handed out by the next pass:
  * the ledger is the queue, and nothing is lost when an invocation fails.
@@ -23,9 +24,10 @@ import { maintainTopics, sweepTopicOf } from './maintenanceWork';
 import { runClusterSteps } from './runMaintenance';
 import { orphanGraceMsDefault } from './sweepObjects';
 
-/** Environment variable: worker invocations per pass. */
+/** Environment variable: worker invocations per pass, overriding the reservation's. */
 export const maintenanceWorkersEnvVar = 'STRAND_MAINTENANCE_WORKERS';
-export const maintenanceWorkersDefault = 1;
+/** Workers when the function has no reserved concurrency to size them by. */
+export const maintenanceWorkersDefault = 2;
 /** Time kept back from the function's timeout to record what was done (ms). */
 export const maintenanceDeadlineMarginMs = 30_000;
 /** Lambda accepts 256 KB for an asynchronous invocation's event; kept well below. */
@@ -186,7 +188,10 @@ export async function runWorker(runtime: Runtime, event: WorkEvent, options: Pic
   return { kind: 'work', maintained: work.maintained, failures: work.failures, left: work.left, sweeps, errors: work.errors };
 }
 
-export function workersFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+/** Workers for a pass: the override, else the reservation less the planner, else the default. */
+export function workersFor(reservedConcurrency: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env[maintenanceWorkersEnvVar]);
-  return Number.isInteger(n) && n >= 1 ? n : maintenanceWorkersDefault;
+  if (Number.isInteger(n) && n >= 1) return n;
+  if (reservedConcurrency !== undefined && reservedConcurrency >= 2) return reservedConcurrency - 1;
+  return maintenanceWorkersDefault;
 }
