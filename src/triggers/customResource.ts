@@ -169,16 +169,19 @@ export async function putResponse(url: string, body: string): Promise<void> {
 export function createTriggerResourceHandler(runtime: () => Runtime, options: TriggerResourceHandlerOptions = {}) {
   const respond = options.respond ?? putResponse;
   return async (event: TriggerResourceEvent): Promise<void> => {
-    const rt = runtime();
+    let rt: Runtime | undefined;
     let status: 'SUCCESS' | 'FAILED' = 'SUCCESS';
     let reason = '';
     let outcome: TriggerResourceResult | undefined;
     try {
+      // Inside the try: a runtime that cannot be built still answers (FAILED), or CloudFormation waits an hour.
+      rt = runtime();
       outcome = await applyTriggerResource(rt, event);
     } catch (err) {
       status = 'FAILED';
       reason = (err instanceof Error ? err.message : String(err)).slice(0, reasonCharsMax);
-      rt.logger.warn('trigger resource request failed', { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, reason });
+      if (rt) rt.logger.warn('trigger resource request failed', { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, reason });
+      else console.error('trigger resource request failed', reason);
     }
     const body = JSON.stringify({
       Status: status,
@@ -190,7 +193,7 @@ export function createTriggerResourceHandler(runtime: () => Runtime, options: Tr
       NoEcho: false,
       ...(outcome ? { Data: outcome.Data } : {}),
     });
-    rt.logger.info('trigger resource', { requestType: event.RequestType, status, physicalResourceId: outcome?.PhysicalResourceId });
+    rt?.logger.info('trigger resource', { requestType: event.RequestType, status, physicalResourceId: outcome?.PhysicalResourceId });
     await respond(event.ResponseURL, body);
   };
 }
