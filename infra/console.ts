@@ -25,7 +25,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { buildConsoleSync, consoleFileOf, consoleHeaders, consolePath, type ConsoleAssets } from '../console/build';
+import { buildConsoleSync, consoleHeaders, consolePath, type ConsoleAssets } from '../console/build';
 
 export interface StrandConsoleProps {
   /** The cluster's HTTP API: the console is served at its `/console`. */
@@ -48,8 +48,8 @@ export const consoleRoutePaths = [consolePath, `${consolePath}/{file}`] as const
 
 /**
  * The function's whole source: the assets as base64 constants and a handler
- * choosing one by path (payload v2). `consoleFileOf` is inlined by its source
- * text, so the Lambda and the local runtime name files the same way.
+ * choosing one by path (payload v2), naming files as `consoleFileOf` does for
+ * the local runtime (infra/console.test.ts calls both on the same paths).
  */
 export function consoleHandlerSource(assets: ConsoleAssets): string {
   const files = Object.fromEntries([...assets].map(([name, a]) => [name, { type: a.contentType, body: a.body.toString('base64') }]));
@@ -57,7 +57,10 @@ export function consoleHandlerSource(assets: ConsoleAssets): string {
 const consolePath = ${JSON.stringify(consolePath)};
 const files = ${JSON.stringify(files)};
 const headers = ${JSON.stringify(consoleHeaders)};
-${consoleFileOf.toString()}
+function consoleFileOf(pathname) {
+  const rest = pathname.slice(consolePath.length).replace(/^\\//, '');
+  return rest === '' ? 'index.html' : rest;
+}
 exports.handler = async (event) => {
   const file = files[consoleFileOf(event.rawPath || consolePath)];
   if (!file) return { statusCode: 404, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }, body: 'Not found' };

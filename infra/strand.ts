@@ -90,6 +90,7 @@ import {
   type StageThrottle,
 } from './concurrency';
 import { StrandObservability, type StrandObservabilityOptions } from './observability';
+import { StrandConsole } from './console';
 
 /** The repository root: holds functions/, package-lock.json and node_modules/ (esbuild). */
 export const projectRoot = path.resolve(__dirname, '..');
@@ -270,6 +271,15 @@ export interface StrandProps {
    * @default an alarm at 10000 records of lag for 3 maintenance passes
    */
   readonly observability?: StrandObservabilityOptions;
+  /**
+   * The web console (infra/console.ts, docs/console.md) at `<api url>/console`:
+   * its static files from a function of their own on two routes without an
+   * authorizer; every API call the page makes carries the API key or JWT
+   * pasted into it. With IAM auth a browser cannot sign requests, so the
+   * console is off unless asked for (then used through a SigV4-signing proxy).
+   * @default true with `auth: { type: 'apiKeys' }` or `{ type: 'jwt' }`; false with IAM
+   */
+  readonly console?: boolean;
 }
 
 /**
@@ -406,6 +416,8 @@ export class Strand extends Construct {
   readonly attachedFunctions: lambda.IFunction[] = [];
   /** Per-topic and per-group metrics on the dashboard, and the consumer lag alarm. */
   readonly observability: StrandObservability;
+  /** The web console; absent unless `StrandProps.console` (see its default). */
+  readonly console?: StrandConsole;
   private readonly alarmTopic?: sns.ITopic;
   /** What the trigger resource provider is built with (made on the first addTrigger). */
   private readonly triggerProviderBase: { environment: Record<string, string>; logRetention: logs.RetentionDays; removalPolicy: RemovalPolicy };
@@ -636,6 +648,9 @@ export class Strand extends Construct {
     if (props.dashboard ?? true) this.dashboard = this.createDashboard(names);
     this.observability = new StrandObservability(this, 'Observability', { clusterId: this.clusterId, dashboard: this.dashboard, alarmTopic: props.alarmTopic, ...props.observability });
     this.alarms.push(...this.observability.alarms);
+    if (props.console ?? (props.auth !== undefined && props.auth.type !== 'iam')) {
+      this.console = new StrandConsole(this, 'Console', { api: this.api, apiUrl: this.stage.url, logRetention, removalPolicy });
+    }
     // Maintenance (retention, compaction, merging, object sweep) runs every 5 minutes unless told otherwise.
     const schedules = { maintenance: events.Schedule.rate(Duration.minutes(5)), ...props.schedules };
     for (const [name, schedule] of Object.entries(schedules) as [FunctionName, events.Schedule][]) {

@@ -91,7 +91,7 @@ export function LineChart({ series, label }: { series: Series[]; label: string }
   const y = (v: number) => h - 16 - (v / vMax) * (h - 28);
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={label} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={label}>
         <line x1={pad} x2={w} y1={y(0)} y2={y(0)} class="axis" />
         <text x={2} y={y(vMax) + 4} class="tick">
           {vMax}
@@ -99,7 +99,10 @@ export function LineChart({ series, label }: { series: Series[]; label: string }
         <text x={2} y={y(0)} class="tick">
           0
         </text>
-        {series.map((s, i) => (
+        {series.map((s, i) =>
+          s.values.length === 1 ? (
+            <circle key={s.name} cx={x(s.values[0]!.t)} cy={y(s.values[0]!.v)} r="3" fill={palette[i % palette.length]} />
+          ) : (
           <polyline
             key={s.name}
             fill="none"
@@ -107,7 +110,8 @@ export function LineChart({ series, label }: { series: Series[]; label: string }
             stroke-width="2"
             points={s.values.map((p) => `${x(p.t)},${y(p.v)}`).join(' ')}
           />
-        ))}
+          ),
+        )}
       </svg>
       <figcaption>
         {series.map((s, i) => (
