@@ -1,5 +1,6 @@
 /** Lambda entry point for the admin routes (see src/api/routes.ts). */
-import { createHandler } from '../src/api/lambda';
+import { createFunctionHandler } from '../src/api/functionHandler';
+import { adminFunctionOperations } from '../src/api/functionOperations/admin';
 import { runtimeFromEnvironment } from '../src/runtime';
 
-export const handler = createHandler('admin', runtimeFromEnvironment);
+export const handler = createFunctionHandler('admin', runtimeFromEnvironment, adminFunctionOperations);

@@ -1,5 +1,6 @@
 /** Lambda entry point for the fetch routes (see src/api/routes.ts). */
-import { createHandler } from '../src/api/lambda';
+import { createFunctionHandler } from '../src/api/functionHandler';
+import { fetchFunctionOperations } from '../src/api/functionOperations/fetch';
 import { runtimeFromEnvironment } from '../src/runtime';
 
-export const handler = createHandler('fetch', runtimeFromEnvironment);
+export const handler = createFunctionHandler('fetch', runtimeFromEnvironment, fetchFunctionOperations);

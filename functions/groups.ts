@@ -1,5 +1,6 @@
 /** Lambda entry point for the consumer group routes (see src/api/routes.ts). */
-import { createHandler } from '../src/api/lambda';
+import { createFunctionHandler } from '../src/api/functionHandler';
+import { groupsFunctionOperations } from '../src/api/functionOperations/groups';
 import { runtimeFromEnvironment } from '../src/runtime';
 
-export const handler = createHandler('groups', runtimeFromEnvironment);
+export const handler = createFunctionHandler('groups', runtimeFromEnvironment, groupsFunctionOperations);

@@ -3,14 +3,17 @@
  * contract's error body. Unknown failures are 500 / 50001 with no stack trace;
  * storage faults a retry may cure are 503 / 50301. With API keys on, the
  * access check (src/auth/authorize.ts) runs before the operation.
+ *
+ * The operations come from the caller: a Lambda function passes its own table
+ * (src/api/functionOperations/), so this module imports no operation and a
+ * function's bundle holds only the code of its routes.
  */
 import { ErrorCode, StrandError } from '../errors';
 import { asStorageUnavailable } from '../storage/storageErrors';
 import type { Runtime } from '../runtime';
 import type { ApiRequest, ApiResponse } from './http';
 import { routeKey, routes, type FunctionName, type RouteSpec } from './routes';
-import { operations } from './operations';
-import { openApiOperations } from './openapi';
+import type { OperationTable } from './operations';
 import { emitTrafficMetrics } from '../metrics/emf';
 import { assertPathParameters } from './request';
 import { authorize, filterListing } from '../auth/authorize';
@@ -21,9 +24,11 @@ export function errorResponse(err: StrandError, route?: Pick<RouteSpec, 'path'>)
   return { status: err.status, headers: v2 ? { 'content-type': 'application/vnd.kafka.v2+json', ...err.headers } : err.headers, json: err.toBody() };
 }
 
-export async function dispatch(fn: FunctionName, request: ApiRequest, runtime: Runtime): Promise<ApiResponse> {
-  const route = routes.find((r) => routeKey(r) === request.routeKey);
-  const operation = operations[request.routeKey] ?? openApiOperations[request.routeKey];
+const routeByKey = new Map(routes.map((r) => [routeKey(r), r]));
+
+export async function dispatch(fn: FunctionName, request: ApiRequest, runtime: Runtime, operations: OperationTable): Promise<ApiResponse> {
+  const route = routeByKey.get(request.routeKey);
+  const operation = route ? operations[request.routeKey] : undefined;
   if (!route || route.fn !== fn || !operation) {
     return { status: 404, json: { error_code: 404, message: `No route ${request.routeKey} in the ${fn} function.` } };
   }

@@ -12,7 +12,7 @@ import { binaryResponseBytesMax, JsonRecordsFill } from './responseBudget';
 import type { Operation } from './operations';
 import type { ApiResponse } from './http';
 import { loadTopicCached, partitionParam, queryInteger } from './request';
-import { recordBatchMediaType } from './produce';
+import { recordBatchMediaType } from './mediaTypes';
 import { batchUrlRangesMax, batchUrlsExpireAt, batchUrlsMediaType, embeddedFormatParam, oversizedEntry, presignedRanges, recordSizing } from './fetchForms';
 
 export const fetchBytesDefault = 1024 * 1024;

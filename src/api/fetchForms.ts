@@ -16,8 +16,8 @@ import { base64Bytes, binaryResponseBytesMax, TooLargeForResponse, type RecordSi
 import type { ApiRequest } from './http';
 import { jsonNestingDepthMax } from './request';
 import { jsonNestsDeeperThan } from '../jsonNesting';
-import { recordBatchMediaType } from './produce';
-import { avroEmbedder, type AvroEmbedded } from '../schemas/recordSchemas';
+import { recordBatchMediaType } from './mediaTypes';
+import type { AvroEmbedded } from '../schemas/recordSchemas';
 
 /** Media type of a fetch answered with presigned ranged-GET URLs (the direct-to-S3 data plane). */
 export const batchUrlsMediaType = 'application/vnd.strand.batch-urls+json';
@@ -117,7 +117,12 @@ export function recordSizing(runtime: Runtime, format: EmbeddedFormat): RecordSi
     lowerBound: (r) => jsonBytesAtLeast(r, format),
     build: (r, room) => recordJson(r, format, room, avro),
     prepare: async (kept) => {
-      if (format === 'avro') avro = await avroEmbedder(runtime, [...kept]);
+      // Loaded on first use (a require esbuild bundles but evaluates only when
+      // called): the schema code (avsc, the registry) is no part of a fetch's cold start.
+      if (format === 'avro') {
+        const { avroEmbedder } = require('../schemas/recordSchemas') as typeof import('../schemas/recordSchemas');
+        avro = await avroEmbedder(runtime, [...kept]);
+      }
     },
   };
 }

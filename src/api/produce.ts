@@ -28,6 +28,7 @@ import type { Operation } from './operations';
 import { assertBodySize, assertContentType, jsonBodyText, loadTopicCached, mediaType, notJson, parseJsonBody, partitionParam, pathParam, validate } from './request';
 import { splitJsonValues } from './jsonStream';
 import type { ApiResponse } from './http';
+import { recordBatchMediaType } from './mediaTypes';
 import { RecordSchemas, schemaDataFields, validateBatches, type SchemaEncoded } from '../schemas/recordSchemas';
 
 /** Entries one records:batch request may carry. */
@@ -36,7 +37,7 @@ export const entriesPerBatchRequestMax = 10_000;
 export const headersPerRecordMax = 1_000;
 /** Header names are short identifiers in practice. */
 const headerNameLengthMax = 1_024;
-export const recordBatchMediaType = 'application/vnd.kafka.record-batch.v2';
+export { recordBatchMediaType } from './mediaTypes';
 
 const dataType = z.enum(['BINARY', 'JSON', 'STRING', 'AVRO', 'JSONSCHEMA', 'PROTOBUF']);
 type DataType = z.infer<typeof dataType>;
