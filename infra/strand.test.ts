@@ -301,8 +301,9 @@ describe('operations', () => {
   test('alarms on errors and throttles of every function, throttles of every table, API 5xx, the notifier\'s stream lag, and the fences (see "throttles and concurrency")', () => {
     // Errors and Throttles per function, one per table, API 5xx, the notifier's iterator age, the trigger
     // dispatcher's four (iterator age, oldest undelivered, dead-lettered, skipped; infra/triggers.test.ts);
-    // then 429s, concurrency per reserved function, the account's concurrency; consumer lag (infra/observability.test.ts).
-    template.resourceCountIs('AWS::CloudWatch::Alarm', functionNames.length * 2 + tableNames.length + 1 + 1 + 4 + 1 + functionNames.length + 1 + 1);
+    // then 429s, concurrency per reserved function, the account's concurrency; consumer lag (infra/observability.test.ts);
+    // maintenance's three (not completed, partition failures, behind; infra/maintenance.test.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', functionNames.length * 2 + tableNames.length + 1 + 1 + 4 + 1 + functionNames.length + 1 + 1 + 3);
     for (const fn of functionNames) {
       const fnId = logicalId(stack, stack.strand.functionOf(fn));
       for (const metric of ['Errors', 'Throttles']) {

@@ -91,6 +91,7 @@ import {
 } from './concurrency';
 import { StrandObservability, type StrandObservabilityOptions } from './observability';
 import { StrandConsole } from './console';
+import { StrandMaintenance } from './maintenance';
 
 /** The repository root: holds functions/, package-lock.json and node_modules/ (esbuild). */
 export const projectRoot = path.resolve(__dirname, '..');
@@ -418,6 +419,8 @@ export class Strand extends Construct {
   readonly observability: StrandObservability;
   /** The web console; absent unless `StrandProps.console` (see its default). */
   readonly console?: StrandConsole;
+  /** Maintenance's fan-out (the planner invokes workers) and its alarms (infra/maintenance.ts). */
+  readonly maintenance: StrandMaintenance;
   private readonly alarmTopic?: sns.ITopic;
   /** What the trigger resource provider is built with (made on the first addTrigger). */
   private readonly triggerProviderBase: { environment: Record<string, string>; logRetention: logs.RetentionDays; removalPolicy: RemovalPolicy };
@@ -656,6 +659,13 @@ export class Strand extends Construct {
     for (const [name, schedule] of Object.entries(schedules) as [FunctionName, events.Schedule][]) {
       this.addSchedule(name, schedule);
     }
+    this.maintenance = new StrandMaintenance(this, 'Maintenance', {
+      fn: functions.maintenance,
+      clusterId: this.clusterId,
+      reservedConcurrency: this.reservedConcurrency.maintenance,
+      alarmTopic: props.alarmTopic,
+    });
+    this.alarms.push(...this.maintenance.alarms);
   }
 
   /** The API's base URL, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/`. */

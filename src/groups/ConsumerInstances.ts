@@ -7,7 +7,9 @@
  * A subscribed instance is a group member whose member id is the instance name;
  * every call on it heartbeats for it, so an instance nobody calls for its idle
  * timeout (default 5 minutes) loses its session and its partitions move. Its own
- * item is removed on the next call that finds it idle (40403).
+ * item is removed on the next call that finds it idle (40403), or, if nobody
+ * calls it again, by DynamoDB TTL (`ttl`, kept a little past the idle timeout
+ * on every save); its group membership by the maintenance pass (expireAll).
  *
  * At-least-once, as a REST Proxy client expects with auto commit: a `records`
  * call first commits the positions reached by the records it returned before,
@@ -79,6 +81,16 @@ export interface InstanceItem {
   lastUsedAt: number;
   createdAt: number;
   version: number;
+  /** When DynamoDB TTL may delete the item (epoch seconds): instanceTtlSecondsFor. */
+  ttl?: number;
+}
+
+/** Slack past the idle timeout before TTL may delete an instance (a call at the last moment still finds it). */
+const instanceTtlSlackSeconds = 3600;
+
+/** The item's `ttl`: its idle timeout from its last use, plus slack. */
+export function instanceTtlSecondsFor(item: Pick<InstanceItem, 'lastUsedAt' | 'idleMs'>): number {
+  return Math.ceil((item.lastUsedAt + item.idleMs) / 1000) + instanceTtlSlackSeconds;
 }
 
 /**
@@ -147,6 +159,7 @@ export class ConsumerInstances {
       createdAt: now,
       version: 1,
     };
+    item.ttl = instanceTtlSecondsFor(item);
     try {
       // An idle-expired instance of the same name may be replaced.
       await this.ddb.send(
@@ -183,6 +196,7 @@ export class ConsumerInstances {
     const version = item.version;
     item.version = version + 1;
     item.lastUsedAt = this.now;
+    item.ttl = instanceTtlSecondsFor(item);
     try {
       await this.ddb.send(
         new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': version } }),

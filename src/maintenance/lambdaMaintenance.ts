@@ -24,10 +24,8 @@ import { maintainTopics, sweepTopicOf } from './maintenanceWork';
 import { runClusterSteps } from './runMaintenance';
 import { orphanGraceMsDefault } from './sweepObjects';
 
-/** Environment variable: worker invocations per pass, overriding the reservation's. */
-export const maintenanceWorkersEnvVar = 'STRAND_MAINTENANCE_WORKERS';
-/** Workers when the function has no reserved concurrency to size them by. */
-export const maintenanceWorkersDefault = 2;
+export { maintenanceWorkersDefault, maintenanceWorkersEnvVar, workersFor } from './workers';
+
 /** Time kept back from the function's timeout to record what was done (ms). */
 export const maintenanceDeadlineMarginMs = 30_000;
 /** Lambda accepts 256 KB for an asynchronous invocation's event; kept well below. */
@@ -186,12 +184,4 @@ export async function runWorker(runtime: Runtime, event: WorkEvent, options: Pic
   });
   for (const e of work.errors) runtime.logger.warn('maintenance step failed', { error: e });
   return { kind: 'work', maintained: work.maintained, failures: work.failures, left: work.left, sweeps, errors: work.errors };
-}
-
-/** Workers for a pass: the override, else the reservation less the planner, else the default. */
-export function workersFor(reservedConcurrency: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env[maintenanceWorkersEnvVar]);
-  if (Number.isInteger(n) && n >= 1) return n;
-  if (reservedConcurrency !== undefined && reservedConcurrency >= 2) return reservedConcurrency - 1;
-  return maintenanceWorkersDefault;
 }

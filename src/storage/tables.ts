@@ -28,8 +28,9 @@ export const tableSchemas: Record<keyof TableNames, TableSchema> = {
   // pk = group id: members, target assignment and committed offsets in one item,
   // so fenced commits are refused by single-item conditions (src/groups/GroupStore.ts).
   groups: { partitionKey: { name: 'pk', type: 'S' } },
-  // pk = group id; sk = v2 consumer instance name.
-  consumers: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
+  // pk = group id; sk = v2 consumer instance name. `ttl`: an instance nobody calls
+  // again is deleted a while after its idle timeout (src/groups/ConsumerInstances.ts).
+  consumers: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, timeToLiveAttribute: 'ttl' },
   // Schema registry: pk/sk strings; the item layout is in src/schemas/SchemaStore.ts.
   schemas: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
   // pk = API key id (the public part of `strand_<id>_<secret>`); the secret only as its SHA-256.
