@@ -1,0 +1,126 @@
+/**
+ * Docs that run (issue 19): every command block of README.md and docs/*.md is
+ * executed against a local Strand, so a broken example fails the build.
+ *
+ * How: each document's blocks (test/docs/docBlocks.ts) run in order in one
+ * bash session (`set -euo pipefail`), as a reader pasting them into one
+ * terminal would, in a fresh working directory and against a fresh Strand of
+ * its own (so documents cannot interfere, and each may reuse names like
+ * `orders`). The session sees:
+ *   - `http://localhost:8082` (and 127.0.0.1:8082) in the blocks rewritten to
+ *     the test's Strand, which listens on a free port;
+ *   - STRAND_URL / STRAND_CLUSTER set for the CLI, and no profile file;
+ *   - `strand` on PATH and `npx strand` both running this checkout's bin/strand.js;
+ *   - curl failing on an HTTP error status (--fail-with-body), so a request the
+ *     doc shows succeeding must succeed;
+ *   - trigger handler modules resolved in its working directory, where a
+ *     `<!-- doc-test: file PATH -->` block (the handler the doc shows) is written.
+ * Handlers run in this process: what they log is swallowed, so the test prints nothing.
+ * A block that cannot run here (AWS, LocalStack, `npm start` itself, installs,
+ * synopses) carries `<!-- doc-test: skip (why) -->` just before it; skips are
+ * counted in the test names. A failure names the document, the block's line
+ * and the output of that block.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestStrand, type TestStrand } from '../support/localStrand';
+import { type DocBlock, extractBlocks, failedBlock, scriptFor } from './docBlocks';
+
+const root = join(__dirname, '..', '..');
+const strandBin = join(root, 'bin', 'strand.js');
+/** A document's whole session, with its CLI starts on a loaded 2-core machine. */
+const documentRunMsMax = 80_000;
+const outputCharsShownMax = 4_000;
+
+const documents = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const parsed = documents.map((doc) => ({ doc, blocks: extractBlocks(readFileSync(join(root, doc), 'utf8')) }));
+const withCommands = parsed.filter((d) => d.blocks.some((b) => b.kind === 'run'));
+
+const count = (blocks: DocBlock[], kind: DocBlock['kind']) => blocks.filter((b) => b.kind === kind).length;
+
+let shimDir: string;
+const started: TestStrand[] = [];
+const workDirs: string[] = [];
+
+beforeAll(() => {
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  shimDir = mkdtempSync(join(tmpdir(), 'strand-doc-bin-'));
+  const shim = join(shimDir, 'strand');
+  writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${strandBin}" "$@"\n`);
+  chmodSync(shim, 0o755);
+});
+
+afterAll(async () => {
+  await Promise.all(started.map((s) => s.dispose()));
+  for (const dir of [shimDir, ...workDirs]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('every command block of the docs runs', () => {
+  test('each skipped block says why, and every document with commands runs some', () => {
+    for (const { blocks } of parsed) for (const b of blocks.filter((x) => x.kind === 'skip')) expect(b.reason).toBeTruthy();
+    expect(withCommands.map((d) => d.doc)).toContain('README.md');
+  });
+
+  test.each(withCommands.map((d) => [`${d.doc}: ${count(d.blocks, 'run')} blocks run, ${count(d.blocks, 'skip')} marked skip`, d] as const))(
+    '%s',
+    async (_name, { doc, blocks }) => {
+      const workDir = mkdtempSync(join(tmpdir(), 'strand-doc-'));
+      workDirs.push(workDir);
+      // Trigger handler modules (`--handler ./handlers/orders.ts#handler`) resolve where the reader's shell is.
+      const strand = await startTestStrand({ triggers: { moduleRoot: workDir } });
+      started.push(strand);
+      const hostPort = new URL(strand.url).host;
+      const rewrite = (text: string) => text.replace(/(https?:\/\/)?(localhost|127\.0\.0\.1):8082/g, (_m, scheme: string | undefined) => `${scheme ?? ''}${hostPort}`);
+      const result = await runBash(scriptFor(blocks, rewrite), {
+        cwd: workDir,
+        env: {
+          ...process.env,
+          PATH: `${shimDir}:${process.env.PATH}`,
+          STRAND_URL: strand.url,
+          STRAND_CLUSTER: 'local',
+          STRAND_PROFILE: '',
+          STRAND_CONFIG: join(workDir, 'no-profiles.json'),
+        },
+      });
+      await strand.dispose();
+      started.splice(started.indexOf(strand), 1);
+      if (result.code === 0 && !result.timedOut) return;
+      const failed = failedBlock(result.output);
+      const where = failed ? `${doc}:${failed.line}` : doc;
+      const shown = (failed?.output ?? result.output).slice(-outputCharsShownMax);
+      throw new Error(`${where}: the block ${result.timedOut ? `ran over ${documentRunMsMax} ms` : `failed (exit ${result.code})`}; its output:\n${shown}`);
+    },
+    documentRunMsMax + 30_000,
+  );
+});
+
+/** Runs a script in bash in a process group of its own, killed whole when it ends or runs over. */
+function runBash(script: string, options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; output: string; timedOut: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script], { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let timedOut = false;
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, documentRunMsMax);
+    child.on('error', reject);
+    // Anything a block left running in the background holds the pipes open: kill it once bash is done.
+    child.on('exit', () => killGroup());
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, timedOut });
+    });
+  });
+}
