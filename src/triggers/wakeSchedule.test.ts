@@ -24,7 +24,7 @@ describe('wake-up schedules', () => {
       ActionAfterCompletion: 'DELETE',
       Target: { Arn: 'arn:aws:lambda:eu-west-1:123456789012:function:d', RoleArn: 'arn:aws:iam::123456789012:role/w' },
     });
-    expect(JSON.parse(req.Target.Input)).toMatchObject({ source: 'strand.triggers', 'detail-type': 'Wake' });
+    expect(JSON.parse(req.Target?.Input ?? 'null')).toMatchObject({ source: 'strand.triggers', 'detail-type': 'Wake' });
   });
 
   test('the target is the function, not the version or alias that ran', () => {

@@ -19,9 +19,11 @@
  *   - a wake that comes before a backoff is due finds it pending in the lease's
  *     cursor and waits for it inside the invocation (at most a minute).
  *
- * The call is Scheduler's REST API (CreateSchedule, `POST /schedules/<name>`)
- * signed with SigV4 by the function's role: Strand bundles no Scheduler client.
+ * The call is the AWS SDK's CreateSchedule, signed by the function's role. The
+ * SDK may retry a CreateSchedule whose reply was lost after it applied: the
+ * retry is refused with ConflictException like any second ask for the minute.
  */
+import { ConflictException, CreateScheduleCommand, SchedulerClient, type CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import type { Runtime } from '../runtime';
 
 /** The dispatcher's environment: the schedule group it may create schedules in, and the role Scheduler invokes it with. */
@@ -62,7 +64,7 @@ export function wakeScheduleName(minuteMs: number): string {
 }
 
 /** The CreateSchedule request body for a wake in `minuteMs`. */
-export function wakeScheduleRequest(minuteMs: number, target: { functionArn: string; roleArn: string; group: string }) {
+export function wakeScheduleRequest(minuteMs: number, target: { functionArn: string; roleArn: string; group: string }): Omit<CreateScheduleCommandInput, 'Name'> {
   return {
     GroupName: target.group,
     ScheduleExpression: atExpression(minuteMs),
@@ -85,8 +87,6 @@ export function unqualifiedFunctionArn(arn: string): string {
   return parts.length > 7 ? parts.slice(0, 7).join(':') : arn;
 }
 
-type Signer = (request: { method: string; hostname: string; path: string; headers: Record<string, string>; body: string }) => Promise<Record<string, string>>;
-
 /**
  * The Scheduler waker from the dispatcher's environment, or undefined where it
  * has none (a stack deployed without it, tests): runs then end with work left
@@ -101,46 +101,28 @@ export function schedulerWakerFromEnvironment(runtime: Runtime, functionArn: str
 }
 
 export class SchedulerWaker implements TriggerWaker {
-  private signer: Signer | undefined;
+  private readonly client: SchedulerClient;
 
   constructor(
     private readonly target: { group: string; roleArn: string; functionArn: string; region: string },
     private readonly runtime: Pick<Runtime, 'logger'>,
-  ) {}
+  ) {
+    this.client = new SchedulerClient({ region: target.region });
+  }
 
   async wakeAt(atMs: number, nowMs: number): Promise<void> {
     const minute = wakeMinuteMs(atMs, nowMs);
     const name = wakeScheduleName(minute);
-    const body = JSON.stringify(wakeScheduleRequest(minute, this.target));
-    const hostname = `scheduler.${this.target.region}.amazonaws.com`;
-    const path = `/schedules/${name}`;
-    const headers = await this.sign({ method: 'POST', hostname, path, headers: { host: hostname, 'content-type': 'application/json' }, body });
-    const res = await fetch(`https://${hostname}${path}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(createTimeoutMs) });
-    const text = await res.text().catch(() => '');
-    // 409: a wake in that minute is already scheduled (another invocation asked first).
-    if (res.ok || res.status === 409) {
-      this.runtime.logger.info('trigger wake scheduled', { schedule: name, at: new Date(minute).toISOString(), existed: res.status === 409 });
-      return;
+    let existed = false;
+    try {
+      await this.client.send(new CreateScheduleCommand({ Name: name, ...wakeScheduleRequest(minute, this.target) }), {
+        abortSignal: AbortSignal.timeout(createTimeoutMs),
+      });
+    } catch (err) {
+      // A wake in that minute is already scheduled (another invocation asked first, or the SDK's retry of our own ask).
+      if (!(err instanceof ConflictException)) throw err;
+      existed = true;
     }
-    throw new Error(`CreateSchedule ${name} answered ${res.status}: ${text.slice(0, 300)}`);
-  }
-
-  private sign(request: Parameters<Signer>[0]): Promise<Record<string, string>> {
-    if (!this.signer) {
-      // Loaded only on AWS, when a wake is needed: the credential chain is heavy.
-      /* eslint-disable @typescript-eslint/no-require-imports */
-      const { SignatureV4 } = require('@smithy/signature-v4') as typeof import('@smithy/signature-v4');
-      const { Sha256 } = require('@aws-crypto/sha256-js') as typeof import('@aws-crypto/sha256-js');
-      const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
-      /* eslint-enable @typescript-eslint/no-require-imports */
-      const v4 = new SignatureV4({ credentials: defaultProvider(), region: this.target.region, service: 'scheduler', sha256: Sha256 });
-      this.signer = async (r) => {
-        const signed = await v4.sign({ method: r.method, protocol: 'https:', hostname: r.hostname, path: r.path, query: {}, headers: r.headers, body: r.body });
-        const out: Record<string, string> = {};
-        for (const [k, v] of Object.entries(signed.headers)) if (k !== 'host') out[k] = String(v);
-        return out;
-      };
-    }
-    return this.signer(request);
+    this.runtime.logger.info('trigger wake scheduled', { schedule: name, at: new Date(minute).toISOString(), existed });
   }
 }
