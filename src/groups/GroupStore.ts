@@ -390,7 +390,7 @@ export class GroupStore {
       stored = await this.load(groupId);
       if (!stored) throw unknownGroup(groupId);
       if (stored.memberCount > 0) {
-        throw new StrandError(ErrorCode.GroupNotEmpty, `Group '${groupId}' has ${stored.memberCount} live member(s); it must be empty for this.`);
+        throw new StrandError(ErrorCode.GroupNotEmpty, `Group '${groupId}' has ${stored.memberCount} live member(s); it must be empty for this. Each member leaves with a heartbeat of member_epoch -1 (POST …/consumer-groups/${groupId}/heartbeat {"member_id": "…", "member_epoch": -1}; a stopped SDK or CLI consumer sends it itself), or is removed once its session times out; GET …/consumer-groups/${groupId}/consumers lists them.`);
       }
     }
     return stored;

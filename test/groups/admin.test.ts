@@ -73,13 +73,14 @@ describe('group reads', () => {
 });
 
 describe('group admin', () => {
-  test('offsets:reset and delete need an empty group (40925), then work', async () => {
+  test('offsets:reset and delete need an empty group (40925, saying how a member leaves), then work', async () => {
     const a = new GroupClient(strand.http, 'g-admin', ['lagged']);
     await a.join();
     await a.commit([{ topic_name: 'lagged', partition_id: 0, offset: 2 }]);
     const reset = (to: unknown, topic_names?: string[]) => strand.http.post(`${groupPath('g-admin')}/offsets:reset`, { to, topic_names });
     const busy = await reset('earliest');
     expect([busy.status, busy.json.error_code]).toEqual([409, 40925]);
+    expect(busy.json.message).toMatch(/leaves with a heartbeat of member_epoch -1 .*heartbeat \{"member_id": "…", "member_epoch": -1\}/);
     const del = await strand.http.delete(groupPath('g-admin'));
     expect([del.status, del.json.error_code]).toEqual([409, 40925]);
     await a.leave();
