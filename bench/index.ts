@@ -1,11 +1,20 @@
 /**
  * `npm run bench [-- --quick] [--producers N] [--consumers N] [--partitions N]
  *   [--record-bytes B] [--batch-kib K[,K…]] [--seconds S]
- *   [--only throughput|idle] [--idle-seconds S] [--wakeups N]`
+ *   [--only throughput|idle|coldstart] [--idle-seconds S] [--wakeups N] [--cold-start-runs N]`
  *
- * Two phases: throughput and cost per GiB (below), then idle consumers
- * (bench/idle.ts: what a waiting consumer costs per month, and its wake-up).
- * `--only` runs one of them.
+ * Three phases: throughput and cost per GiB (below), then idle consumers
+ * (bench/idle.ts: what a waiting consumer costs per month, and its wake-up),
+ * then cold starts (bench/coldStart.ts: each function's bundle, its size and
+ * load time). `--only` runs one of them.
+ *
+ * Strand's own cost per MiB is `strand_cpu_ratio_produce` and
+ * `strand_cpu_ratio_fetch`: the Strand process's CPU per MiB produced (fetched)
+ * through the API over the bare S3 PutObject (GetObject) client's CPU per MiB
+ * at the same size, measured in the same run. The Strand process holds the
+ * local gateway too, which on AWS is API Gateway's work: its part (the base64
+ * of bodies and the event and result JSON, modeled at the batch size by
+ * gatewayModelCpuMsPerMiB) is reported apart, and `…_handlers` ratios leave it out.
  *
  * Drives a local Strand over HTTP through the SDK, and in the same run measures
  * the ceiling: raw S3 PutObject and GetObject of the same sizes, at the same
@@ -36,6 +45,7 @@ import { countRequests, timeStorageCalls } from './requestCounter';
 import { idleSummary, reportIdle, runIdleBench, type IdleBenchResult } from './idle';
 import { measureCpu, percentile, parseArgs } from './benchUtil';
 import type { Command } from './loadGenerator';
+import { coldStartSummary, reportColdStart, runColdStartBench } from './coldStart';
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.flag('quick');
@@ -50,7 +60,9 @@ const directKiB = args.list('direct-kib', quick ? [256] : [256, 1024]);
 const runs = [...batchKiB.map((kib) => ({ kib, direct: false })), ...directKiB.map((kib) => ({ kib, direct: true }))];
 const mib = 1024 * 1024;
 const only = args.string('only');
-if (only !== undefined && only !== 'throughput' && only !== 'idle') throw new Error(`--only takes 'throughput' or 'idle', not '${only}'`);
+if (only !== undefined && only !== 'throughput' && only !== 'idle' && only !== 'coldstart') throw new Error(`--only takes 'throughput', 'idle' or 'coldstart', not '${only}'`);
+/** Fresh processes each function's bundle is loaded in (bench/coldStart.ts); the median is reported. */
+const coldStartRuns = args.number('cold-start-runs', quick ? 3 : 7);
 const idleOptions = { quick, windowSeconds: args.string('idle-seconds') === undefined ? undefined : args.number('idle-seconds', 60), wakeups: args.string('wakeups') === undefined ? undefined : args.number('wakeups', 30) };
 
 interface SizeResult {
@@ -70,6 +82,14 @@ interface SizeResult {
   cpu_ms_per_mib_produce: Record<string, number>;
   cpu_ms_per_mib_raw_get: Record<string, number>;
   cpu_ms_per_mib_fetch: Record<string, number>;
+  /** Strand's CPU per MiB over the bare client's (produce: PutObject; fetch: GetObject), at this size. */
+  strand_cpu_ratio_produce: number;
+  strand_cpu_ratio_fetch: number;
+  /** The local gateway's share of Strand's CPU per MiB (modeled: gatewayModelCpuMsPerMiB), and the ratios without it. */
+  gateway_cpu_ms_per_mib_produce: number;
+  gateway_cpu_ms_per_mib_fetch: number;
+  strand_cpu_ratio_produce_handlers: number;
+  strand_cpu_ratio_fetch_handlers: number;
   raw_get_mib_s: number;
   fetch_mib_s: number;
   fetch_ratio: number;
@@ -130,6 +150,12 @@ async function startLoadGenerator(): Promise<LoadGenerator> {
 type Timed = { count: number; seconds: number };
 
 async function main(): Promise<void> {
+  if (only === 'coldstart') {
+    const coldStart = await runColdStartBench(coldStartRuns);
+    reportColdStart(coldStart);
+    console.log(JSON.stringify(coldStartSummary(coldStart)));
+    return;
+  }
   if (only === 'idle') {
     const idle = await runIdleBench(idleOptions);
     reportIdle(idle);
@@ -210,6 +236,13 @@ async function main(): Promise<void> {
       );
       const fetchedMiB = (totalRecords * recordBytes) / mib;
 
+      const produceCpuPerMiB = perMiB(produceCpu, producedMiB);
+      const fetchCpuPerMiB = perMiB(fetchCpu, fetchedMiB);
+      const rawPutPerMiB = perMiB(putCpu, (rawPut.count * payloadPerBatch) / mib);
+      const rawGetPerMiB = perMiB(getCpu, (rawGet.count * payloadPerBatch) / mib);
+      // The direct path's bodies go to S3, not through the gateway: only its small JSON requests do.
+      const gateway = direct ? { produce: 0, fetch: 0 } : gatewayModelCpuMsPerMiB(payloadPerBatch);
+      const ratio = (strandMs: number, rawMs: number | undefined) => round(strandMs / (rawMs ?? NaN), 2);
       results.push({
         batch_kib: kib,
         path: direct ? 'direct' : 'api',
@@ -220,10 +253,16 @@ async function main(): Promise<void> {
         produce_vs_floor: round(produceMiBs / floorMiBs, 3),
         produce_ratio_bound: ratioBound(perMiB(putCpu, (rawPut.count * payloadPerBatch) / mib), perMiB(produceCpu, producedMiB)),
         fetch_ratio_bound: ratioBound(perMiB(getCpu, (rawGet.count * payloadPerBatch) / mib), perMiB(fetchCpu, fetchedMiB)),
-        cpu_ms_per_mib_raw_put: perMiB(putCpu, (rawPut.count * payloadPerBatch) / mib),
-        cpu_ms_per_mib_produce: perMiB(produceCpu, producedMiB),
-        cpu_ms_per_mib_raw_get: perMiB(getCpu, (rawGet.count * payloadPerBatch) / mib),
-        cpu_ms_per_mib_fetch: perMiB(fetchCpu, fetchedMiB),
+        cpu_ms_per_mib_raw_put: rawPutPerMiB,
+        cpu_ms_per_mib_produce: produceCpuPerMiB,
+        cpu_ms_per_mib_raw_get: rawGetPerMiB,
+        cpu_ms_per_mib_fetch: fetchCpuPerMiB,
+        strand_cpu_ratio_produce: ratio(produceCpuPerMiB.strand!, rawPutPerMiB.clients),
+        strand_cpu_ratio_fetch: ratio(fetchCpuPerMiB.strand!, rawGetPerMiB.clients),
+        gateway_cpu_ms_per_mib_produce: round(gateway.produce, 1),
+        gateway_cpu_ms_per_mib_fetch: round(gateway.fetch, 1),
+        strand_cpu_ratio_produce_handlers: ratio(produceCpuPerMiB.strand! - gateway.produce, rawPutPerMiB.clients),
+        strand_cpu_ratio_fetch_handlers: ratio(fetchCpuPerMiB.strand! - gateway.fetch, rawGetPerMiB.clients),
         raw_get_mib_s: round(rawGetMiBs),
         fetch_mib_s: round(fetchedMiB / fetched.seconds),
         fetch_ratio: round(fetchedMiB / fetched.seconds / rawGetMiBs, 3),
@@ -252,7 +291,38 @@ async function main(): Promise<void> {
 
   // On a Strand of its own, after the throughput phase's is gone.
   const idle = only === 'throughput' ? undefined : await runIdleBench(idleOptions);
-  report(results, e2eP50, idle);
+  const coldStart = only === 'throughput' ? undefined : await runColdStartBench(coldStartRuns);
+  report(results, e2eP50, idle, coldStart);
+}
+
+/**
+ * CPU ms per MiB the local gateway spends on a body of `bytes` beyond what a
+ * Lambda handler does: its share of the Strand process's CPU, which on AWS is
+ * API Gateway's. Produce: the body to base64 for the event, the event as JSON
+ * to check Lambda's payload bound. Fetch: the result as JSON (the same check)
+ * and its base64 body decoded for the client. Measured here on bodies of the
+ * batch's size (the HTTP parsing and writing it also does are left in Strand's
+ * share, so this is a floor of the gateway's part).
+ */
+function gatewayModelCpuMsPerMiB(bytes: number): { produce: number; fetch: number } {
+  const body = Buffer.alloc(bytes, 7);
+  const repeats = Math.max(4, Math.ceil((64 * mib) / bytes));
+  const timed = (work: () => void) => {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < repeats; i++) work();
+    const u = process.cpuUsage(t0);
+    return (u.user + u.system) / 1000 / ((repeats * bytes) / mib);
+  };
+  const produce = timed(() => {
+    const event = { routeKey: 'POST /batches', headers: { 'content-type': 'application/vnd.kafka.record-batch.v2' }, body: body.toString('base64'), isBase64Encoded: true };
+    Buffer.byteLength(JSON.stringify(event));
+  });
+  const result = { statusCode: 200, headers: { 'content-type': 'application/vnd.kafka.record-batch.v2' }, body: body.toString('base64'), isBase64Encoded: true };
+  const fetch = timed(() => {
+    Buffer.byteLength(JSON.stringify(result));
+    Buffer.from(result.body, 'base64');
+  });
+  return { produce, fetch };
 }
 
 /**
@@ -278,7 +348,7 @@ function costAt(results: SizeResult[], kib: number, profileOf: (r: SizeResult, k
   return usdPerGibIngested(profileOf(nearest, kib));
 }
 
-function report(results: SizeResult[], e2eP50: number, idle: IdleBenchResult | undefined): void {
+function report(results: SizeResult[], e2eP50: number, idle: IdleBenchResult | undefined, coldStart?: Awaited<ReturnType<typeof runColdStartBench>>): void {
   const profileOf = (r: SizeResult, kib: number): ProduceRequestProfile => ({
     requestBytes: kib * 1024,
     s3Puts: r.s3_puts_per_produce_request,
@@ -346,6 +416,17 @@ function report(results: SizeResult[], e2eP50: number, idle: IdleBenchResult | u
   );
   console.log('Highest ratio the emulators allow here (Strand free, clients as cheap as the raw calls\' client):');
   console.table(results.map((r) => ({ 'batch KiB': r.batch_kib, path: r.path, 'produce ratio': r.produce_ratio, 'bound': r.produce_ratio_bound, 'fetch ratio': r.fetch_ratio, 'fetch bound': r.fetch_ratio_bound })));
+  console.log('Strand\'s CPU per MiB over the bare S3 client\'s (goals: produce ≤ 2, fetch ≤ 1.5); "handlers" leaves out the local gateway\'s modeled share:');
+  console.table(results.map((r) => ({
+    'batch KiB': r.batch_kib,
+    path: r.path,
+    'produce ratio': r.strand_cpu_ratio_produce,
+    'produce (handlers)': r.strand_cpu_ratio_produce_handlers,
+    'gateway ms/MiB in': r.gateway_cpu_ms_per_mib_produce,
+    'fetch ratio': r.strand_cpu_ratio_fetch,
+    'fetch (handlers)': r.strand_cpu_ratio_fetch_handlers,
+    'gateway ms/MiB out': r.gateway_cpu_ms_per_mib_fetch,
+  })));
   console.log(`End to end (send → a waiting SDK consumer, default config) p50: ${e2eP50.toFixed(1)} ms`);
   const summary = {
     batch_kib: main.batch_kib,
@@ -358,6 +439,12 @@ function report(results: SizeResult[], e2eP50: number, idle: IdleBenchResult | u
     produce_ratio_bound: main.produce_ratio_bound,
     fetch_ratio_bound: main.fetch_ratio_bound,
     ...(direct ? { direct_produce_ratio: direct.produce_ratio, direct_fetch_ratio: direct.fetch_ratio } : {}),
+    strand_cpu_ratio_produce: main.strand_cpu_ratio_produce,
+    strand_cpu_ratio_fetch: main.strand_cpu_ratio_fetch,
+    strand_cpu_ratio_produce_handlers: main.strand_cpu_ratio_produce_handlers,
+    strand_cpu_ratio_fetch_handlers: main.strand_cpu_ratio_fetch_handlers,
+    /** Strand's CPU ms per MiB produced, by path and batch size: the direct path's commit against the API's /batches. */
+    strand_cpu_ms_per_mib_produce: Object.fromEntries(results.map((r) => [`${r.path}_${r.batch_kib}kib`, r.cpu_ms_per_mib_produce.strand])),
     produce_p50_ms: main.produce_p50_ms,
     produce_p99_ms: main.produce_p99_ms,
     e2e_p50_ms: round(e2eP50, 1),
@@ -371,8 +458,10 @@ function report(results: SizeResult[], e2eP50: number, idle: IdleBenchResult | u
     msk_serverless_usd_per_gib: round(msk, 5),
     by_batch_size: results,
     ...(idle ? idleSummary(idle) : {}),
+    ...(coldStart ? coldStartSummary(coldStart) : {}),
   };
   if (idle) reportIdle(idle);
+  if (coldStart) reportColdStart(coldStart);
   console.log(JSON.stringify(summary));
 }
 

@@ -425,7 +425,9 @@ export const produceOperations: Record<string, Operation> = {
     runtime.engine.assertPartition(topic, partition);
     assertBodySize(req);
     assertContentType(req, recordBatchMediaType);
-    const body = Buffer.from(req.body);
+    // The request's own bytes (decoded from the event for this request alone): validation
+    // may rewrite timestamps in them in place, and they are stored as they are, not copied.
+    const body = req.body;
     const now = runtime.clock.now();
     const { producer, logAppend } = await validateBinaryBatches(runtime, topic, body, now);
     const stored = inTopicCodec(topic, body);

@@ -45,9 +45,22 @@ export const storageRequestTimeoutMs = 10_000;
 export const storageAttemptMsMin = 100;
 
 /**
- * Builds the SDK clients. With an endpoint (emulators, LocalStack) S3 uses path-style
- * addressing, and flexible checksums are only sent when an operation requires them,
- * because emulators do not understand aws-chunked uploads.
+ * S3's flexible checksums only where an operation requires one (DeleteObjects),
+ * on AWS as against emulators (which do not understand aws-chunked uploads).
+ * The SDK's default (WHEN_SUPPORTED) computes a CRC32 of every PUT body and
+ * checks one over every whole-object GET of an object uploaded with a checksum
+ * (a direct upload's commit reads up to 64 MiB): a second checksum pass over
+ * bytes that Strand checks itself. Every batch carries its CRC-32C, checked
+ * before it is stored (validateBinaryBatches) and by every consumer or decode
+ * after it is read; a direct upload's bytes are also bound to the SHA-256 its
+ * presigned URL signs, which S3 checks on the PUT. The transfer itself is
+ * under TLS on AWS.
+ */
+export const s3ChecksumOptions = { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } as const;
+
+/**
+ * Builds the SDK clients. With an endpoint (emulators, LocalStack) S3 uses
+ * path-style addressing. Flexible checksums: s3ChecksumOptions.
  */
 export function createClients(options: ClientOptions = {}): StorageClients {
   const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL;
@@ -63,9 +76,8 @@ export function createClients(options: ClientOptions = {}): StorageClients {
   };
   const s3 = new S3Client({
     ...common,
-    ...(endpoint
-      ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
-      : {}),
+    ...s3ChecksumOptions,
+    ...(endpoint ? { forcePathStyle: true } : {}),
   });
   const dynamodb = new DynamoDBClient(common);
   if (options.enforceLimits ?? Boolean(endpoint)) enforceDynamoDbLimits(dynamodb);
