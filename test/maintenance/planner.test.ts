@@ -12,6 +12,8 @@ import { maintenanceEmfLine, maintenanceMetricNames } from '../../src/maintenanc
 import { LedgerStore } from '../../src/maintenance/ledger';
 import { partitionKey } from '../../src/log/TopicCatalog';
 import { countRequests, type RequestCounts } from '../../bench/requestCounter';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { instanceIdleMsDefault } from '../../src/groups/ConsumerInstances';
 import { createTopic, partitionPath, startTestStrand, topicPath, type TestStrand } from '../support/localStrand';
 
 const minute = 60_000;
@@ -205,6 +207,16 @@ describe('maintenance planning', () => {
     const tight = splitWork(work, [], 1, 120);
     expect(JSON.stringify(tight.events[0]).length).toBeLessThanOrEqual(120);
     expect(tight.deferred).toBeGreaterThan(0);
+  });
+
+  test('an abandoned REST Proxy v2 instance carries a ttl past its idle timeout, for DynamoDB TTL to delete it', async () => {
+    const V2 = 'application/vnd.kafka.v2+json';
+    const res = await strand.http.request('POST', '/consumers/ttl-group', { headers: { 'content-type': V2 }, body: JSON.stringify({ name: 'abandoned', format: 'json' }) });
+    expect(res.status).toBe(200);
+    const out = await strand.runtime.clients.ddb.send(new GetCommand({ TableName: strand.runtime.config.tables.consumers, Key: { pk: 'ttl-group', sk: 'abandoned' }, ConsistentRead: true }));
+    const item = out.Item!;
+    expect(item.ttl).toBe(Math.ceil((clock.now() + instanceIdleMsDefault) / 1000) + 3600);
+    expect(item.ttl * 1000).toBeGreaterThan(Number(item.lastUsedAt) + Number(item.idleMs));
   });
 
   test('the metrics are EMF lines in the Strand namespace, per cluster', () => {
