@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { consoleFileOf, consoleHeaders, type ConsoleAssets } from '../console/build';
 import { consoleHandlerSource, consoleMemoryMiB } from './console';
+import type { StrandAuth } from './strand';
 import { logicalId, synth } from './templateSupport';
 
 const consoleRouteKeys = ['GET /console', 'GET /console/{file}'];
@@ -20,8 +21,8 @@ function routesByKey(template: ReturnType<typeof synth>['template']) {
 }
 
 describe('console on AWS', () => {
-  test('is served with API keys, on GET /console and /console/{file} with no authorizer, while API routes keep the deployment\'s', () => {
-    const { stack, template } = synth({ strand: { auth: { type: 'apiKeys' } } });
+  test('is served when asked for, on GET /console and /console/{file} with no authorizer, while API routes keep the deployment\'s', () => {
+    const { stack, template } = synth({ strand: { auth: { type: 'apiKeys' }, console: true } });
     expect(stack.strand.console).toBeDefined();
     const routes = routesByKey(template);
     for (const key of consoleRouteKeys) {
@@ -30,24 +31,27 @@ describe('console on AWS', () => {
     template.hasOutput('*', { Description: 'The Strand web console (docs/console.md)' });
   });
 
-  test('with JWT auth the API routes keep the JWT authorizer and only the console\'s files are open', () => {
-    const { template } = synth({ strand: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: ['strand'] } } });
+  test('with JWT auth it is opt-in, and then the API routes keep the JWT authorizer and only the console\'s files are open', () => {
+    const jwt: StrandAuth = { type: 'jwt', issuer: 'https://issuer.example.com', audience: ['strand'] };
+    expect(synth({ strand: { auth: jwt } }).stack.strand.console).toBeUndefined();
+    const { template } = synth({ strand: { auth: jwt, console: true } });
     const routes = routesByKey(template);
     for (const r of routes) {
       expect({ key: r.RouteKey, auth: r.AuthorizationType }).toEqual({ key: r.RouteKey, auth: consoleRouteKeys.includes(r.RouteKey) ? 'NONE' : 'JWT' });
     }
   });
 
-  test('is left out with IAM auth unless asked for, since a browser cannot sign SigV4', () => {
+  test('is opt-in whatever the auth: it adds routes that need no credentials', () => {
     expect(synth().stack.strand.console).toBeUndefined();
+    expect(synth({ strand: { auth: { type: 'apiKeys' } } }).stack.strand.console).toBeUndefined();
+    // IAM: a browser cannot sign SigV4, so the console is used through a signing proxy (docs/console.md).
     const { stack, template } = synth({ strand: { console: true } });
     expect(stack.strand.console).toBeDefined();
     expect(routesByKey(template).filter((r) => r.RouteKey === 'GET /console')).toHaveLength(1);
-    expect(synth({ strand: { auth: { type: 'apiKeys' }, console: false } }).stack.strand.console).toBeUndefined();
   });
 
   test('its function is small and its role may only write its logs', () => {
-    const { stack, template } = synth({ strand: { auth: { type: 'apiKeys' } } });
+    const { stack, template } = synth({ strand: { auth: { type: 'apiKeys' }, console: true } });
     const fn = stack.strand.console!.function;
     template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('web console'), MemorySize: consoleMemoryMiB, Architectures: ['arm64'] });
     const roleId = logicalId(stack, fn.role as never);
@@ -62,7 +66,7 @@ describe('console on AWS', () => {
   });
 
   test('the synthesized handler serves the page and its files with the console\'s headers, and 404 for anything else', async () => {
-    const { stack } = synth({ strand: { auth: { type: 'apiKeys' } } });
+    const { stack } = synth({ strand: { auth: { type: 'apiKeys' }, console: true } });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { handler } = require(path.join(stack.strand.console!.codeDir, 'index.js')) as {
       handler: (e: { rawPath: string }) => Promise<{ statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded?: boolean }>;

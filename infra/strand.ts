@@ -276,9 +276,10 @@ export interface StrandProps {
    * The web console (infra/console.ts, docs/console.md) at `<api url>/console`:
    * its static files from a function of their own on two routes without an
    * authorizer; every API call the page makes carries the API key or JWT
-   * pasted into it. With IAM auth a browser cannot sign requests, so the
-   * console is off unless asked for (then used through a SigV4-signing proxy).
-   * @default true with `auth: { type: 'apiKeys' }` or `{ type: 'jwt' }`; false with IAM
+   * pasted into it. Opt-in, as it adds two routes that need no credentials
+   * (with JWT, the only ones). With IAM a browser cannot sign requests: use
+   * it through a SigV4-signing proxy.
+   * @default false
    */
   readonly console?: boolean;
 }
@@ -651,7 +652,7 @@ export class Strand extends Construct {
     if (props.dashboard ?? true) this.dashboard = this.createDashboard(names);
     this.observability = new StrandObservability(this, 'Observability', { clusterId: this.clusterId, dashboard: this.dashboard, alarmTopic: props.alarmTopic, ...props.observability });
     this.alarms.push(...this.observability.alarms);
-    if (props.console ?? (props.auth !== undefined && props.auth.type !== 'iam')) {
+    if (props.console) {
       this.console = new StrandConsole(this, 'Console', { api: this.api, apiUrl: this.stage.url, logRetention, removalPolicy });
     }
     // Maintenance (retention, compaction, merging, object sweep) runs every 5 minutes unless told otherwise.
