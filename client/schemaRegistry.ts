@@ -8,23 +8,39 @@
  *   await producer.send({ topic: 'orders', messages: [{ value: await registry.encode(id, order) }] });
  *   const { schemaId, data } = await registry.decode(message.value);
  *
- * `encode` takes data in Avro's JSON encoding — the `data` of a REST produce
- * with a schema: unions as `{"branch": value}` (a bare value is taken when only
- * one branch fits), bytes as strings of code points 0–255 — and validates it,
- * naming the field that does not fit. `decode` returns the same encoding, as a
- * fetch with `embedded_format=avro` does.
+ * Schemas are Avro, JSON Schema or Protobuf (`register(subject, text,
+ * { schemaType: 'PROTOBUF', references })`). `encode` takes the `data` a REST
+ * produce with that schema takes, checks it and writes the schema type's wire
+ * format (src/schemas/schemaData.ts); `decode` reads any of them back:
+ *
+ * - Avro: Avro's JSON encoding — unions as `{"branch": value}` (a bare value
+ *   is taken when only one branch fits), bytes as strings of code points 0–255
+ * - JSON Schema: any JSON the schema validates; stored as its JSON text
+ * - Protobuf: Protobuf's JSON mapping (lowerCamelCase or proto field names,
+ *   64-bit integers as strings, enums by name), written as the schema's first
+ *   message with message index 0; decoded as the message its indexes name,
+ *   printed as REST Proxy's protobuf format prints it
+ *
+ * A schema with references is parsed with the referenced versions, read from
+ * the registry.
  *
  * Registry errors carry Confluent's codes (40401 subject not found, 40403
  * schema not found, 409 incompatible, 42201 invalid schema…) as
  * `SchemaRegistryError`.
  */
-import * as avro from 'avsc';
-import { AvroDataError, encodeAvroJson, toAvroJson } from '../src/schemas/avro';
+import type * as avro from 'avsc';
+import { resolveReferences, type SchemaReference } from '../src/schemas/references';
+import { decodeSchemaData, encodeSchemaData, SchemaDataError } from '../src/schemas/schemaData';
+import { parseSchema, type ParsedSchema, type SchemaType } from '../src/schemas/schemaTypes';
+import { StrandError } from '../src/errors';
 import { decodeWire, encodeWire } from '../src/schemas/wireFormat';
 import { StrandApiError, StrandUsageError } from './errors';
 import type { StrandClient } from './StrandClient';
 
 export { encodeWire as encodeWireFormat };
+export type { SchemaReference, SchemaType };
+/** A payload that does not decode with its schema, or a schema that does not parse here (a plain Error, not a client error: the bytes are at fault). */
+export { SchemaDataError };
 
 /** Confluent's compatibility levels. */
 export type CompatibilityLevel = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE' | 'NONE';
@@ -33,8 +49,18 @@ export interface SubjectVersion {
   subject: string;
   version: number;
   id: number;
-  /** The schema as JSON text. */
+  /** The schema's text (Avro and JSON Schema as JSON text, Protobuf as .proto text). */
   schema: string;
+  /** Absent for AVRO, as Confluent answers. */
+  schemaType?: SchemaType;
+  references?: SchemaReference[];
+}
+
+/** A schema's type and references, when it is not a plain Avro schema. */
+export interface SchemaOptions {
+  /** Default AVRO. */
+  schemaType?: SchemaType;
+  references?: SchemaReference[];
 }
 
 export interface CompatibilityResult {
@@ -59,17 +85,17 @@ export function decodeWireFormat(bytes: Buffer): { schemaId: number; payload: Bu
 }
 
 export class SchemaRegistry {
-  private readonly types = new Map<number, avro.Type>();
+  private readonly parsed = new Map<number, ParsedSchema>();
 
   constructor(private readonly client: StrandClient) {}
 
   /** Registers a schema under a subject; the same schema gets the same id. 409 when incompatible. */
-  async register(subject: string, schema: string | object, options: { schemaType?: 'AVRO' } = {}): Promise<{ id: number }> {
-    return this.call('POST', `/subjects/${enc(subject)}/versions`, { schema: text(schema), ...(options.schemaType ? { schemaType: options.schemaType } : {}) });
+  async register(subject: string, schema: string | object, options: SchemaOptions = {}): Promise<{ id: number }> {
+    return this.call('POST', `/subjects/${enc(subject)}/versions`, schemaBody(schema, options));
   }
 
-  /** The schema of a global id, as JSON text. */
-  async getById(id: number): Promise<{ schema: string; schemaType?: string }> {
+  /** The schema of a global id: its text, and its type (absent for AVRO) and references. */
+  async getById(id: number): Promise<{ schema: string; schemaType?: SchemaType; references?: SchemaReference[] }> {
     return this.call('GET', `/schemas/ids/${id}`);
   }
 
@@ -82,8 +108,8 @@ export class SchemaRegistry {
   }
 
   /** The id and version a schema has under a subject (40403 when it is not registered there). */
-  async lookup(subject: string, schema: string | object): Promise<SubjectVersion> {
-    return this.call('POST', `/subjects/${enc(subject)}`, { schema: text(schema) });
+  async lookup(subject: string, schema: string | object, options: SchemaOptions = {}): Promise<SubjectVersion> {
+    return this.call('POST', `/subjects/${enc(subject)}`, schemaBody(schema, options));
   }
 
   async subjects(): Promise<string[]> {
@@ -95,9 +121,9 @@ export class SchemaRegistry {
   }
 
   /** Whether a schema may be registered under a subject: against one version, or (version omitted) by the subject's level. */
-  async checkCompatibility(subject: string, schema: string | object, version?: number | 'latest'): Promise<CompatibilityResult> {
+  async checkCompatibility(subject: string, schema: string | object, version?: number | 'latest', options: SchemaOptions = {}): Promise<CompatibilityResult> {
     const path = `/compatibility/subjects/${enc(subject)}/versions${version === undefined ? '' : `/${version}`}`;
-    const res = await this.call<{ is_compatible: boolean; messages?: string[] }>('POST', path, { schema: text(schema) }, { verbose: 'true' });
+    const res = await this.call<{ is_compatible: boolean; messages?: string[] }>('POST', path, schemaBody(schema, options), { verbose: 'true' });
     return { isCompatible: res.is_compatible, messages: res.messages ?? [] };
   }
 
@@ -118,34 +144,59 @@ export class SchemaRegistry {
     return this.call('DELETE', `/subjects/${enc(subject)}/versions/${version}`, undefined, options.permanent ? { permanent: 'true' } : {});
   }
 
-  /** The avsc Type of a schema id, fetched once. */
-  async typeOf(id: number): Promise<avro.Type> {
-    let t = this.types.get(id);
-    if (!t) {
-      const { schema } = await this.getById(id);
-      t = avro.Type.forSchema(JSON.parse(schema) as avro.Schema, { wrapUnions: true });
-      if (this.types.size >= schemaCacheEntriesMax) this.types.delete(this.types.keys().next().value!);
-      this.types.set(id, t);
+  /**
+   * A schema id's schema, parsed with its references in scope (read once: an
+   * id's schema never changes). Throws SchemaRegistryError 40403 for an
+   * unknown id, SchemaDataError when the schema does not parse here.
+   */
+  async schemaOf(id: number): Promise<ParsedSchema> {
+    let parsed = this.parsed.get(id);
+    if (!parsed) {
+      const { schema, schemaType = 'AVRO', references = [] } = await this.getById(id);
+      try {
+        const { pinned, resolved } = await resolveReferences(references, async (subject, version) => {
+          const v = await this.getVersion(subject, version);
+          return { version: v.version, schema: v.schema, schemaType: v.schemaType ?? 'AVRO', references: v.references ?? [] };
+        });
+        parsed = parseSchema(schema, schemaType, pinned, resolved);
+      } catch (err) {
+        if (err instanceof StrandError) throw new SchemaDataError(`Schema id ${id} does not parse: ${err.message}`);
+        throw err;
+      }
+      if (this.parsed.size >= schemaCacheEntriesMax) this.parsed.delete(this.parsed.keys().next().value!);
+      this.parsed.set(id, parsed);
     }
-    return t;
+    return parsed;
   }
 
-  /** Avro JSON data → wire-format bytes for schema `id`; a value that does not fit throws StrandUsageError naming the field. */
+  /** The avsc Type of an Avro schema id (StrandUsageError for a JSON Schema or Protobuf id). */
+  async typeOf(id: number): Promise<avro.Type> {
+    const parsed = await this.schemaOf(id);
+    if (parsed.schemaType !== 'AVRO') throw new StrandUsageError(`Schema id ${id} is a ${parsed.schemaType} schema, not AVRO.`);
+    return parsed.avro;
+  }
+
+  /** Data → wire-format bytes for schema `id`, per its type; data that does not fit throws StrandUsageError naming the field. */
   async encode(id: number, data: unknown): Promise<Buffer> {
-    const type = await this.typeOf(id);
+    const parsed = await this.schemaOf(id);
     try {
-      return encodeWire(id, encodeAvroJson(type, data, 'data'));
+      return encodeWire(id, encodeSchemaData(parsed, data, 'data'));
     } catch (err) {
-      if (err instanceof AvroDataError) throw new StrandUsageError(`${err.message.replace(/\.$/, '')} (schema id ${id}).`);
+      if (err instanceof SchemaDataError) throw new StrandUsageError(`${err.message.replace(/\.$/, '')} (schema id ${id}).`);
       throw err;
     }
   }
 
-  /** Wire-format bytes → the schema id and the data in Avro JSON, decoded with the writer's schema. */
+  /** Wire-format bytes → the schema id and the data (Avro JSON, the JSON document, or Protobuf's JSON mapping), decoded with the writer's schema. */
   async decode(bytes: Buffer): Promise<{ schemaId: number; data: unknown }> {
     const { schemaId, payload } = decodeWireFormat(bytes);
-    const type = await this.typeOf(schemaId);
-    return { schemaId, data: toAvroJson(type, type.fromBuffer(payload)) };
+    const parsed = await this.schemaOf(schemaId);
+    try {
+      return { schemaId, data: decodeSchemaData(parsed, payload) };
+    } catch (err) {
+      if (err instanceof SchemaDataError) throw new SchemaDataError(`The value does not decode with schema id ${schemaId}: ${err.message}.`);
+      throw err;
+    }
   }
 
   private async call<T>(method: string, path: string, json?: unknown, query: Record<string, string> = {}): Promise<T> {
@@ -163,3 +214,8 @@ export class SchemaRegistry {
 
 const enc = encodeURIComponent;
 const text = (schema: string | object) => (typeof schema === 'string' ? schema : JSON.stringify(schema));
+const schemaBody = (schema: string | object, options: SchemaOptions) => ({
+  schema: text(schema),
+  ...(options.schemaType ? { schemaType: options.schemaType } : {}),
+  ...(options.references && options.references.length > 0 ? { references: options.references } : {}),
+});
