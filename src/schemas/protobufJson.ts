@@ -434,6 +434,10 @@ function parseWellKnown(type: protobuf.Type, v: unknown, path: string, depth: nu
       const at = new Date(0);
       at.setUTCFullYear(Number(y), Number(mo) - 1, Number(d)); // not Date.UTC: it reads years 0-99 as 1900-1999
       at.setUTCHours(Number(h), Number(mi), Number(s), 0);
+      // No rolling over: 2024-02-30 or 24:00:00 are not dates, as java.time refuses them.
+      if (at.getUTCMonth() !== Number(mo) - 1 || at.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+        throw new ProtobufJsonError(path, `must be an RFC 3339 timestamp (google.protobuf.Timestamp), not ${describe(v)}`);
+      }
       let seconds = at.getTime() / 1000;
       if (sign) seconds -= (sign === '-' ? -1 : 1) * (Number(oh) * 3600 + Number(om) * 60);
       if (!Number.isFinite(seconds) || seconds < timestampSecondsMin || seconds > timestampSecondsMax) throw new ProtobufJsonError(path, `is out of the range of google.protobuf.Timestamp`);
