@@ -44,21 +44,17 @@ const withCommands = parsed.filter((d) => d.blocks.some((b) => b.kind !== 'file'
 
 const count = (blocks: DocBlock[], kind: DocBlock['kind']) => blocks.filter((b) => b.kind === kind).length;
 
-let shimDir: string;
+// Set up at load, not in beforeAll: concurrent tests may start before a describe's hooks run.
+jest.spyOn(console, 'log').mockImplementation(() => undefined);
+const shimDir = mkdtempSync(join(tmpdir(), 'strand-doc-bin-'));
+writeFileSync(join(shimDir, 'strand'), `#!/bin/sh\nexec "${process.execPath}" "${strandBin}" "$@"\n`);
+chmodSync(join(shimDir, 'strand'), 0o755);
 const started: TestStrand[] = [];
 const workDirs: string[] = [];
 
-beforeAll(() => {
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  shimDir = mkdtempSync(join(tmpdir(), 'strand-doc-bin-'));
-  const shim = join(shimDir, 'strand');
-  writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${strandBin}" "$@"\n`);
-  chmodSync(shim, 0o755);
-});
-
 afterAll(async () => {
   await Promise.all(started.map((s) => s.dispose()));
-  for (const dir of [shimDir, ...workDirs]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [shimDir, ...workDirs]) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('every command block of the docs runs', () => {
@@ -67,7 +63,9 @@ describe('every command block of the docs runs', () => {
     expect(count(parsed.find((d) => d.doc === 'README.md')!.blocks, 'run')).toBeGreaterThan(0);
   });
 
-  test.each(withCommands.map((d) => [`${d.doc}: ${count(d.blocks, 'run')} blocks run, ${count(d.blocks, 'skip')} marked skip`, d] as const))(
+  // Documents run side by side (each against its own Strand, in its own directory): most of a
+  // document's time is CLI start-ups and long polls, which overlap well.
+  test.concurrent.each(withCommands.map((d) => [`${d.doc}: ${count(d.blocks, 'run')} blocks run, ${count(d.blocks, 'skip')} marked skip`, d] as const))(
     '%s',
     async (_name, { doc, blocks }) => {
       if (count(blocks, 'run') === 0) return;
