@@ -143,7 +143,7 @@ describe('REST Proxy v2 consumer instances', () => {
     expect((await c.call('POST', '/offsets', { offsets: [{ topic: 'v2t', partition: 2, offset: 3 }] })).status).toBe(200);
     expect((await c.call('GET', '/offsets')).json.offsets).toEqual([{ topic: 'v2t', partition: 2, offset: 4, metadata: '' }]);
     expect((await c.call('POST', '/assignments', { partitions: [{ topic: 'v2t', partition: 9 }] })).json.error_code).toBe(40402);
-    expect((await strand.http.request('POST', '/consumers/g-manual', { headers: { 'content-type': V2 }, body: '{"format":"protobuf"}' })).json.error_code).toBe(40002);
+    expect((await strand.http.request('POST', '/consumers/g-manual', { headers: { 'content-type': V2 }, body: '{"format":"thrift"}' })).json.error_code).toBe(40002);
   });
 });
 
