@@ -14,7 +14,11 @@
  * at the same size, measured in the same run. The Strand process holds the
  * local gateway too, which on AWS is API Gateway's work: its part (the base64
  * of bodies and the event and result JSON, modeled at the batch size by
- * gatewayModelCpuMsPerMiB) is reported apart, and `…_handlers` ratios leave it out.
+ * gatewayModelCpuMsPerMiB) is reported apart, and `…_handlers` ratios leave it
+ * out, and the CPU the process spends with no request at all (the log-stream,
+ * notifier and trigger stand-ins of other functions polling), which scales
+ * with a phase's seconds, not its MiB. bench/handlerCpu.ts measures the
+ * handlers alone, called directly, against the bare client in one process.
  *
  * Drives a local Strand over HTTP through the SDK, and in the same run measures
  * the ceiling: raw S3 PutObject and GetObject of the same sizes, at the same
@@ -85,7 +89,9 @@ interface SizeResult {
   /** Strand's CPU per MiB over the bare client's (produce: PutObject; fetch: GetObject), at this size. */
   strand_cpu_ratio_produce: number;
   strand_cpu_ratio_fetch: number;
-  /** The local gateway's share of Strand's CPU per MiB (modeled: gatewayModelCpuMsPerMiB), and the ratios without it. */
+  /** Strand's process CPU per second with no request (stand-ins of other functions polling, timers). */
+  strand_idle_cpu_ms_per_s: number;
+  /** The local gateway's share of Strand's CPU per MiB (modeled: gatewayModelCpuMsPerMiB), and the ratios without it and without the idle share. */
   gateway_cpu_ms_per_mib_produce: number;
   gateway_cpu_ms_per_mib_fetch: number;
   strand_cpu_ratio_produce_handlers: number;
@@ -179,6 +185,11 @@ async function main(): Promise<void> {
   const admin = client.admin();
   const results: SizeResult[] = [];
   let e2eP50 = 0;
+  // What Strand's process spends with no request at all (the log-stream, notifier and trigger
+  // stand-ins polling, timers): per second, so each phase's share of it can be left out.
+  await new Promise((r) => setTimeout(r, 1_000));
+  const idleCpu = await measureCpu({ strand: undefined }, () => new Promise((r) => setTimeout(r, 3_000)));
+  const strandIdleMsPerSecond = idleCpu.cpuMs.strand! / 3;
   try {
     await generator.call({
       cmd: 'setup',
@@ -243,6 +254,9 @@ async function main(): Promise<void> {
       // The direct path's bodies go to S3, not through the gateway: only its small JSON requests do.
       const gateway = direct ? { produce: 0, fetch: 0 } : gatewayModelCpuMsPerMiB(payloadPerBatch);
       const ratio = (strandMs: number, rawMs: number | undefined) => round(strandMs / (rawMs ?? NaN), 2);
+      // Strand's CPU per MiB less its idle share over the phase (see strandIdleMsPerSecond) and the gateway's.
+      const handlersMs = (perMiBStrand: number, seconds: number, mibs: number, gatewayMs: number) =>
+        Math.max(0, perMiBStrand - (strandIdleMsPerSecond * seconds) / mibs - gatewayMs);
       results.push({
         batch_kib: kib,
         path: direct ? 'direct' : 'api',
@@ -261,8 +275,9 @@ async function main(): Promise<void> {
         strand_cpu_ratio_fetch: ratio(fetchCpuPerMiB.strand!, rawGetPerMiB.clients),
         gateway_cpu_ms_per_mib_produce: round(gateway.produce, 1),
         gateway_cpu_ms_per_mib_fetch: round(gateway.fetch, 1),
-        strand_cpu_ratio_produce_handlers: ratio(produceCpuPerMiB.strand! - gateway.produce, rawPutPerMiB.clients),
-        strand_cpu_ratio_fetch_handlers: ratio(fetchCpuPerMiB.strand! - gateway.fetch, rawGetPerMiB.clients),
+        strand_idle_cpu_ms_per_s: round(strandIdleMsPerSecond, 1),
+        strand_cpu_ratio_produce_handlers: ratio(handlersMs(produceCpuPerMiB.strand!, produced.seconds, producedMiB, gateway.produce), rawPutPerMiB.clients),
+        strand_cpu_ratio_fetch_handlers: ratio(handlersMs(fetchCpuPerMiB.strand!, fetched.seconds, fetchedMiB, gateway.fetch), rawGetPerMiB.clients),
         raw_get_mib_s: round(rawGetMiBs),
         fetch_mib_s: round(fetchedMiB / fetched.seconds),
         fetch_ratio: round(fetchedMiB / fetched.seconds / rawGetMiBs, 3),
@@ -416,7 +431,7 @@ function report(results: SizeResult[], e2eP50: number, idle: IdleBenchResult | u
   );
   console.log('Highest ratio the emulators allow here (Strand free, clients as cheap as the raw calls\' client):');
   console.table(results.map((r) => ({ 'batch KiB': r.batch_kib, path: r.path, 'produce ratio': r.produce_ratio, 'bound': r.produce_ratio_bound, 'fetch ratio': r.fetch_ratio, 'fetch bound': r.fetch_ratio_bound })));
-  console.log('Strand\'s CPU per MiB over the bare S3 client\'s (goals: produce ≤ 2, fetch ≤ 1.5); "handlers" leaves out the local gateway\'s modeled share:');
+  console.log('Strand\'s CPU per MiB over the bare S3 client\'s (goals: produce ≤ 2, fetch ≤ 1.5); "handlers" leaves out the local gateway\'s modeled share and the process\'s idle CPU over the phase:');
   console.table(results.map((r) => ({
     'batch KiB': r.batch_kib,
     path: r.path,
@@ -426,6 +441,7 @@ function report(results: SizeResult[], e2eP50: number, idle: IdleBenchResult | u
     'fetch ratio': r.strand_cpu_ratio_fetch,
     'fetch (handlers)': r.strand_cpu_ratio_fetch_handlers,
     'gateway ms/MiB out': r.gateway_cpu_ms_per_mib_fetch,
+    'idle ms/s': r.strand_idle_cpu_ms_per_s,
   })));
   console.log(`End to end (send → a waiting SDK consumer, default config) p50: ${e2eP50.toFixed(1)} ms`);
   const summary = {
