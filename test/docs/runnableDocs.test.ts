@@ -9,7 +9,9 @@
  * `orders`). The session sees:
  *   - `http://localhost:8082` (and 127.0.0.1:8082) in the blocks rewritten to
  *     the test's Strand, which listens on a free port;
- *   - STRAND_URL / STRAND_CLUSTER set for the CLI, and no profile file;
+ *   - STRAND_URL / STRAND_CLUSTER set for the CLI, and no profile file; no
+ *     `URL`: a document defines its own, as its reader must (`set -u` fails a
+ *     block that uses one it never defined);
  *   - `strand` on PATH and `npx strand` both running this checkout's bin/strand.js;
  *   - curl failing on an HTTP error status (--fail-with-body), so a request the
  *     doc shows succeeding must succeed;
