@@ -217,6 +217,30 @@ describe('groups', () => {
     await waitForText(page, '[data-testid=lag-billing]', '0');
   });
 
+  test('a group\'s members are listed with their assigned partitions, and a reset is refused while it has members', async () => {
+    const joined = await strand.http.post(`${groupPath('live')}/heartbeat`, { member_epoch: 0, subscribed_topic_names: ['clicks'], client_id: 'console-test' });
+    expect(joined.status).toBe(200);
+    const { member_id: memberId, member_epoch: epoch } = joined.json;
+    // A second heartbeat takes the assignment the first was given.
+    expect((await strand.http.post(`${groupPath('live')}/heartbeat`, { member_id: memberId, member_epoch: epoch, owned_partitions: [] })).status).toBe(200);
+    try {
+      await open('#/groups/live');
+      await waitForText(page, 'main ul.list', memberId);
+      await waitForText(page, 'main ul.list', 'clicks-0');
+      await waitForText(page, 'main', 'console-test');
+      await waitForText(page, '[data-testid=group-state]', 'STABLE');
+      // Nothing committed yet: the reset names its topics.
+      await clickButton(page, 'Preview');
+      await waitForText(page, '[role=alert]', 'Name at least one topic');
+      await fill(page, 'input[name=reset_topics]', 'clicks');
+      await clickButton(page, 'Preview');
+      await clickButton(page, 'Apply reset');
+      await waitForText(page, '[role=alert]', '40925');
+    } finally {
+      await strand.http.post(`${groupPath('live')}/heartbeat`, { member_id: memberId, member_epoch: -1 });
+    }
+  });
+
   test('reset offsets shows what moves before anything is written, then applies it', async () => {
     await open('#/groups/billing');
     await page.waitForSelector('select[name=reset_to]');
