@@ -30,7 +30,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestStrand, type TestStrand } from '../support/localStrand';
+import { startTestStrand } from '../support/localStrand';
 import { type DocBlock, extractBlocks, failedBlock, scriptFor } from './docBlocks';
 
 const root = join(__dirname, '..', '..');
@@ -46,17 +46,35 @@ const withCommands = parsed.filter((d) => d.blocks.some((b) => b.kind !== 'file'
 
 const count = (blocks: DocBlock[], kind: DocBlock['kind']) => blocks.filter((b) => b.kind === kind).length;
 
-// Set up at load, not in beforeAll: concurrent tests may start before a describe's hooks run.
 jest.spyOn(console, 'log').mockImplementation(() => undefined);
-const shimDir = mkdtempSync(join(tmpdir(), 'strand-doc-bin-'));
-writeFileSync(join(shimDir, 'strand'), `#!/bin/sh\nexec "${process.execPath}" "${strandBin}" "$@"\n`);
-chmodSync(join(shimDir, 'strand'), 0o755);
-const started: TestStrand[] = [];
+let shimDir: string;
 const workDirs: string[] = [];
+/** Each document's failure, by document (absent: it ran to the end). */
+const failures = new Map<string, string>();
 
-afterAll(async () => {
-  await Promise.all(started.map((s) => s.dispose()));
-  for (const dir of [shimDir, ...workDirs]) rmSync(dir, { recursive: true, force: true });
+/**
+ * Every document runs here, side by side (each against its own Strand, in its
+ * own directory: most of a document's time is CLI start-ups and long polls,
+ * which overlap well), and each Strand is stopped before the hook ends. In a
+ * hook, not in concurrent tests: a trigger handler is `require`d in this
+ * process while its document runs, and jest refuses a require made between
+ * two tests, which concurrent tests leave open while one has finished.
+ */
+beforeAll(async () => {
+  shimDir = mkdtempSync(join(tmpdir(), 'strand-doc-bin-'));
+  writeFileSync(join(shimDir, 'strand'), `#!/bin/sh\nexec "${process.execPath}" "${strandBin}" "$@"\n`);
+  chmodSync(join(shimDir, 'strand'), 0o755);
+  await Promise.all(
+    withCommands.map(async ({ doc, blocks }) => {
+      if (count(blocks, 'run') === 0) return;
+      const failure = await runDocument(doc, blocks).catch((err: Error) => `${doc}: ${err.stack ?? err.message}`);
+      if (failure) failures.set(doc, failure);
+    }),
+  );
+}, documentRunMsMax + 30_000);
+
+afterAll(() => {
+  for (const dir of [shimDir, ...workDirs]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('every command block of the docs runs', () => {
@@ -65,43 +83,44 @@ describe('every command block of the docs runs', () => {
     expect(count(parsed.find((d) => d.doc === 'README.md')!.blocks, 'run')).toBeGreaterThan(0);
   });
 
-  // Documents run side by side (each against its own Strand, in its own directory): most of a
-  // document's time is CLI start-ups and long polls, which overlap well.
-  test.concurrent.each(withCommands.map((d) => [`${d.doc}: ${count(d.blocks, 'run')} blocks run, ${count(d.blocks, 'skip')} marked skip`, d] as const))(
-    '%s',
-    async (_name, { doc, blocks }) => {
-      if (count(blocks, 'run') === 0) return;
-      const workDir = mkdtempSync(join(tmpdir(), 'strand-doc-'));
-      workDirs.push(workDir);
-      // Trigger handler modules (`--handler ./handlers/orders.ts#handler`) resolve where the reader's shell is.
-      const keys = apiKeysOn(doc);
-      const strand = await startTestStrand({ triggers: { moduleRoot: workDir }, ...(keys ? { auth: 'keys', bootstrapAdminKey: keys } : {}) });
-      started.push(strand);
-      const hostPort = new URL(strand.url).host;
-      const rewrite = (text: string) => text.replace(/(https?:\/\/)?(localhost|127\.0\.0\.1):8082/g, (_m, scheme: string | undefined) => `${scheme ?? ''}${hostPort}`);
-      const result = await runBash(scriptFor(blocks, rewrite), {
-        cwd: workDir,
-        env: {
-          ...process.env,
-          PATH: `${shimDir}:${process.env.PATH}`,
-          STRAND_URL: strand.url,
-          STRAND_CLUSTER: 'local',
-          STRAND_PROFILE: '',
-          STRAND_CONFIG: join(workDir, 'no-profiles.json'),
-          ...(keys ? { STRAND_API_KEY: keys } : {}),
-        },
-      });
-      await strand.dispose();
-      started.splice(started.indexOf(strand), 1);
-      if (result.code === 0 && !result.timedOut) return;
-      const failed = failedBlock(result.output);
-      const where = failed ? `${doc}:${failed.line}` : doc;
-      const shown = (failed?.output ?? result.output).slice(-outputCharsShownMax);
-      throw new Error(`${where}: the block ${result.timedOut ? `ran over ${documentRunMsMax} ms` : `failed (exit ${result.code})`}; its output:\n${shown}`);
-    },
-    documentRunMsMax + 30_000,
-  );
+  test.each(withCommands.map((d) => [`${d.doc}: ${count(d.blocks, 'run')} blocks run, ${count(d.blocks, 'skip')} marked skip`, d.doc] as const))('%s', (_name, doc) => {
+    const failure = failures.get(doc);
+    if (failure) throw new Error(failure);
+  });
 });
+
+/** Runs a document's blocks in one bash session against a Strand of its own; the failure's description, if any. */
+async function runDocument(doc: string, blocks: DocBlock[]): Promise<string | undefined> {
+  const workDir = mkdtempSync(join(tmpdir(), 'strand-doc-'));
+  workDirs.push(workDir);
+  const keys = apiKeysOn(doc);
+  // Trigger handler modules (`--handler ./handlers/orders.ts#handler`) resolve where the reader's shell is.
+  const strand = await startTestStrand({ triggers: { moduleRoot: workDir }, ...(keys ? { auth: 'keys', bootstrapAdminKey: keys } : {}) });
+  let result: Awaited<ReturnType<typeof runBash>>;
+  try {
+    const hostPort = new URL(strand.url).host;
+    const rewrite = (text: string) => text.replace(/(https?:\/\/)?(localhost|127\.0\.0\.1):8082/g, (_m, scheme: string | undefined) => `${scheme ?? ''}${hostPort}`);
+    result = await runBash(scriptFor(blocks, rewrite), {
+      cwd: workDir,
+      env: {
+        ...process.env,
+        PATH: `${shimDir}:${process.env.PATH}`,
+        STRAND_URL: strand.url,
+        STRAND_CLUSTER: 'local',
+        STRAND_PROFILE: '',
+        STRAND_CONFIG: join(workDir, 'no-profiles.json'),
+        ...(keys ? { STRAND_API_KEY: keys } : {}),
+      },
+    });
+  } finally {
+    await strand.dispose();
+  }
+  if (result.code === 0 && !result.timedOut) return undefined;
+  const failed = failedBlock(result.output);
+  const where = failed ? `${doc}:${failed.line}` : doc;
+  const shown = (failed?.output ?? result.output).slice(-outputCharsShownMax);
+  return `${where}: the block ${result.timedOut ? `ran over ${documentRunMsMax} ms` : `failed (exit ${result.code})`}; its output:\n${shown}`;
+}
 
 /**
  * A document that says `<!-- doc-test: api-keys -->` runs against a Strand
