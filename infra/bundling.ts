@@ -32,7 +32,15 @@ export const functionBundling = {
 } as const satisfies BundlingOptions;
 
 /** The same settings for esbuild's build API (what `functionBundling` makes the CDK pass on its command line). */
-export const esbuildOptions = {
+export const esbuildOptions: {
+  bundle: true;
+  platform: 'node';
+  target: string;
+  format: 'cjs';
+  minify: boolean;
+  mainFields: string[];
+  alias: Record<string, string>;
+} = {
   bundle: true,
   platform: 'node',
   target: functionBundling.target,
@@ -40,4 +48,4 @@ export const esbuildOptions = {
   minify: functionBundling.minify,
   mainFields: [...functionBundling.mainFields],
   alias: { zod: zodForBundles },
-} as const;
+};
