@@ -46,6 +46,12 @@ export function ErrorBox({ error }: { error?: string }) {
   return (
     <p class="error" role="alert">
       {error}
+      {/^40[13]\b/.test(error) && (
+        <>
+          {' '}
+          <a href="#/settings">Set an API key or a JWT in Settings.</a>
+        </>
+      )}
     </p>
   );
 }

@@ -289,6 +289,31 @@ describe('schemas', () => {
   });
 });
 
+describe('authentication', () => {
+  test('with API keys on, the console says a key is needed and works once one is pasted into Settings', async () => {
+    const key = `strand_console_${'k'.repeat(32)}`;
+    const keyed = await startTestStrand({ auth: 'keys', bootstrapAdminKey: key });
+    try {
+      await page.goto('about:blank');
+      await page.goto(`${keyed.url}/console#/`, { waitUntil: 'domcontentloaded' });
+      await waitForText(page, '[role=alert]', '401');
+      await page.click('[role=alert] a[href="#/settings"]');
+      await page.waitForSelector('input[name=token]');
+      await page.type('input[name=token]', key);
+      await clickButton(page, 'Save');
+      await waitForText(page, '[role=status]', 'The API accepts it');
+      // Kept in this tab's session storage only.
+      expect(await page.evaluate(() => (globalThis as any).localStorage.length)).toBe(0);
+      await page.goto(`${keyed.url}/console#/`, { waitUntil: 'domcontentloaded' });
+      await waitForText(page, 'main', 'No topics yet');
+      expect(await page.$('[role=alert]')).toBeNull();
+    } finally {
+      await page.goto('about:blank');
+      await keyed.dispose();
+    }
+  });
+});
+
 describe('layout and keyboard', () => {
   test('the overview at 1280 px', async () => {
     // Polling every half second, so the sparklines have points to draw within the test's time.

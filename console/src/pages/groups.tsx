@@ -6,7 +6,7 @@
  * watermark, a timestamp through ListOffsets, an offset clamped to the
  * partition's bounds) before anything is written.
  */
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { enc, v3, type Group, type Lag, type Partition } from '../api';
 import { mapBounded } from '../bounded';
 import { ErrorBox, errorText, formatCount, historyPointsMax, href, LineChart, usePoll, type Series } from '../ui';
@@ -38,9 +38,13 @@ interface Member {
   assignments: { topic_name: string; partition_id: number }[];
 }
 
+/** Lag samples per group, kept for the tab's life: leaving a group's page and coming back keeps its chart. */
+const lagHistory = new Map<string, { t: number; lags: Lag[] }[]>();
+
 export function GroupPage({ id }: { id: string }) {
   const path = `/consumer-groups/${enc(id)}`;
-  const history = useRef<{ t: number; lags: Lag[] }[]>([]);
+  if (!lagHistory.has(id)) lagHistory.set(id, []);
+  const history = { current: lagHistory.get(id)! };
   const group = usePoll(async () => {
     const [describe, lags, members] = await Promise.all([
       v3<Group>('GET', path),

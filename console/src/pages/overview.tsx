@@ -8,7 +8,6 @@
  * (Kafka's DescribeLogDirs has no counterpart), so the console shows records
  * (high watermark − log start), not bytes.
  */
-import { useRef } from 'preact/hooks';
 import { enc, v3, type Config, type Group, type Lag, type Partition, type Topic } from '../api';
 import { mapBounded } from '../bounded';
 import { ErrorBox, formatCount, formatMs, historyPointsMax, href, Sparkline, usePoll } from '../ui';
@@ -68,8 +67,10 @@ async function loadOverview() {
   return { topics: topicRows, topicsTotal: topics.length, groups: groupRows, groupsTotal: groups.length, at: Date.now() };
 }
 
+/** Samples per topic, kept for the tab's life: leaving the overview and coming back keeps the sparklines. */
+const history = { current: new Map<string, Sample[]>() };
+
 export function Overview() {
-  const history = useRef(new Map<string, Sample[]>());
   const { data, error } = usePoll(async () => {
     const o = await loadOverview();
     for (const t of o.topics) {
