@@ -14,8 +14,13 @@
  *
  * and in shard 0 only:
  *
- *   lt     the time (ms) of the last listing that saw new objects: the next
- *          listing starts listingSlackMs before it (planMaintenance.ts)
+ *   lt     the listing watermark (ms): every object older than lt − listingSlackMs
+ *          is reflected in the marks or the `dirty` set, so the next listing
+ *          starts there (planMaintenance.ts). It moves only when a pass finds
+ *          nothing outstanding: a turn handed out and lost after another
+ *          worker cleared its `dirty` entry is then found again by the heads.
+ *   ls     the time (ms) of the last listing that saw new objects, for the
+ *          sweep's schedule (which must not re-count the same objects)
  *   sw     when the topic's object sweep is next due (ms); absent = not due
  *   dirty  partitions some writer asked to be visited (a number set): the
  *          planner adds the changed partitions it hands out, DeleteRecords adds
@@ -48,6 +53,8 @@ export interface Ledger {
   exists: boolean;
   partitions: Map<number, PartitionMark>;
   listedAt: number;
+  /** The last listing that saw objects (for the sweep's schedule). */
+  sweepListedAt: number;
   sweepAt: number | undefined;
   dirty: Set<number>;
 }
@@ -80,7 +87,7 @@ export class LedgerStore {
 
   /** Every shard of the topic's ledger: one Query (a page holds about 25 shards). */
   async read(topicId: string): Promise<Ledger> {
-    const ledger: Ledger = { exists: false, partitions: new Map(), listedAt: 0, sweepAt: undefined, dirty: new Set() };
+    const ledger: Ledger = { exists: false, partitions: new Map(), listedAt: 0, sweepListedAt: 0, sweepAt: undefined, dirty: new Set() };
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.ddb.send(
@@ -101,6 +108,7 @@ export class LedgerStore {
           }
         }
         if (typeof item.lt === 'number') ledger.listedAt = item.lt;
+        if (typeof item.ls === 'number') ledger.sweepListedAt = item.ls;
         if (typeof item.sw === 'number') ledger.sweepAt = item.sw;
         if (item.dirty instanceof Set) for (const p of item.dirty) ledger.dirty.add(Number(p));
       }
@@ -110,12 +118,16 @@ export class LedgerStore {
   }
 
   /** What the planner saw: the listing's time (when it saw new objects) and the partitions it handed out. */
-  async recordPlan(topicId: string, plan: { listedAt?: number; handedOut: number[] }): Promise<void> {
+  async recordPlan(topicId: string, plan: { listedAt?: number; sweepListedAt?: number; handedOut: number[] }): Promise<void> {
     const sets: string[] = [];
     const values: Record<string, unknown> = {};
     if (plan.listedAt !== undefined) {
       sets.push('lt = :lt');
       values[':lt'] = plan.listedAt;
+    }
+    if (plan.sweepListedAt !== undefined) {
+      sets.push('ls = :ls');
+      values[':ls'] = plan.sweepListedAt;
     }
     const add = plan.handedOut.length > 0 ? ' ADD dirty :d' : '';
     if (add) values[':d'] = new Set(plan.handedOut);

@@ -137,9 +137,11 @@ async function planTopic(runtime: Runtime, ledgers: LedgerStore, topic: Topic, o
 
   const listed = await listSince(runtime, topic.topicId, ledger.exists ? ledger.listedAt - listingSlackMs : 0);
   let sweepAt = ledger.sweepAt;
-  if (listed.length > 0) {
+  // Objects not yet counted for the sweep's schedule (lt may stay behind; ls moves with every listing that saw objects).
+  const unscheduled = listed.filter((id) => !ledger.exists || objectTime(id) > ledger.sweepListedAt - listingSlackMs);
+  if (unscheduled.length > 0) {
     // Any of them may be an orphan (a produce that crashed before its commit): the sweep is due once the oldest is past the grace period.
-    const candidate = Math.min(...listed.map(objectTime)) + options.orphanGraceMs;
+    const candidate = Math.min(...unscheduled.map(objectTime)) + options.orphanGraceMs;
     if (sweepAt === undefined || candidate < sweepAt) {
       await ledgers.sweepNoLaterThan(topic.topicId, candidate);
       sweepAt = candidate;
@@ -170,7 +172,13 @@ async function planTopic(runtime: Runtime, ledgers: LedgerStore, topic: Topic, o
   const handedOut = [...todo].filter((p) => !ledger.dirty.has(p));
   changed = todo.size - due;
   // The partitions handed out go into `dirty` before any worker sees them: a lost turn is handed out again next pass.
-  await ledgers.recordPlan(topic.topicId, { listedAt: listed.length > 0 || !ledger.exists ? now : undefined, handedOut });
+  // The listing watermark moves only when nothing is outstanding: every object it passes is then in the marks.
+  const settled = todo.size === 0 && ledger.dirty.size === 0;
+  await ledgers.recordPlan(topic.topicId, {
+    listedAt: (listed.length > 0 || !ledger.exists) && settled ? now : undefined,
+    sweepListedAt: listed.length > 0 ? now : undefined,
+    handedOut,
+  });
   plan.partitionsChanged += changed;
   plan.partitionsDue += due;
   if (todo.size > 0) plan.work.push({ topic: topic.name, topicId: topic.topicId, partitions: [...todo].sort((a, b) => a - b) });
