@@ -174,6 +174,24 @@ describe('maintenance planning', () => {
     expect(turned((await passCost()).report)).toContain('failing/1');
   });
 
+  test('a turn handed out and lost, after another worker cleared its dirty entry with an older mark, is found again', async () => {
+    await createTopic(strand.http, 'lost-turn', 3, { 'retention.ms': '-1' });
+    await settle();
+    await produce('lost-turn', 2, 'x');
+    // A pass whose worker never runs (an invocation lost): partition 2 is dirty.
+    await runPlanner(strand.runtime, { workers: 1, deadline: clock.now() + minute, orphanGraceMs: 0, dispatch: async () => {}, metrics: () => {} });
+    const t = await strand.runtime.engine.topics.get('lost-turn');
+    const ledgers = new LedgerStore(strand.runtime.clients.ddb, strand.runtime.config.tables.log);
+    expect([...(await ledgers.read(t.topicId)).dirty]).toEqual([2]);
+    // An older worker, whose turn began before the append, records its mark and clears the entry.
+    const stale = (await ledgers.read(t.topicId)).partitions.get(2)!;
+    await ledgers.recordTurns(t.topicId, [{ partition: 2, mark: stale }]);
+    expect((await ledgers.read(t.topicId)).dirty.size).toBe(0);
+    // Long after the listing's slack window: the watermark did not move past the append, so the heads show it.
+    clock.advance(10 * minute);
+    expect(turned((await passCost()).report)).toEqual(['lost-turn/2']);
+  });
+
   test('the Lambda planner hands work to at most `workers` invocations, and reports a completed pass', async () => {
     await createTopic(strand.http, 'fanned', 30, { 'retention.ms': '-1' });
     await settle();
