@@ -382,7 +382,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /topics/{topic_name}': {
     tag: 'REST Proxy v2',
     summary: 'Produce records (v2): the content type names how keys and values are embedded.',
-    body: { schema: v2ProduceBody, mediaTypes: ['application/vnd.kafka.json.v2+json', 'application/vnd.kafka.binary.v2+json', 'application/vnd.kafka.avro.v2+json'] },
+    body: { schema: v2ProduceBody, mediaTypes: ['application/vnd.kafka.json.v2+json', 'application/vnd.kafka.binary.v2+json', 'application/vnd.kafka.avro.v2+json', 'application/vnd.kafka.jsonschema.v2+json', 'application/vnd.kafka.protobuf.v2+json'] },
     ok: { status: 200, description: 'Per-record partitions and offsets or errors, in order.', schema: obj({ key_schema_id: nullable(int), value_schema_id: nullable(int), offsets: arrayOf(anyObject) }, ['offsets']), mediaTypes: [v2Json] },
     errors: [40401, ErrorCode.UnsupportedMediaType, ErrorCode.BodyTooLarge],
   },
@@ -406,7 +406,7 @@ export const routeDocs: Record<string, RouteDoc> = {
       { name: 'timeout', description: 'Longest wait for records, ms.', schema: { type: 'integer', minimum: 0 } },
       { name: 'max_bytes', description: 'Soft bound on the answer.', schema: { type: 'integer', minimum: 1 } },
     ],
-    ok: { status: 200, description: 'Records with topic, partition and offset.', schema: arrayOf(anyObject), mediaTypes: ['application/vnd.kafka.binary.v2+json', 'application/vnd.kafka.json.v2+json'] },
+    ok: { status: 200, description: 'Records with topic, partition and offset.', schema: arrayOf(anyObject), mediaTypes: ['application/vnd.kafka.binary.v2+json', 'application/vnd.kafka.json.v2+json', 'application/vnd.kafka.avro.v2+json', 'application/vnd.kafka.jsonschema.v2+json', 'application/vnd.kafka.protobuf.v2+json'] },
     errors: [ErrorCode.UnknownConsumerInstance, ErrorCode.ConsumerFormatMismatch, ErrorCode.DeserializationFailed],
   },
   [`POST ${I}/offsets`]: { tag: 'REST Proxy v2', summary: 'Commit offsets (none: the positions consumed).', body: { schema: instanceCommitBody, mediaTypes: [v2Json, 'application/json'], required: false }, ok: { status: 200, description: 'Committed (no body).' }, errors: [ErrorCode.UnknownConsumerInstance] },
@@ -580,7 +580,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): Record<string, unkno
           }
         : {}),
       responses,
-      ...(route.path === '/health' ? { security: [] } : {}),
+      ...(route.path === '/health' || route.path === '/openapi.json' ? { security: [] } : {}),
     };
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
   }
