@@ -56,6 +56,12 @@ export interface PartitionReport {
    * delete.retention.ms. Undefined: only a change needs one.
    */
   nextDueAt?: number;
+  /**
+   * The turn left work it should have done (a write refused or unresolved, a
+   * rewrite bound reached, a partition too large to compact). The maintenance
+   * ledger does not record such a turn, so the next pass gives another.
+   */
+  incomplete?: boolean;
 }
 
 export async function maintainPartition(
@@ -90,9 +96,11 @@ export async function maintainPartition(
 
     // 2. Index below the log start.
     const belowStart = placeEntries(head.base, head.entries).filter((e) => e.baseOffset + e.span <= head.logStartOffset);
-    if (belowStart.length > 0 && (await ctx.index.dropHeadEntries(pk, epoch, head, belowStart.length))) {
-      report.headEntriesDropped = belowStart.length;
-      report.released.push(...belowStart.map((e) => e.objectId));
+    if (belowStart.length > 0) {
+      if (await ctx.index.dropHeadEntries(pk, epoch, head, belowStart.length)) {
+        report.headEntriesDropped = belowStart.length;
+        report.released.push(...belowStart.map((e) => e.objectId));
+      } else report.incomplete = true;
     }
     let chunks = await ctx.index.chunks(pk);
     for (const chunk of chunks.filter((c) => c.end <= head.logStartOffset)) {
@@ -118,7 +126,10 @@ export async function maintainPartition(
     if (policy.includes('compact')) {
       // Everything is compacted, the newest entries too: move them into a chunk first.
       head = await ctx.index.readHead(pk);
-      if (head.entries.length > 0 && (await ctx.index.spill(pk, epoch, head, 0))) chunks = (await ctx.index.chunks(pk)).filter((c) => c.end > head.logStartOffset);
+      if (head.entries.length > 0) {
+        if (await ctx.index.spill(pk, epoch, head, 0)) chunks = (await ctx.index.chunks(pk)).filter((c) => c.end > head.logStartOffset);
+        else report.incomplete = true;
+      }
       await compact(ctx, topic, pk, epoch, chunks, now, limits, report);
     } else {
       await merge(ctx, topic, pk, epoch, chunks, limits, report);
@@ -163,9 +174,13 @@ function objectsOf(group: IndexChunk[]): number {
 
 async function merge(ctx: LogContext, topic: Topic, pk: string, epoch: number, chunks: IndexChunk[], limits: MaintenanceLimits, report: PartitionReport): Promise<void> {
   for (const group of groupChunks(chunks, limits.mergeTargetBytes)) {
-    if (report.bytesRewritten >= limits.rewriteBytesMax) return;
     if (objectsOf(group) < Math.max(2, limits.mergeObjectsMin)) continue;
+    if (report.bytesRewritten >= limits.rewriteBytesMax) {
+      report.incomplete = true;
+      return;
+    }
     const result = await rewriteChunks(ctx, topic.topicId, pk, epoch, group, (_entry, bytes) => bytes);
+    if (result.chunksRewritten < group.length) report.incomplete = true;
     report.chunksMerged += result.chunksRewritten;
     report.bytesRewritten += result.bytesBefore;
     report.released.push(...result.released);
@@ -188,6 +203,7 @@ async function compact(
   const total = chunks.reduce((n, c) => n + c.entries.reduce((m, e) => m + e.size, 0), 0);
   if (total > limits.rewriteBytesMax) {
     ctx.logger.warn('partition too large to compact in one turn; skipped', { pk, bytes: total });
+    report.incomplete = true;
     return;
   }
   const groupRecords = [];
@@ -221,6 +237,7 @@ async function compact(
         ),
       ),
     );
+    if (result.chunksRewritten < group.length) report.incomplete = true;
     report.chunksCompacted += result.chunksRewritten;
     report.bytesRewritten += result.bytesBefore;
     report.released.push(...result.released);

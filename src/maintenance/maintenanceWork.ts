@@ -74,7 +74,8 @@ export async function maintainTopics(runtime: Runtime, work: TopicWork[], option
         // Undefined: another leader holds the partition (an overlapping pass); it stays dirty.
         if (!report) return 'skipped' as const;
         result.maintained++;
-        turns.push({ partition: p, mark: { highWatermark: report.highWatermark, logStartOffset: report.logStartOffset, dueAt: report.nextDueAt ?? 0, configs } });
+        // A turn that left work undone is not recorded: the partition stays dirty, and the next pass gives another.
+        if (!report.incomplete) turns.push({ partition: p, mark: { highWatermark: report.highWatermark, logStartOffset: report.logStartOffset, dueAt: report.nextDueAt ?? 0, configs } });
         return report;
       } catch (err) {
         result.failures++;
