@@ -14,6 +14,7 @@ import { routes, routeKey } from '../src/api/routes';
 import { configToEnv, EnvVar, localDefaults, NotificationsEnvVar, type TableNames } from '../src/config/env';
 import { tableSchemas } from '../src/storage/tables';
 import { dynamoWriteActions, functionAccess, type StrandFunctionName } from './access';
+import { wakeScheduleEnvVars } from '../src/triggers/wakeSchedule';
 import { concurrencyNearLimitRatio, defaultReservedConcurrency, defaultStageThrottle, lambdaUnreservedConcurrencyMin } from './concurrency';
 import { StrandStack, type StrandStackProps } from './stack';
 import { noticeSocketEnvFunctions, powertoolsEnvVars } from './strand';
@@ -153,8 +154,8 @@ describe('functions', () => {
   test.each(functionNames)('%s gets exactly configToEnv\'s variables plus the documented Powertools ones (and the notice socket\'s where it reads them)', (fn) => {
     const variables = fnProps(fn).Environment.Variables as Record<string, unknown>;
     const notifications = noticeSocketEnvFunctions.includes(fn) ? Object.values(NotificationsEnvVar) : [];
-    // The trigger dispatcher also gets the API's URL (its events' bootstrapServers).
-    const apiUrl = fn === 'triggers' ? [apiUrlEnvVar] : [];
+    // The trigger dispatcher also gets the API's URL (its events' bootstrapServers) and where its wake-ups go.
+    const apiUrl = fn === 'triggers' ? [apiUrlEnvVar, ...Object.values(wakeScheduleEnvVars)] : [];
     const expected = [...Object.keys(configToEnv(localDefaults)), ...powertoolsEnvVars, ...notifications, ...apiUrl].sort();
     expect(Object.keys(variables).sort()).toEqual(expected);
     expect(variables[EnvVar.clusterId]).toBe(clusterId);
@@ -323,9 +324,8 @@ describe('operations', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  test('maintenance runs every 5 minutes by default, and nothing else is scheduled unless asked for (but the triggers rescan)', () => {
-    template.resourceCountIs('AWS::Events::Rule', 2);
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+  test('maintenance runs every 5 minutes by default, and nothing else is scheduled unless asked for (the triggers rescan is opt-in)', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack, stack.strand.functions.maintenance), 'Arn'] } })],
@@ -345,7 +345,7 @@ describe('operations', () => {
 
   test('the schedules prop is the same seam', () => {
     const { template: t } = synth({ strand: { schedules: { admin: events.Schedule.cron({ minute: '0' }) } } });
-    t.resourceCountIs('AWS::Events::Rule', 3);
+    t.resourceCountIs('AWS::Events::Rule', 2);
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 * * * ? *)' });
   });
 });

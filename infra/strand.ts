@@ -61,7 +61,6 @@ import { functionTimeoutSeconds } from '../src/config/functionTimeouts';
 import { headSortKey } from '../src/log/PartitionIndex';
 import { clientActions } from '../src/notify/protocol';
 import { apiUrlEnvVar, triggerMetricNames, triggerMetricsNamespace } from '../src/triggers/lambda';
-import { triggerLeaseTtlAttribute } from '../src/triggers/triggerLeases';
 import { wakeScheduleEnvVars } from '../src/triggers/wakeSchedule';
 import { triggerResourceType } from '../src/triggers/customResource';
 import { triggerNameCharsMax, triggerNamePattern } from '../src/triggers/triggerSpec';
@@ -467,7 +466,7 @@ export class Strand extends Construct {
         partitionKey: { name: schema.partitionKey.name, type: attributeType(schema.partitionKey.type) },
         ...(schema.sortKey ? { sortKey: { name: schema.sortKey.name, type: attributeType(schema.sortKey.type) } } : {}),
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        timeToLiveAttribute: ttlAttributeOf(name, schema.timeToLiveAttribute, withTriggers),
+        timeToLiveAttribute: schema.timeToLiveAttribute,
         // The notifier's and the trigger dispatcher's event source: every commit
         // changes a partition head, and the new image carries what a notice says
         // (hw, lso, gone). Only the log table moves partitions, so no other table has a stream.
@@ -1268,17 +1267,6 @@ function isNoticeFunction(name: StrandFunctionName): name is NoticeFunctionName 
 
 function isTriggerFunction(name: StrandFunctionName): name is TriggerFunctionName {
   return (triggerFunctionNames as readonly string[]).includes(name);
-}
-
-/**
- * A table's TTL attribute: its schema's, and on the leases table, with
- * triggers, the trigger leases' expiry (src/triggers/triggerLeases.ts), so an
- * item a dispatcher left behind is removed by DynamoDB. Partition leases never
- * set it, so they are not affected.
- */
-function ttlAttributeOf(name: keyof TableNames, schemaAttribute: string | undefined, withTriggers: boolean): string | undefined {
-  if (schemaAttribute) return schemaAttribute;
-  return name === 'leases' && withTriggers ? triggerLeaseTtlAttribute : undefined;
 }
 
 function capitalize(s: string): string {

@@ -16,6 +16,7 @@ import { Duration } from 'aws-cdk-lib';
 import { headSortKey } from '../src/log/PartitionIndex';
 import { apiUrlEnvVar, triggerMetricNames } from '../src/triggers/lambda';
 import { triggerLeaseTtlAttribute } from '../src/triggers/triggerLeases';
+import { tableSchemas } from '../src/storage/tables';
 import { wakeScheduleEnvVars } from '../src/triggers/wakeSchedule';
 import { functionAccess, s3ObjectActions, dynamoActions, triggerFunctionTimeoutSeconds, type StrandFunctionName } from './access';
 import { defaultReservedConcurrency } from './concurrency';
@@ -47,6 +48,14 @@ describe('the dispatcher function', () => {
     expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: triggerFunctionTimeoutSeconds, MemorySize: 512 });
     expect(props.ReservedConcurrentExecutions).toBe(defaultReservedConcurrency.triggers);
     expect(props.Environment.Variables[apiUrlEnvVar]).toBeDefined();
+  });
+
+  test("trigger lease items expire: the leases table's TTL attribute is the one they set", () => {
+    expect(tableSchemas.leases.timeToLiveAttribute).toBe(triggerLeaseTtlAttribute);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: triggerLeaseTtlAttribute, Enabled: true },
+    });
   });
 
   test('its own event source on the log table\'s stream: latest, no batching window, split on error, bounded retries and age', () => {

@@ -23,8 +23,11 @@ export const tableSchemas: Record<keyof TableNames, TableSchema> = {
   // offset of a spilled index chunk.
   // `ttl` is set only on a deleted topic's tombstone heads (PartitionIndex.deletePartition).
   log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'N' }, timeToLiveAttribute: 'ttl' },
-  // pk = "<topicId>#<partition>"
-  leases: { partitionKey: { name: 'pk', type: 'S' } },
+  // pk = "<topicId>#<partition>" for a partition's leader lease; trigger leases
+  // (src/triggers/triggerLeases.ts) have keys of their own and a `ttl` a day past
+  // their last write, so an item a dispatcher left behind is removed by DynamoDB.
+  // Partition leases never set `ttl`.
+  leases: { partitionKey: { name: 'pk', type: 'S' }, timeToLiveAttribute: 'ttl' },
   // pk = group id: members, target assignment and committed offsets in one item,
   // so fenced commits are refused by single-item conditions (src/groups/GroupStore.ts).
   groups: { partitionKey: { name: 'pk', type: 'S' } },
