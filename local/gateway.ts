@@ -20,6 +20,7 @@
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { jsonPayloadBytes } from './payloadSize';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -261,7 +262,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, invoker: Invoker
 
   // Lambda refuses an invocation whose event, as JSON, is over its payload bound:
   // the function never runs, and API Gateway answers as for any integration error.
-  const eventBytes = Buffer.byteLength(JSON.stringify(event));
+  const eventBytes = jsonPayloadBytes(event);
   if (eventBytes > lambdaRequestPayloadBytesMax) {
     invoker.logger.warn('invocation refused: request payload too large', { eventBytes, max: lambdaRequestPayloadBytesMax });
     report(gatewayAnswers.integrationError.status, 0);
@@ -279,7 +280,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, invoker: Invoker
   }
   const result = outcome.result;
   // Lambda refuses a response over its payload bound ("Response payload size exceeded").
-  const resultBytes = Buffer.byteLength(JSON.stringify(result));
+  const resultBytes = jsonPayloadBytes(result);
   if (resultBytes > lambdaResponsePayloadBytesMax) {
     invoker.logger.warn('response refused: payload too large', { fn, resultBytes, max: lambdaResponsePayloadBytesMax });
     report(gatewayAnswers.integrationError.status, ms);
