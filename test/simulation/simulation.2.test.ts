@@ -1,0 +1,4 @@
+/** Seeds 2/3 of the random interleavings: see seedRange.ts. */
+import { defineSeedRange } from './seedRange';
+
+defineSeedRange(2);
