@@ -4,12 +4,21 @@ import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/
 import type { StrandConfig, TableNames } from '../src/config/env';
 import { tableSchemas } from '../src/storage/tables';
 
+/**
+ * How long provisioning waits for created tables to become ACTIVE: DynamoDB,
+ * LocalStack and dynalite all answer CreateTable with CREATING, and refuse
+ * reads and writes (ResourceNotFoundException) until the table is ACTIVE.
+ */
+export const tableActiveWaitMsMax = 60_000;
+const tableActivePollMs = 50;
+
 export async function provisionStorage(config: StrandConfig, s3: S3Client, ddb: DynamoDBClient): Promise<void> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: config.bucket }));
   } catch {
     await s3.send(new CreateBucketCommand({ Bucket: config.bucket }));
   }
+  const created: string[] = [];
   for (const [name, schema] of Object.entries(tableSchemas) as [keyof TableNames, (typeof tableSchemas)[keyof TableNames]][]) {
     const tableName = config.tables[name];
     try {
@@ -30,5 +39,17 @@ export async function provisionStorage(config: StrandConfig, s3: S3Client, ddb: 
         ],
       }),
     );
+    created.push(tableName);
+  }
+  for (const tableName of created) await waitUntilActive(ddb, tableName);
+}
+
+async function waitUntilActive(ddb: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + tableActiveWaitMsMax;
+  for (;;) {
+    const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`table ${tableName} is still ${Table?.TableStatus ?? 'unknown'} after ${tableActiveWaitMsMax} ms`);
+    await new Promise((r) => setTimeout(r, tableActivePollMs));
   }
 }
