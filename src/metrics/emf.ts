@@ -22,7 +22,7 @@
  * paid metric per partition.
  */
 import type { Runtime } from '../runtime';
-import { topicTraffic, trafficRouteKeys, type TopicTraffic } from './traffic';
+import { sizedByResponseRouteKey, topicTraffic, trafficRouteKeys, type TopicTraffic } from './traffic';
 import type { LagSnapshot } from './lag';
 import type { ApiRequest, ApiResponse } from '../api/http';
 
@@ -113,7 +113,15 @@ export function lagEmfLines(clusterId: string, snapshot: Pick<LagSnapshot, 'grou
 export function emitTrafficMetrics(runtime: Runtime, request: ApiRequest, response: ApiResponse, write: LineWriter = stdoutLines): void {
   if (!trafficRouteKeys.has(request.routeKey) || response.status < 200 || response.status >= 300 || !emfEnabled()) return;
   try {
-    const responseBytes = response.binary?.length ?? (response.text !== undefined ? Buffer.byteLength(response.text) : response.json === undefined ? 0 : Buffer.byteLength(JSON.stringify(response.json)));
+    // A JSON answer is serialised once more only where its size is the measure (one partition's records):
+    // a multi-partition fetch's answer can be megabytes, and it counts its partitions' own bytes.
+    const responseBytes =
+      response.binary?.length ??
+      (response.text !== undefined
+        ? Buffer.byteLength(response.text)
+        : response.json === undefined || request.routeKey !== sizedByResponseRouteKey
+          ? 0
+          : Buffer.byteLength(JSON.stringify(response.json)));
     const traffic = topicTraffic({
       routeKey: request.routeKey,
       pathParameters: request.pathParameters,

@@ -50,6 +50,9 @@ const P = '/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_i
 const T = '/v3/clusters/{cluster_id}/topics/{topic_name}';
 
 /** Route keys whose answers say something about records; the gateway parses only these answers. */
+/** The one route whose traffic is measured by its response's size (the others count their records' own bytes or the request's). */
+export const sizedByResponseRouteKey = `GET ${P}/records`;
+
 export const trafficRouteKeys = new Set([
   `POST ${T}/records`,
   `POST ${T}/records:batch`,
@@ -91,7 +94,7 @@ export function topicTraffic(x: Exchange): TopicTraffic[] {
     }
     case 'POST /topics/{topic_name}':
       return produced(isObj(json) && Array.isArray(json.offsets) ? json.offsets.filter((o) => isObj(o) && num(o.offset) !== undefined).length : 0);
-    case `GET ${P}/records`: {
+    case sizedByResponseRouteKey: {
       if (topic === undefined) return [];
       let records = 0;
       if (isObj(json) && Array.isArray(json.records)) records = json.records.length;
