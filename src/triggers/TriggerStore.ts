@@ -7,6 +7,7 @@
  * A trigger's progress is not here but in its consumer group (`trigger-<name>`),
  * so a PATCH never races a delivery's commit.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ErrorCode, StrandError } from '../errors';
 import { isConditionalCheckFailed } from '../storage/storageErrors';
@@ -39,9 +40,16 @@ export class TriggerStore {
     try {
       await this.ddb.send(new PutCommand({ TableName: this.table, Item: toItem(trigger), ConditionExpression: 'attribute_not_exists(pk)' }));
     } catch (err) {
-      if (isConditionalCheckFailed(err)) throw triggerExists(trigger.name);
-      throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
+      // The SDK retries a Put whose reply was lost: if the item is the one this call wrote, it applied.
+      if (!(await this.holds(trigger))) throw triggerExists(trigger.name);
     }
+  }
+
+  /** Whether the stored trigger is exactly `trigger` (read consistently): a conditional write refused because it already applied. */
+  private async holds(trigger: Trigger): Promise<boolean> {
+    const stored = await this.find(trigger.name);
+    return stored !== undefined && isDeepStrictEqual(toItem(stored), toItem(trigger));
   }
 
   async find(name: string): Promise<Trigger | undefined> {
@@ -71,10 +79,11 @@ export class TriggerStore {
         }),
       );
     } catch (err) {
-      if (isConditionalCheckFailed(err)) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      // As in create: a retried Put that already applied finds its own item.
+      if (!(await this.holds(next))) {
         throw new StrandError(ErrorCode.InvalidValue, `Trigger '${previous.name}' changed while this request ran; read it again and retry.`);
       }
-      throw err;
     }
   }
 

@@ -130,19 +130,16 @@ export async function applyTriggerResource(runtime: Runtime, event: TriggerResou
       const existing = await findTrigger(runtime, name);
       const wanted = triggerOf(declared.body, runtime.clock.now(), runtime.config.bucket);
       if (existing && !sameDefinition(existing, wanted)) {
-        // Topic, target or starting position changed: as the API would have it, delete and create.
-        await deleteTrigger(runtime, name);
+        // Topic, target or starting position changed: as the API would have it, delete and create
+        // (gone already when CloudFormation re-sends the Update after the delete ran).
+        await deleteIfPresent(runtime, name);
       }
       return result(await ensure(runtime, declared));
     }
     case 'Delete': {
       const name = event.PhysicalResourceId ?? '';
       if (!triggerNamePattern.test(name)) return { PhysicalResourceId: name, Data: { TriggerName: '', ConsumerGroupId: '' } }; // a Create that failed
-      try {
-        await deleteTrigger(runtime, name);
-      } catch (err) {
-        if (!(err instanceof StrandError && err.code === ErrorCode.UnknownTrigger)) throw err;
-      }
+      await deleteIfPresent(runtime, name);
       return result({ name });
     }
   }
@@ -196,4 +193,13 @@ export function createTriggerResourceHandler(runtime: () => Runtime, options: Tr
     rt?.logger.info('trigger resource', { requestType: event.RequestType, status, physicalResourceId: outcome?.PhysicalResourceId });
     await respond(event.ResponseURL, body);
   };
+}
+
+/** Deletes a trigger; one already gone (a re-sent event, a retried delete) is not an error. */
+async function deleteIfPresent(runtime: Runtime, name: string): Promise<void> {
+  try {
+    await deleteTrigger(runtime, name);
+  } catch (err) {
+    if (!(err instanceof StrandError && err.code === ErrorCode.UnknownTrigger)) throw err;
+  }
 }

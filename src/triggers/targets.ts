@@ -24,6 +24,12 @@ import type { Target } from './triggerSpec';
 
 /** Characters of a webhook's error answer kept in the failure message (and a dead letter's `strand.error`). */
 const errorBodyCharsMax = 200;
+/**
+ * The most of a webhook's answer read: Lambda's own bound on a function's
+ * response (6 MB), so an HTTP target may answer what a Lambda target may. A
+ * longer answer fails the delivery (it is retried) instead of filling memory.
+ */
+export const webhookAnswerBytesMax = 6 * 1024 * 1024;
 
 export interface Delivery {
   triggerName: string;
@@ -87,11 +93,32 @@ async function postWebhook(target: Extract<Target, { type: 'http' }>, event: Kaf
   } catch (err) {
     throw new DeliveryFailedError(`webhook ${target.url} did not answer: ${signal.aborted ? describe(signal.reason) : describe(err)}`);
   }
-  const text = await res.text().catch(() => '');
+  const text = await boundedText(res, webhookAnswerBytesMax);
   if (res.status < 200 || res.status > 299) {
     throw new DeliveryFailedError(`webhook answered ${res.status}${text ? `: ${text.slice(0, errorBodyCharsMax)}` : ''}`);
   }
   return jsonAnswer(text);
+}
+
+/** The answer's body as text, at most `max` bytes; a longer one is a failed delivery. */
+async function boundedText(res: Response, max: number): Promise<string> {
+  if (!res.body) return '';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      if (size > max) throw new DeliveryFailedError(`webhook answered more than ${max} bytes`);
+      chunks.push(Buffer.from(chunk));
+    }
+  } catch (err) {
+    if (err instanceof DeliveryFailedError) {
+      await res.body.cancel().catch(() => undefined);
+      throw err;
+    }
+    return Buffer.concat(chunks).toString('utf8'); // the connection broke mid-answer: what arrived, as before
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A 2xx body that is a JSON object (a partial batch failure answer), else undefined: any other body is a plain success. */
