@@ -12,6 +12,7 @@ import { parseJsonBody, pathParam, queryInteger } from './request';
 import { mapBounded } from '../mapBounded';
 import { isSchemaType, schemaTypes, type SchemaType } from '../schemas/schemaTypes';
 import { referencesFromBody, type SchemaReference } from '../schemas/references';
+import { subjectCharsMax } from '../schemas/schemaBounds';
 import { compatibilityLevels, isCompatibilityLevel } from '../schemas/compatibility';
 import { RegistryError, RegistryErrorCode, invalidSchema } from '../schemas/errors';
 import { parseVersion, registryModes, registryOf, type RegistryMode } from '../schemas/SchemaRegistry';
@@ -20,7 +21,7 @@ export const registryMediaType = 'application/vnd.schemaregistry.v1+json';
 /** Request bodies the registry takes: Confluent's vendor types and plain JSON. */
 const registryJsonType = /^application\/(json|vnd\.schemaregistry(\.v1)?\+json)$/;
 /** Longest subject name accepted (Confluent bounds it by its own store; this is ample). */
-export const subjectLengthMax = 1_024;
+export const subjectLengthMax = subjectCharsMax;
 
 function ok(json: unknown): ApiResponse {
   return { status: 200, headers: { 'content-type': registryMediaType }, json };

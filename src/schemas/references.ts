@@ -10,6 +10,7 @@
  * A reference to a subject or version that does not exist makes the schema
  * invalid (42201), as Confluent answers.
  */
+import { subjectCharsMax } from './schemaBounds';
 import { invalidSchema } from './errors';
 import type { SchemaType } from './schemaTypes';
 
@@ -50,7 +51,7 @@ export function referencesFromBody(raw: unknown): SchemaReference[] {
     if (r === null || typeof r !== 'object' || Array.isArray(r)) throw invalidSchema(`Field '${at}' must be an object {name, subject, version}.`);
     const { name, subject, version } = r as Record<string, unknown>;
     if (typeof name !== 'string' || name === '' || name.length > referenceNameCharsMax) throw invalidSchema(`Field '${at}.name' must be a non-empty string of at most ${referenceNameCharsMax} characters.`);
-    if (typeof subject !== 'string' || subject === '') throw invalidSchema(`Field '${at}.subject' must be a non-empty string.`);
+    if (typeof subject !== 'string' || subject === '' || subject.length > subjectCharsMax) throw invalidSchema(`Field '${at}.subject' must be a non-empty string of at most ${subjectCharsMax} characters.`);
     if (typeof version !== 'number' || !Number.isInteger(version) || (version < 1 && version !== -1) || version > int32Max) {
       throw invalidSchema(`Field '${at}.version' must be a version number (1 to 2^31-1) or -1 for the latest.`);
     }

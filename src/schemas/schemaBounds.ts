@@ -20,3 +20,6 @@ export const schemaNestingDepthMax = 100;
 
 /** Deepest nesting of braces in a .proto text: messages inside messages, each a `{` (the same figure, for the same reasons). */
 export const protoNestingDepthMax = schemaNestingDepthMax;
+
+/** A subject name's length, as Confluent's registry allows; it becomes part of DynamoDB keys (sort keys ≤ 1,024 bytes). */
+export const subjectCharsMax = 1_024;
